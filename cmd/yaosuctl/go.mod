@@ -1,0 +1,3 @@
+module yaosu.dev/cmd/yaosuctl
+
+go 1.26.0

@@ -1,0 +1,174 @@
+package auth
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"yaosu.dev/pkg/errs"
+)
+
+// Audience is the `aud` every Yaosu token must carry.
+const Audience = "yaosu"
+
+// Verifier turns a bearer token into a Principal. Implementations must be safe for
+// concurrent use.
+type Verifier interface {
+	Verify(ctx context.Context, token string) (Principal, error)
+}
+
+// Claims are the JWT claims Yaosu reads.
+type Claims struct {
+	jwt.RegisteredClaims
+	Org   string `json:"org"`
+	Roles []Role `json:"roles"`
+}
+
+// Ed25519Verifier verifies EdDSA-signed JWTs with one public key.
+type Ed25519Verifier struct {
+	key    ed25519.PublicKey
+	issuer string
+	parser *jwt.Parser
+}
+
+var _ Verifier = (*Ed25519Verifier)(nil)
+
+// NewEd25519Verifier returns a verifier that accepts tokens signed by key for issuer.
+func NewEd25519Verifier(key ed25519.PublicKey, issuer string) *Ed25519Verifier {
+	return &Ed25519Verifier{
+		key:    key,
+		issuer: issuer,
+		parser: jwt.NewParser(
+			jwt.WithValidMethods([]string{jwt.SigningMethodEdDSA.Alg()}),
+			jwt.WithIssuer(issuer),
+			jwt.WithAudience(Audience),
+			jwt.WithExpirationRequired(),
+			jwt.WithLeeway(30*time.Second),
+		),
+	}
+}
+
+// Verify checks signature, issuer, audience and expiry, then the Yaosu claims.
+func (v *Ed25519Verifier) Verify(_ context.Context, token string) (Principal, error) {
+	var c Claims
+	if _, err := v.parser.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return v.key, nil }); err != nil {
+		return Principal{}, errs.Wrap(err, errs.KindUnauthenticated, errs.ReasonUnauthenticated, "invalid bearer token")
+	}
+	if c.Subject == "" || c.Org == "" || len(c.Roles) == 0 {
+		return Principal{}, errs.Unauthenticated("token lacks sub, org or roles")
+	}
+	for _, r := range c.Roles {
+		if !ValidRole(r) {
+			return Principal{}, errs.Unauthenticated("token has unknown role %q", r)
+		}
+	}
+	return Principal{Subject: c.Subject, Organisation: c.Org, Roles: c.Roles}, nil
+}
+
+// Mint signs a token for p, valid for ttl. Used by dev mode and tests; production tokens
+// come from the identity provider.
+func Mint(key ed25519.PrivateKey, issuer string, p Principal, ttl time.Duration) (string, error) {
+	now := time.Now()
+	c := Claims{
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer:    issuer,
+			Subject:   p.Subject,
+			Audience:  jwt.ClaimStrings{Audience},
+			IssuedAt:  jwt.NewNumericDate(now),
+			NotBefore: jwt.NewNumericDate(now.Add(-time.Minute)),
+			ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
+		},
+		Org:   p.Organisation,
+		Roles: p.Roles,
+	}
+	return jwt.NewWithClaims(jwt.SigningMethodEdDSA, c).SignedString(key)
+}
+
+// DevKeyFile is the dev signing key's file name inside the data directory.
+const DevKeyFile = "dev-signing.key"
+
+// LoadOrCreateDevKey returns the Ed25519 key at dataDir/dev-signing.key, creating it (mode
+// 0600) on first use. Only dev mode uses it: whoever can read the file can mint tokens.
+func LoadOrCreateDevKey(dataDir string) (ed25519.PrivateKey, error) {
+	path := filepath.Join(dataDir, DevKeyFile)
+	if key, err := LoadPrivateKey(path); err == nil {
+		return key, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, err
+	}
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		// Another process created it first; use theirs.
+		return LoadPrivateKey(path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := pem.Encode(f, &pem.Block{Type: "PRIVATE KEY", Bytes: der}); err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	return key, f.Close()
+}
+
+// LoadPrivateKey reads a PEM PKCS#8 Ed25519 private key.
+func LoadPrivateKey(path string) (ed25519.PrivateKey, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	block, _ := pem.Decode(raw)
+	if block == nil {
+		return nil, fmt.Errorf("%s: no PEM block", path)
+	}
+	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	key, ok := k.(ed25519.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("%s: not an Ed25519 key", path)
+	}
+	return key, nil
+}
+
+// LoadPublicKey reads a PEM PKIX Ed25519 public key.
+func LoadPublicKey(path string) (ed25519.PublicKey, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	block, _ := pem.Decode(raw)
+	if block == nil {
+		return nil, fmt.Errorf("%s: no PEM block", path)
+	}
+	k, err := x509.ParsePKIXPublicKey(block.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	key, ok := k.(ed25519.PublicKey)
+	if !ok {
+		return nil, fmt.Errorf("%s: not an Ed25519 key", path)
+	}
+	return key, nil
+}

@@ -1,0 +1,180 @@
+// Package config reads Yaosu's configuration from the environment. Every variable is
+// declared once in Vars, with its default and its documentation; the README's
+// configuration table is generated from the same list (see Markdown) and a test keeps the
+// two in step.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the validated configuration of a yaosu process.
+type Config struct {
+	GRPCAddr              string
+	DatabaseURL           string
+	DatabaseMaxConns      int32
+	NATSURL               string
+	DataDir               string
+	LogLevel              slog.Level
+	AuthMode              string
+	JWTPublicKeyFile      string
+	JWTIssuer             string
+	StreamReplicas        int
+	StreamDuplicateWindow time.Duration
+	RelayBatchSize        int
+	RelayPollInterval     time.Duration
+	ShutdownTimeout       time.Duration
+	DevNATSPort           int
+	DevPostgresPort       int
+	OTLPEndpoint          string
+}
+
+// Var documents and parses one environment variable.
+type Var struct {
+	Name    string
+	Default string
+	Doc     string
+	set     func(c *Config, v string) error
+}
+
+// Auth modes.
+const (
+	AuthModeDev       = "dev"
+	AuthModePublicKey = "public-key"
+)
+
+// Vars is every variable yaosu reads, in the order the README lists them.
+var Vars = []Var{
+	{"YAOSU_GRPC_ADDR", "127.0.0.1:7400", "gRPC listen address (host:port). All services of a process share it.",
+		func(c *Config, v string) error { c.GRPCAddr = v; return checkAddr(v) }},
+	{"DATABASE_URL", "", "Postgres connection string. Empty: `yaosu dev` and `make test` use localhost:5432 if a server answers there, else a private cluster under `YAOSU_DATA_DIR/postgres`; `yaosu serve` requires it.",
+		func(c *Config, v string) error { c.DatabaseURL = v; return nil }},
+	{"YAOSU_DB_MAX_CONNS", "16", "Connections per service pool.",
+		func(c *Config, v string) error { n, err := positive(v); c.DatabaseMaxConns = int32(n); return err }},
+	{"NATS_URL", "", "NATS server with JetStream. Empty: `yaosu dev` embeds one (data under `YAOSU_DATA_DIR/nats`); `yaosu serve` requires it.",
+		func(c *Config, v string) error { c.NATSURL = v; return nil }},
+	{"YAOSU_DATA_DIR", "./var", "Where `yaosu dev` keeps its NATS and Postgres data and the dev signing key.",
+		func(c *Config, v string) error { c.DataDir = v; return nonEmpty(v) }},
+	{"YAOSU_LOG_LEVEL", "info", "debug, info, warn or error. Logs are JSON lines on stdout.",
+		func(c *Config, v string) error { return c.LogLevel.UnmarshalText([]byte(v)) }},
+	{"YAOSU_AUTH_MODE", "dev", "`dev`: tokens are verified with the Ed25519 key in `YAOSU_DATA_DIR/dev-signing.key` (created on first start; `yaosuctl login --dev` signs with it). `public-key`: tokens are verified with `YAOSU_JWT_PUBLIC_KEY_FILE`.",
+		func(c *Config, v string) error {
+			c.AuthMode = v
+			if v != AuthModeDev && v != AuthModePublicKey {
+				return fmt.Errorf("must be %q or %q", AuthModeDev, AuthModePublicKey)
+			}
+			return nil
+		}},
+	{"YAOSU_JWT_PUBLIC_KEY_FILE", "", "PEM Ed25519 public key that verifies bearer tokens when `YAOSU_AUTH_MODE=public-key`.",
+		func(c *Config, v string) error { c.JWTPublicKeyFile = v; return nil }},
+	{"YAOSU_JWT_ISSUER", "yaosu-dev", "Required `iss` claim of bearer tokens.",
+		func(c *Config, v string) error { c.JWTIssuer = v; return nonEmpty(v) }},
+	{"YAOSU_STREAM_REPLICAS", "1", "Replicas of the YAOSU_EVENTS stream (1, 3 or 5 in a NATS cluster).",
+		func(c *Config, v string) error { n, err := positive(v); c.StreamReplicas = n; return err }},
+	{"YAOSU_STREAM_DUPLICATE_WINDOW", "10m", "JetStream duplicate window: a resend of an event within it is dropped. Keep it longer than the longest NATS outage you expect the relay to ride out without a restart.",
+		func(c *Config, v string) error { d, err := duration(v); c.StreamDuplicateWindow = d; return err }},
+	{"YAOSU_RELAY_BATCH_SIZE", "256", "Outbox rows the relay reads per round.",
+		func(c *Config, v string) error { n, err := positive(v); c.RelayBatchSize = n; return err }},
+	{"YAOSU_RELAY_POLL_INTERVAL", "1s", "Fallback poll of the outbox; commits normally wake the relay at once through LISTEN/NOTIFY.",
+		func(c *Config, v string) error { d, err := duration(v); c.RelayPollInterval = d; return err }},
+	{"YAOSU_SHUTDOWN_TIMEOUT", "15s", "How long a graceful stop waits for running RPCs before cutting them.",
+		func(c *Config, v string) error { d, err := duration(v); c.ShutdownTimeout = d; return err }},
+	{"YAOSU_DEV_NATS_PORT", "4322", "Port of the NATS server `yaosu dev` embeds (loopback only).",
+		func(c *Config, v string) error { n, err := positive(v); c.DevNATSPort = n; return err }},
+	{"YAOSU_DEV_POSTGRES_PORT", "5433", "Port of the private Postgres cluster `yaosu dev` starts when no other is found (loopback only).",
+		func(c *Config, v string) error { n, err := positive(v); c.DevPostgresPort = n; return err }},
+	{"OTEL_EXPORTER_OTLP_ENDPOINT", "", "OTLP/gRPC endpoint for traces and metrics; empty keeps telemetry in-process (trace ids are still generated and logged). The other standard `OTEL_*` variables apply too.",
+		func(c *Config, v string) error { c.OTLPEndpoint = v; return nil }},
+}
+
+// Load reads every variable through getenv (os.Getenv in production), applying defaults,
+// and reports all invalid values at once.
+func Load(getenv func(string) string) (Config, error) {
+	var c Config
+	var problems []error
+	for _, v := range Vars {
+		val := strings.TrimSpace(getenv(v.Name))
+		if val == "" {
+			val = v.Default
+		}
+		if err := v.set(&c, val); err != nil {
+			problems = append(problems, fmt.Errorf("%s=%q: %w", v.Name, val, err))
+		}
+	}
+	if err := errors.Join(problems...); err != nil {
+		return Config{}, fmt.Errorf("configuration: %w", err)
+	}
+	return c, nil
+}
+
+// RequireExternal checks what `yaosu serve` needs beyond the defaults: it starts no
+// infrastructure of its own.
+func (c Config) RequireExternal() error {
+	var problems []error
+	if c.DatabaseURL == "" {
+		problems = append(problems, errors.New("DATABASE_URL is required"))
+	}
+	if c.NATSURL == "" {
+		problems = append(problems, errors.New("NATS_URL is required"))
+	}
+	if c.AuthMode == AuthModePublicKey && c.JWTPublicKeyFile == "" {
+		problems = append(problems, errors.New("YAOSU_JWT_PUBLIC_KEY_FILE is required when YAOSU_AUTH_MODE=public-key"))
+	}
+	return errors.Join(problems...)
+}
+
+// Markdown renders Vars as the README's configuration table.
+func Markdown() string {
+	var b strings.Builder
+	b.WriteString("| Variable | Default | Meaning |\n|---|---|---|\n")
+	for _, v := range Vars {
+		def := "(empty)"
+		if v.Default != "" {
+			def = "`" + v.Default + "`"
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", v.Name, def, v.Doc)
+	}
+	return b.String()
+}
+
+func checkAddr(v string) error {
+	if _, _, err := net.SplitHostPort(v); err != nil {
+		return err
+	}
+	return nil
+}
+
+func nonEmpty(v string) error {
+	if v == "" {
+		return errors.New("must not be empty")
+	}
+	return nil
+}
+
+func positive(v string) (int, error) {
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, err
+	}
+	if n <= 0 || n > 1<<20 {
+		return 0, errors.New("must be a positive integer")
+	}
+	return n, nil
+}
+
+func duration(v string) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, err
+	}
+	if d <= 0 {
+		return 0, errors.New("must be positive")
+	}
+	return d, nil
+}

@@ -1,0 +1,143 @@
+// Package errs is the error vocabulary shared by every layer: a Kind that mirrors the gRPC
+// status codes a client may act on, a machine-readable reason, and optional field
+// violations. Domain and application code return *Error; the gRPC interceptor in
+// pkg/grpcserver is the single place that turns it into a status. Anything that is not an
+// *Error (driver errors, bugs) becomes INTERNAL there and its text never reaches the client.
+package errs
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Kind classifies an error by what the caller can do about it.
+type Kind int
+
+// Kinds, named after the gRPC code they map to.
+const (
+	KindInternal Kind = iota
+	KindInvalidArgument
+	KindNotFound
+	KindAlreadyExists
+	KindFailedPrecondition
+	KindPermissionDenied
+	KindUnauthenticated
+	KindAborted
+	KindUnavailable
+	KindResourceExhausted
+)
+
+var kindNames = [...]string{"internal", "invalid_argument", "not_found", "already_exists",
+	"failed_precondition", "permission_denied", "unauthenticated", "aborted", "unavailable",
+	"resource_exhausted"}
+
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("kind(%d)", int(k))
+}
+
+// Platform reasons used outside any one service.
+const (
+	ReasonValidation      = "VALIDATION_FAILED"
+	ReasonUnauthenticated = "UNAUTHENTICATED"
+	ReasonForbidden       = "PERMISSION_DENIED"
+	ReasonConflict        = "CONCURRENT_MODIFICATION"
+	ReasonDuplicate       = "ALREADY_EXISTS"
+	ReasonReference       = "REFERENCE_VIOLATION"
+	ReasonInternal        = "INTERNAL"
+	ReasonUnavailable     = "UNAVAILABLE"
+)
+
+// FieldViolation names one invalid request field by its path (e.g. "asset.display_name").
+type FieldViolation struct {
+	Field       string
+	Description string
+}
+
+// Error is a classified error. Message is safe to show to the caller; Err (if any) is the
+// cause, kept for logs only.
+type Error struct {
+	Kind       Kind
+	Reason     string
+	Message    string
+	Violations []FieldViolation
+	Metadata   map[string]string
+	Err        error
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%s: %s: %v", e.Reason, e.Message, e.Err)
+	}
+	return fmt.Sprintf("%s: %s", e.Reason, e.Message)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// New returns an *Error of the given kind and reason.
+func New(kind Kind, reason, format string, args ...any) *Error {
+	return &Error{Kind: kind, Reason: reason, Message: fmt.Sprintf(format, args...)}
+}
+
+// Wrap classifies cause; the cause is logged but never sent to the client.
+func Wrap(cause error, kind Kind, reason, format string, args ...any) *Error {
+	e := New(kind, reason, format, args...)
+	e.Err = cause
+	return e
+}
+
+// InvalidArgument reports bad input fields.
+func InvalidArgument(reason string, violations ...FieldViolation) *Error {
+	msg := "invalid request"
+	if len(violations) == 1 {
+		msg = violations[0].Field + ": " + violations[0].Description
+	} else if len(violations) > 1 {
+		msg = fmt.Sprintf("invalid request: %d field violations", len(violations))
+	}
+	return &Error{Kind: KindInvalidArgument, Reason: reason, Message: msg, Violations: violations}
+}
+
+// FailedPrecondition reports a broken business rule; reason names the rule.
+func FailedPrecondition(reason, format string, args ...any) *Error {
+	return New(KindFailedPrecondition, reason, format, args...)
+}
+
+// NotFound reports a missing (or invisible) resource.
+func NotFound(reason, format string, args ...any) *Error {
+	return New(KindNotFound, reason, format, args...)
+}
+
+// PermissionDenied reports an authenticated caller acting outside their rights.
+func PermissionDenied(reason, format string, args ...any) *Error {
+	return New(KindPermissionDenied, reason, format, args...)
+}
+
+// Unauthenticated reports a missing or invalid credential.
+func Unauthenticated(format string, args ...any) *Error {
+	return New(KindUnauthenticated, ReasonUnauthenticated, format, args...)
+}
+
+// As returns the *Error in err's chain, if any.
+func As(err error) (*Error, bool) {
+	var e *Error
+	ok := errors.As(err, &e)
+	return e, ok
+}
+
+// KindOf returns the kind of err, KindInternal for unclassified errors.
+func KindOf(err error) Kind {
+	if e, ok := As(err); ok {
+		return e.Kind
+	}
+	return KindInternal
+}
+
+// ReasonOf returns the reason of err, ReasonInternal for unclassified errors.
+func ReasonOf(err error) string {
+	if e, ok := As(err); ok {
+		return e.Reason
+	}
+	return ReasonInternal
+}

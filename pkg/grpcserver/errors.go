@@ -1,0 +1,75 @@
+package grpcserver
+
+import (
+	"context"
+	"errors"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"yaosu.dev/pkg/errs"
+)
+
+// ErrorDomain is google.rpc.ErrorInfo.domain on every Yaosu error.
+const ErrorDomain = "yaosu.dev"
+
+var kindCodes = map[errs.Kind]codes.Code{
+	errs.KindInternal:           codes.Internal,
+	errs.KindInvalidArgument:    codes.InvalidArgument,
+	errs.KindNotFound:           codes.NotFound,
+	errs.KindAlreadyExists:      codes.AlreadyExists,
+	errs.KindFailedPrecondition: codes.FailedPrecondition,
+	errs.KindPermissionDenied:   codes.PermissionDenied,
+	errs.KindUnauthenticated:    codes.Unauthenticated,
+	errs.KindAborted:            codes.Aborted,
+	errs.KindUnavailable:        codes.Unavailable,
+	errs.KindResourceExhausted:  codes.ResourceExhausted,
+}
+
+// ToStatus is the single translation point from errors to gRPC statuses. An *errs.Error
+// becomes its code with an ErrorInfo (and BadRequest field violations); a context error
+// becomes CANCELED or DEADLINE_EXCEEDED; anything else is INTERNAL with a generic message,
+// so driver and programming errors never leak to clients.
+func ToStatus(err error) *status.Status {
+	if err == nil {
+		return status.New(codes.OK, "")
+	}
+	if s, ok := status.FromError(err); ok {
+		return s // already a status (e.g. from grpc itself)
+	}
+	e, ok := errs.As(err)
+	if !ok {
+		switch {
+		case errors.Is(err, context.Canceled):
+			return status.New(codes.Canceled, "request canceled")
+		case errors.Is(err, context.DeadlineExceeded):
+			return status.New(codes.DeadlineExceeded, "deadline exceeded")
+		}
+		e = errs.New(errs.KindInternal, errs.ReasonInternal, "internal error")
+	}
+	code, ok := kindCodes[e.Kind]
+	if !ok {
+		code = codes.Internal
+	}
+	msg := e.Message
+	if code == codes.Internal {
+		msg = "internal error" // never a cause's text
+	}
+	s := status.New(code, msg)
+	info := &errdetails.ErrorInfo{Reason: e.Reason, Domain: ErrorDomain, Metadata: e.Metadata}
+	if ws, err := s.WithDetails(info); err == nil {
+		s = ws
+	}
+	if len(e.Violations) > 0 {
+		br := &errdetails.BadRequest{}
+		for _, v := range e.Violations {
+			br.FieldViolations = append(br.FieldViolations,
+				&errdetails.BadRequest_FieldViolation{Field: v.Field, Description: v.Description})
+		}
+		if ws, err := s.WithDetails(br); err == nil {
+			s = ws
+		}
+	}
+	return s
+}

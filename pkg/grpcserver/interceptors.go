@@ -1,0 +1,183 @@
+package grpcserver
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"buf.build/go/protovalidate"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/proto"
+
+	"yaosu.dev/pkg/auth"
+	"yaosu.dev/pkg/errs"
+)
+
+// publicMethodPrefixes need no principal: health checks and reflection.
+var publicMethodPrefixes = []string{
+	"/grpc.health.v1.Health/",
+	"/grpc.reflection.v1.ServerReflection/",
+	"/grpc.reflection.v1alpha.ServerReflection/",
+}
+
+func isPublic(fullMethod string) bool {
+	for _, p := range publicMethodPrefixes {
+		if strings.HasPrefix(fullMethod, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// observe runs the rest of the chain, translates its error (the one translation point),
+// and writes one log line (the logger's handler adds trace_id): client mistakes at warn,
+// server faults at error with the cause that the client never sees.
+func observe(ctx context.Context, log *slog.Logger, method string, call func(context.Context) error) error {
+	start := time.Now()
+	err := call(ctx)
+	st := ToStatus(err)
+	attrs := []slog.Attr{
+		slog.String("grpc_method", method),
+		slog.String("grpc_code", st.Code().String()),
+		slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+	}
+	if p, ok := auth.FromContext(ctx); ok {
+		attrs = append(attrs, slog.String("principal", p.Subject), slog.String("organisation", p.Organisation))
+	}
+	level := slog.LevelInfo
+	switch st.Code() {
+	case codes.OK:
+	case codes.Internal, codes.Unknown, codes.DataLoss, codes.Unavailable:
+		level = slog.LevelError
+	default:
+		level = slog.LevelWarn
+	}
+	if err != nil {
+		attrs = append(attrs, slog.String("error", err.Error()))
+		if reason := errs.ReasonOf(err); reason != errs.ReasonInternal || st.Code() == codes.Internal {
+			attrs = append(attrs, slog.String("reason", reason))
+		}
+	}
+	log.LogAttrs(ctx, level, "rpc", attrs...)
+	if err == nil {
+		return nil
+	}
+	return st.Err()
+}
+
+// recoverPanic turns a panic in a handler into an INTERNAL error (logged with its stack).
+func recoverPanic(call func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = errs.New(errs.KindInternal, errs.ReasonInternal, "panic: %v\n%s", r, debug.Stack())
+			err.(*errs.Error).Err = fmt.Errorf("panic: %v", r)
+		}
+	}()
+	return call()
+}
+
+// authenticate returns ctx with the caller's principal, from `authorization: Bearer ...`.
+func authenticate(ctx context.Context, v auth.Verifier, method string) (context.Context, error) {
+	if isPublic(method) {
+		return ctx, nil
+	}
+	md, _ := metadata.FromIncomingContext(ctx)
+	values := md.Get("authorization")
+	if len(values) == 0 {
+		return ctx, errs.Unauthenticated("missing bearer token")
+	}
+	token, ok := strings.CutPrefix(values[0], "Bearer ")
+	if !ok {
+		token, ok = strings.CutPrefix(values[0], "bearer ")
+	}
+	if !ok || token == "" {
+		return ctx, errs.Unauthenticated("authorization metadata must be `Bearer <token>`")
+	}
+	p, err := v.Verify(ctx, token)
+	if err != nil {
+		return ctx, err
+	}
+	return auth.WithPrincipal(ctx, p), nil
+}
+
+// validate checks req against its buf.validate rules.
+func validate(v protovalidate.Validator, req any) error {
+	msg, ok := req.(proto.Message)
+	if !ok {
+		return nil
+	}
+	err := v.Validate(msg)
+	if err == nil {
+		return nil
+	}
+	verr, ok := err.(*protovalidate.ValidationError)
+	if !ok {
+		return errs.Wrap(err, errs.KindInternal, errs.ReasonInternal, "request validation failed to run")
+	}
+	violations := make([]errs.FieldViolation, 0, len(verr.Violations))
+	for _, viol := range verr.Violations {
+		violations = append(violations, errs.FieldViolation{
+			Field:       protovalidate.FieldPathString(viol.Proto.GetField()),
+			Description: viol.Proto.GetMessage(),
+		})
+	}
+	return errs.InvalidArgument(errs.ReasonValidation, violations...)
+}
+
+func unaryInterceptor(log *slog.Logger, verifier auth.Verifier, validator protovalidate.Validator) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		var resp any
+		err := observe(ctx, log, info.FullMethod, func(ctx context.Context) error {
+			return recoverPanic(func() error {
+				ctx, err := authenticate(ctx, verifier, info.FullMethod)
+				if err != nil {
+					return err
+				}
+				if err := validate(validator, req); err != nil {
+					return err
+				}
+				resp, err = handler(ctx, req)
+				return err
+			})
+		})
+		return resp, err
+	}
+}
+
+// wrappedStream carries the authenticated context and validates every received message.
+type wrappedStream struct {
+	grpc.ServerStream
+	ctx       context.Context
+	validator protovalidate.Validator
+}
+
+func (s *wrappedStream) Context() context.Context { return s.ctx }
+
+func (s *wrappedStream) RecvMsg(m any) error {
+	if err := s.ServerStream.RecvMsg(m); err != nil {
+		return err
+	}
+	if err := validate(s.validator, m); err != nil {
+		return ToStatus(err).Err()
+	}
+	return nil
+}
+
+func streamInterceptor(log *slog.Logger, verifier auth.Verifier, validator protovalidate.Validator) grpc.StreamServerInterceptor {
+	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+		return observe(ss.Context(), log, info.FullMethod, func(ctx context.Context) error {
+			return recoverPanic(func() error {
+				ctx, err := authenticate(ctx, verifier, info.FullMethod)
+				if err != nil {
+					return err
+				}
+				return handler(srv, &wrappedStream{ServerStream: ss, ctx: ctx, validator: validator})
+			})
+		})
+	}
+}

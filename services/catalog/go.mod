@@ -1,0 +1,3 @@
+module yaosu.dev/services/catalog
+
+go 1.26.0
