@@ -204,9 +204,9 @@ func (r *Relay) round(ctx context.Context, conn *pgx.Conn) (int, error) {
 		return 0, err
 	}
 	type row struct {
-		seq     int64
-		body    []byte
-		created time.Time
+		Seq     int64
+		Body    []byte
+		Created time.Time
 	}
 	batch, err := pgx.CollectRows(rows, pgx.RowToStructByPos[row])
 	if err != nil {
@@ -219,17 +219,17 @@ func (r *Relay) round(ctx context.Context, conn *pgx.Conn) (int, error) {
 	inflight := make([]pending, 0, len(batch))
 	var pubErr error
 	for _, b := range batch {
-		ev, err := Decode(b.body)
+		ev, err := Decode(b.Body)
 		if err != nil {
 			// A row we wrote ourselves cannot be decoded: a bug, not a transient failure.
-			return 0, fmt.Errorf("outbox seq %d: %w", b.seq, err)
+			return 0, fmt.Errorf("outbox seq %d: %w", b.Seq, err)
 		}
-		f, err := r.js.PublishMsgAsync(Message(ev, b.body))
+		f, err := r.js.PublishMsgAsync(Message(ev, b.Body))
 		if err != nil {
 			pubErr = err
 			break
 		}
-		inflight = append(inflight, pending{seq: b.seq, created: b.created, ack: f})
+		inflight = append(inflight, pending{seq: b.Seq, created: b.Created, ack: f})
 	}
 	seqs := make([]int64, 0, len(inflight))
 	streamSeqs := make([]int64, 0, len(inflight))

@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/spf13/cobra"
+
+	"yaosu.dev/cmd/yaosu/internal/server"
+	"yaosu.dev/pkg/devenv"
+	"yaosu.dev/pkg/telemetry"
+)
+
+// devDatabase is the database `yaosu dev` keeps its data in when it finds or starts the
+// server itself (tests use databases of their own on the same server).
+const devDatabase = "yaosu"
+
+func devCmd(stdout, stderr io.Writer) *cobra.Command {
+	return &cobra.Command{
+		Use:   "dev",
+		Short: "Run every service in one process, starting Postgres and NATS if needed",
+		Long: `Run all services on one gRPC port for development.
+
+Postgres: DATABASE_URL if set; else a server on localhost:5432 if one answers; else a
+private cluster under $YAOSU_DATA_DIR/postgres (installing Debian's postgresql package
+first when the binaries are missing and yaosu runs as root). NATS: NATS_URL if set, else
+an embedded server with JetStream (data under $YAOSU_DATA_DIR/nats). Migrations are
+applied at start. Ctrl-C stops everything; the next run reuses the data.`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			cfg, err := loadConfig()
+			if err != nil {
+				return err
+			}
+			if cfg.DataDir, err = filepath.Abs(cfg.DataDir); err != nil {
+				return err
+			}
+			log, shutdown, err := setup(ctx, cfg, stdout)
+			if err != nil {
+				return err
+			}
+			defer shutdown()
+
+			pg, err := devenv.EnsurePostgres(ctx, devenv.PostgresOptions{
+				DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, Port: cfg.DevPostgresPort,
+				Mode: os.Getenv("YAOSU_DEV_POSTGRES"), Log: log,
+			})
+			if err != nil {
+				return err
+			}
+			defer func() {
+				sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+				defer cancel()
+				if err := pg.Stop(sctx); err != nil {
+					log.Warn("stop private postgres", "error", err)
+				}
+			}()
+			if cfg.DatabaseURL == "" {
+				if cfg.DatabaseURL, err = ensureDatabase(ctx, pg.URL, devDatabase); err != nil {
+					return err
+				}
+			} else {
+				cfg.DatabaseURL = pg.URL
+			}
+			if cfg.NATSURL == "" {
+				ns, err := devenv.StartNATS(devenv.NATSOptions{DataDir: cfg.DataDir, Port: cfg.DevNATSPort, Log: log})
+				if err != nil {
+					return err
+				}
+				defer ns.Shutdown()
+				cfg.NATSURL = ns.URL
+			}
+			services := server.ServiceNames()
+			if err := server.Migrate(ctx, cfg.DatabaseURL, services); err != nil {
+				return err
+			}
+			srv, err := server.Start(ctx, server.Options{Config: cfg, Services: services, Log: log})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stderr, `
+Yaosu is running.
+  gRPC endpoint: %s  (services: %v)
+  NATS:          %s  (stream %s)
+  Postgres:      %s
+Try it (in another terminal):
+  .bin/yaosuctl login --dev --org 91350100M000100Y43 --role registrar
+  .bin/yaosuctl asset create --name "企业登记信息"
+  .bin/yaosuctl asset list
+  .bin/yaosuctl events tail
+Ctrl-C stops everything.
+
+`, srv.Addr(), services, cfg.NATSURL, "YAOSU_EVENTS", redact(cfg.DatabaseURL))
+			return srv.Run(ctx)
+		},
+	}
+}
+
+// devPostgresCmd is how `make test` finds Postgres exactly as `yaosu dev` does; a private
+// cluster it starts keeps running for the tests.
+func devPostgresCmd(stdout io.Writer) *cobra.Command {
+	return &cobra.Command{
+		Use:    "dev-postgres",
+		Short:  "Find or start the development Postgres and print its admin URL",
+		Hidden: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig()
+			if err != nil {
+				return err
+			}
+			if cfg.DataDir, err = filepath.Abs(cfg.DataDir); err != nil {
+				return err
+			}
+			pg, err := devenv.EnsurePostgres(cmd.Context(), devenv.PostgresOptions{
+				DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, Port: cfg.DevPostgresPort,
+				Mode: os.Getenv("YAOSU_DEV_POSTGRES"), Log: telemetry.NewLogger(io.Discard, cfg.LogLevel),
+			})
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintln(stdout, pg.URL)
+			return err
+		},
+	}
+}
+
+// ensureDatabase creates db on the server at adminURL if missing and returns its URL.
+func ensureDatabase(ctx context.Context, adminURL, db string) (string, error) {
+	conn, err := pgx.Connect(ctx, adminURL)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var exists bool
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, db).Scan(&exists); err != nil {
+		return "", err
+	}
+	if !exists {
+		if _, err := conn.Exec(ctx, `CREATE DATABASE `+pgx.Identifier{db}.Sanitize()); err != nil {
+			return "", fmt.Errorf("create database %s: %w", db, err)
+		}
+	}
+	u, err := url.Parse(adminURL)
+	if err != nil {
+		return "", err
+	}
+	u.Path = "/" + db
+	return u.String(), nil
+}
+
+func redact(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "(unparseable)"
+	}
+	return u.Redacted()
+}
+

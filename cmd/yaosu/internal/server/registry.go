@@ -1,0 +1,90 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"google.golang.org/grpc"
+
+	"yaosu.dev/pkg/postgres"
+	"yaosu.dev/services/catalog"
+)
+
+// service is what the process needs of a wired service.
+type service interface {
+	Register(grpc.ServiceRegistrar)
+	Run(ctx context.Context) error
+}
+
+// serviceDef describes one service: its schema's migrations, how to wire it, and its gRPC
+// service names for health reporting. The schema is the service's name.
+type serviceDef struct {
+	migrations  func() []postgres.MigrationSet
+	build       func(pool *pgxpool.Pool, log *slog.Logger, now func() time.Time) service
+	healthNames []string
+}
+
+// registry lists every service this binary can serve. New services add a line here.
+var registry = map[string]serviceDef{
+	catalog.Name: {
+		migrations: catalog.Migrations,
+		build: func(pool *pgxpool.Pool, log *slog.Logger, now func() time.Time) service {
+			return catalog.New(catalog.Deps{Pool: pool, Log: log, Now: now})
+		},
+		healthNames: catalog.ServiceNames(),
+	},
+}
+
+// ServiceNames lists the services this binary serves, sorted.
+func ServiceNames() []string {
+	names := make([]string, 0, len(registry))
+	for n := range registry {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// ResolveServices expands "all" and checks names; the result is sorted and unique.
+func ResolveServices(args []string) ([]string, error) {
+	if len(args) == 0 {
+		return nil, fmt.Errorf("name the services to serve (%v) or all", ServiceNames())
+	}
+	var out []string
+	for _, a := range args {
+		if a == "all" {
+			out = append(out, ServiceNames()...)
+			continue
+		}
+		if _, ok := registry[a]; !ok {
+			return nil, fmt.Errorf("unknown service %q (known: %v, or all)", a, ServiceNames())
+		}
+		out = append(out, a)
+	}
+	sort.Strings(out)
+	return slices.Compact(out), nil
+}
+
+// Migrate applies the migrations of services to databaseURL.
+func Migrate(ctx context.Context, databaseURL string, services []string) error {
+	for _, name := range services {
+		if err := postgres.Migrate(ctx, databaseURL, name, registry[name].migrations()...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// MigrationSets returns every service's migrations by schema (for test templates).
+func MigrationSets(services []string) map[string][]postgres.MigrationSet {
+	out := map[string][]postgres.MigrationSet{}
+	for _, name := range services {
+		out[name] = registry[name].migrations()
+	}
+	return out
+}
