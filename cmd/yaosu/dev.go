@@ -161,4 +161,3 @@ func redact(dsn string) string {
 	}
 	return u.Redacted()
 }
-

@@ -26,9 +26,9 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
+	"yaosu.dev/cmd/yaosu/internal/server"
 	catalogv1 "yaosu.dev/gen/go/yaosu/catalog/v1"
 	eventsv1 "yaosu.dev/gen/go/yaosu/events/v1"
-	"yaosu.dev/cmd/yaosu/internal/server"
 	"yaosu.dev/pkg/auth"
 	"yaosu.dev/pkg/config"
 	"yaosu.dev/pkg/messaging"

@@ -11,10 +11,10 @@ import (
 
 // Reasons, the names of catalogv1.ErrorReason values (a test keeps them in step).
 const (
-	ReasonInvalidOrganisationCode  = "ERROR_REASON_INVALID_ORGANISATION_CODE"
-	ReasonAssetNotFound            = "ERROR_REASON_ASSET_NOT_FOUND"
-	ReasonHolderNotCallerOrg       = "ERROR_REASON_HOLDER_NOT_CALLER_ORGANISATION"
-	ReasonInvalidPageToken         = "ERROR_REASON_INVALID_PAGE_TOKEN"
+	ReasonInvalidOrganisationCode = "ERROR_REASON_INVALID_ORGANISATION_CODE"
+	ReasonAssetNotFound           = "ERROR_REASON_ASSET_NOT_FOUND"
+	ReasonHolderNotCallerOrg      = "ERROR_REASON_HOLDER_NOT_CALLER_ORGANISATION"
+	ReasonInvalidPageToken        = "ERROR_REASON_INVALID_PAGE_TOKEN"
 )
 
 // State is an asset's registration state.
