@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -49,7 +48,7 @@ applied at start. Ctrl-C stops everything; the next run reuses the data.`,
 
 			pg, err := devenv.EnsurePostgres(ctx, devenv.PostgresOptions{
 				DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, Port: cfg.DevPostgresPort,
-				Mode: os.Getenv("YAOSU_DEV_POSTGRES"), Log: log,
+				Mode: cfg.DevPostgresMode, Log: log,
 			})
 			if err != nil {
 				return err
@@ -119,7 +118,7 @@ func devPostgresCmd(stdout io.Writer) *cobra.Command {
 			}
 			pg, err := devenv.EnsurePostgres(cmd.Context(), devenv.PostgresOptions{
 				DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, Port: cfg.DevPostgresPort,
-				Mode: os.Getenv("YAOSU_DEV_POSTGRES"), Log: telemetry.NewLogger(io.Discard, cfg.LogLevel),
+				Mode: cfg.DevPostgresMode, Log: telemetry.NewLogger(io.Discard, cfg.LogLevel),
 			})
 			if err != nil {
 				return err

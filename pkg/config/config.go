@@ -32,6 +32,7 @@ type Config struct {
 	ShutdownTimeout       time.Duration
 	DevNATSPort           int
 	DevPostgresPort       int
+	DevPostgresMode       string
 	OTLPEndpoint          string
 }
 
@@ -89,6 +90,14 @@ var Vars = []Var{
 		func(c *Config, v string) error { n, err := positive(v); c.DevNATSPort = n; return err }},
 	{"YAOSU_DEV_POSTGRES_PORT", "5433", "Port of the private Postgres cluster `yaosu dev` starts when no other is found (loopback only).",
 		func(c *Config, v string) error { n, err := positive(v); c.DevPostgresPort = n; return err }},
+	{"YAOSU_DEV_POSTGRES", "auto", "How `yaosu dev` and `make test` find Postgres when `DATABASE_URL` is empty: `auto` (localhost:5432 if it answers, else the private cluster) or `private` (always the private cluster).",
+		func(c *Config, v string) error {
+			c.DevPostgresMode = v
+			if v != "auto" && v != "private" {
+				return errors.New(`must be "auto" or "private"`)
+			}
+			return nil
+		}},
 	{"OTEL_EXPORTER_OTLP_ENDPOINT", "", "OTLP/gRPC endpoint for traces and metrics; empty keeps telemetry in-process (trace ids are still generated and logged). The other standard `OTEL_*` variables apply too.",
 		func(c *Config, v string) error { c.OTLPEndpoint = v; return nil }},
 }
