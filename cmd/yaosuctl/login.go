@@ -1,0 +1,226 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os/user"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"yaosu.dev/pkg/auth"
+)
+
+// defaultIssuer is the `iss` of dev tokens; it matches the server's YAOSU_JWT_ISSUER default.
+const defaultIssuer = "yaosu-dev"
+
+func loginCmd(g *globals) *cobra.Command {
+	var (
+		dev     bool
+		org     string
+		roles   []string
+		subject string
+		dataDir string
+		issuer  string
+		ttl     time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "login --dev --org ORG --role ROLE [--role ROLE2] [--subject NAME] [--data-dir DIR] [--ttl 12h]",
+		Short: "Get a token and store it for the other commands",
+		Long: "login --dev mints a token signed with the dev key of a local server (DATA_DIR/" + auth.DevKeyFile + ",\n" +
+			"created when the server first starts) and stores it in the config directory\n" +
+			"($" + envConfigDir + ", else your user config directory + /yaosu).\n\n" +
+			"Roles: " + strings.Join(roleNames(), ", ") + ".",
+		Example: "  yaosuctl login --dev --org 91350100M000100Y43 --role registrar\n" +
+			"  yaosuctl login --dev --org 91350100M000100Y43 --role auditor --role admin --subject zhang.wei@dev --ttl 1h",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !dev {
+				return errors.New("only `yaosuctl login --dev` is supported until an identity provider is configured; " +
+					"with another provider, pass its token with --token or $" + envToken)
+			}
+			dataDir = g.setting(cmd.Flags(), "data-dir", envDataDir, dataDir)
+			issuer = g.setting(cmd.Flags(), "issuer", envIssuer, issuer)
+			p, err := devPrincipal(org, roles, subject)
+			if err != nil {
+				return err
+			}
+			if ttl <= 0 {
+				return errors.New("--ttl must be positive")
+			}
+			keyPath := filepath.Join(dataDir, auth.DevKeyFile)
+			key, err := auth.LoadPrivateKey(keyPath)
+			if errors.Is(err, fs.ErrNotExist) {
+				// Never create the key here: the server would not know it and would
+				// reject every token signed with it.
+				return fmt.Errorf("no dev signing key at %s: start the server with `make run` first "+
+					"(it creates the key), or point --data-dir / $%s at the server's data directory", keyPath, envDataDir)
+			}
+			if err != nil {
+				return fmt.Errorf("dev signing key: %w", err)
+			}
+			token, err := auth.Mint(key, issuer, p, ttl)
+			if err != nil {
+				return fmt.Errorf("mint token: %w", err)
+			}
+			path, err := saveToken(g.getenv, token)
+			if err != nil {
+				return fmt.Errorf("store token: %w", err)
+			}
+			c, err := decodeClaims(token)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Logged in as %s for %s (roles: %s) until %s.\nToken stored in %s.\n",
+				p.Subject, p.Organisation, joinRoles(p.Roles), c.Expiry().Format(time.RFC3339), path)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&dev, "dev", false, "mint a dev token with the local server's signing key")
+	f.StringVar(&org, "org", "", "organisation to act for: its unified social credit code (统一社会信用代码)")
+	f.StringSliceVar(&roles, "role", nil, "role to hold; repeat for several")
+	f.StringVar(&subject, "subject", "", "who you are (default: your OS user name + \"@dev\")")
+	f.StringVar(&dataDir, "data-dir", "./var", "the server's data directory (env "+envDataDir+")")
+	f.StringVar(&issuer, "issuer", defaultIssuer, "token issuer; must match the server's (env "+envIssuer+")")
+	f.DurationVar(&ttl, "ttl", 12*time.Hour, "how long the token stays valid")
+	return cmd
+}
+
+// devPrincipal checks login's flags and builds the principal to mint a token for.
+func devPrincipal(org string, roles []string, subject string) (auth.Principal, error) {
+	org = strings.TrimSpace(org)
+	if org == "" {
+		return auth.Principal{}, errors.New("--org is required: the organisation's unified social credit code, e.g. 91350100M000100Y43")
+	}
+	if len(roles) == 0 {
+		return auth.Principal{}, fmt.Errorf("--role is required (one of %s)", strings.Join(roleNames(), ", "))
+	}
+	var rs []auth.Role
+	for _, r := range roles {
+		role := auth.Role(strings.TrimSpace(r))
+		if !auth.ValidRole(role) {
+			return auth.Principal{}, fmt.Errorf("unknown role %q (want one of %s)", r, strings.Join(roleNames(), ", "))
+		}
+		rs = append(rs, role)
+	}
+	if subject == "" {
+		subject = osUserName() + "@dev"
+	}
+	return auth.Principal{Subject: subject, Organisation: org, Roles: rs}, nil
+}
+
+func osUserName() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		// On Windows the name is DOMAIN\user; the user part is enough here.
+		name := u.Username
+		if i := strings.LastIndexByte(name, '\\'); i >= 0 {
+			name = name[i+1:]
+		}
+		return name
+	}
+	return "dev"
+}
+
+func roleNames() []string {
+	names := make([]string, len(auth.AllRoles))
+	for i, r := range auth.AllRoles {
+		names[i] = string(r)
+	}
+	return names
+}
+
+func joinRoles(roles []auth.Role) string {
+	names := make([]string, len(roles))
+	for i, r := range roles {
+		names[i] = string(r)
+	}
+	return strings.Join(names, ", ")
+}
+
+func logoutCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:     "logout",
+		Short:   "Remove the stored token",
+		Example: "  yaosuctl logout",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			removed, path, err := removeToken(g.getenv)
+			if err != nil {
+				return fmt.Errorf("remove token: %w", err)
+			}
+			if removed {
+				fmt.Fprintf(cmd.OutOrStdout(), "Logged out (removed %s).\n", path)
+			} else {
+				fmt.Fprintf(cmd.OutOrStdout(), "Not logged in (no token at %s).\n", path)
+			}
+			return nil
+		},
+	}
+}
+
+func whoamiCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "whoami",
+		Short: "Show who the current token says you are (not verified; the server verifies)",
+		Example: "  yaosuctl whoami\n" +
+			"  yaosuctl whoami -o json",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			token, source, err := g.resolveToken()
+			if err != nil {
+				return err
+			}
+			c, err := decodeClaims(token)
+			if err != nil {
+				return fmt.Errorf("token from %s: %w", source, err)
+			}
+			return printWhoami(cmd, g.output, c, source, time.Now())
+		},
+	}
+}
+
+func printWhoami(cmd *cobra.Command, output string, c tokenClaims, source string, now time.Time) error {
+	exp := c.Expiry()
+	expired := !exp.IsZero() && !now.Before(exp)
+	if output == outputJSON {
+		v := struct {
+			Subject      string   `json:"subject"`
+			Organisation string   `json:"organisation"`
+			Roles        []string `json:"roles"`
+			Issuer       string   `json:"issuer"`
+			Expires      string   `json:"expires,omitempty"`
+			Expired      bool     `json:"expired"`
+			Source       string   `json:"source"`
+		}{c.Subject, c.Organisation, c.Roles, c.Issuer, "", expired, source}
+		if v.Roles == nil {
+			v.Roles = []string{}
+		}
+		if !exp.IsZero() {
+			v.Expires = exp.Format(time.RFC3339)
+		}
+		enc := json.NewEncoder(cmd.OutOrStdout())
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	expires := "never"
+	switch {
+	case exp.IsZero():
+	case expired:
+		expires = fmt.Sprintf("%s (expired %s ago; run `yaosuctl login` again)", exp.Format(time.RFC3339), now.Sub(exp).Round(time.Second))
+	default:
+		expires = fmt.Sprintf("%s (in %s)", exp.Format(time.RFC3339), exp.Sub(now).Round(time.Second))
+	}
+	var t table
+	t.row("SUBJECT", c.Subject)
+	t.row("ORGANISATION", c.Organisation)
+	t.row("ROLES", strings.Join(c.Roles, ", "))
+	t.row("ISSUER", c.Issuer)
+	t.row("EXPIRES", expires)
+	t.row("TOKEN FROM", source)
+	return t.write(cmd.OutOrStdout())
+}

@@ -1,0 +1,170 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"yaosu.dev/pkg/auth"
+)
+
+const testOrg = "91350100M000100Y43"
+
+// mintFor returns a dev token for subject, signed with a throwaway key.
+func mintFor(t *testing.T, subject string) string {
+	t.Helper()
+	key, err := auth.LoadOrCreateDevKey(t.TempDir())
+	require.NoError(t, err)
+	tok, err := auth.Mint(key, defaultIssuer, auth.Principal{
+		Subject: subject, Organisation: testOrg, Roles: []auth.Role{auth.RoleRegistrar},
+	}, time.Hour)
+	require.NoError(t, err)
+	return tok
+}
+
+func TestLoginDevMintsVerifiableToken(t *testing.T) {
+	isolate(t)
+	dataDir := t.TempDir()
+	key, err := auth.LoadOrCreateDevKey(dataDir) // what the server does on start
+	require.NoError(t, err)
+
+	out, _, err := runCLI(t, context.Background(), "login", "--dev", "--org", testOrg,
+		"--role", "registrar", "--role", "auditor", "--subject", "zhang.wei@dev", "--data-dir", dataDir, "--ttl", "2h")
+	require.NoError(t, err)
+	require.Contains(t, out, "Logged in as zhang.wei@dev for "+testOrg+" (roles: registrar, auditor)")
+	require.Contains(t, out, filepath.Join(os.Getenv(envConfigDir), "token"))
+
+	token, _, err := loadToken(os.Getenv)
+	require.NoError(t, err)
+	p, err := auth.NewEd25519Verifier(key.Public().(ed25519.PublicKey), "yaosu-dev").Verify(context.Background(), token)
+	require.NoError(t, err)
+	require.Equal(t, auth.Principal{
+		Subject: "zhang.wei@dev", Organisation: testOrg, Roles: []auth.Role{auth.RoleRegistrar, auth.RoleAuditor},
+	}, p)
+
+	c, err := decodeClaims(token)
+	require.NoError(t, err)
+	require.WithinDuration(t, time.Now().Add(2*time.Hour), c.Expiry(), time.Minute)
+}
+
+func TestLoginDevDataDirFromEnvAndDefaultSubject(t *testing.T) {
+	isolate(t)
+	dataDir := t.TempDir()
+	_, err := auth.LoadOrCreateDevKey(dataDir)
+	require.NoError(t, err)
+	t.Setenv(envDataDir, dataDir)
+
+	_, _, err = runCLI(t, context.Background(), "login", "--dev", "--org", testOrg, "--role", "admin")
+	require.NoError(t, err)
+	token, _, err := loadToken(os.Getenv)
+	require.NoError(t, err)
+	c, err := decodeClaims(token)
+	require.NoError(t, err)
+	require.True(t, strings.HasSuffix(c.Subject, "@dev"), c.Subject)
+	require.Greater(t, len(c.Subject), len("@dev"))
+}
+
+func TestLoginDoesNotCreateKey(t *testing.T) {
+	isolate(t)
+	dataDir := t.TempDir()
+	_, _, err := runCLI(t, context.Background(), "login", "--dev", "--org", testOrg, "--role", "registrar", "--data-dir", dataDir)
+	require.ErrorContains(t, err, "start the server with `make run` first")
+	require.NoFileExists(t, filepath.Join(dataDir, auth.DevKeyFile))
+	token, _, err := loadToken(os.Getenv)
+	require.NoError(t, err)
+	require.Empty(t, token)
+}
+
+func TestLoginRejectsBadInput(t *testing.T) {
+	isolate(t)
+	dataDir := t.TempDir()
+	_, err := auth.LoadOrCreateDevKey(dataDir)
+	require.NoError(t, err)
+	for name, tc := range map[string]struct {
+		args []string
+		want string
+	}{
+		"no --dev":     {[]string{"login", "--org", testOrg, "--role", "registrar"}, "only `yaosuctl login --dev` is supported"},
+		"no org":       {[]string{"login", "--dev", "--role", "registrar"}, "--org is required"},
+		"no role":      {[]string{"login", "--dev", "--org", testOrg}, "--role is required"},
+		"unknown role": {[]string{"login", "--dev", "--org", testOrg, "--role", "superuser"}, `unknown role "superuser"`},
+		"bad ttl":      {[]string{"login", "--dev", "--org", testOrg, "--role", "admin", "--ttl", "-1h"}, "--ttl must be positive"},
+		"bad flag":     {[]string{"login", "--dve"}, "Run 'yaosuctl login --help' for usage."},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, _, err := runCLI(t, context.Background(), append(tc.args, "--data-dir", dataDir)...)
+			require.ErrorContains(t, err, tc.want)
+		})
+	}
+}
+
+func TestWhoami(t *testing.T) {
+	isolate(t)
+	dataDir := t.TempDir()
+	_, err := auth.LoadOrCreateDevKey(dataDir)
+	require.NoError(t, err)
+	_, _, err = runCLI(t, context.Background(), "login", "--dev", "--org", testOrg,
+		"--role", "registrar,reviewer", "--subject", "li.na@dev", "--data-dir", dataDir, "--ttl", "1h")
+	require.NoError(t, err)
+
+	out, _, err := runCLI(t, context.Background(), "whoami")
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	require.Len(t, lines, 6)
+	require.Equal(t, "SUBJECT       li.na@dev", lines[0])
+	require.Equal(t, "ORGANISATION  "+testOrg, lines[1])
+	require.Equal(t, "ROLES         registrar, reviewer", lines[2])
+	require.Equal(t, "ISSUER        yaosu-dev", lines[3])
+	require.Regexp(t, `^EXPIRES       \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(in (59m\d+s|1h0m0s)\)$`, lines[4])
+	require.True(t, strings.HasPrefix(lines[5], "TOKEN FROM    "), lines[5])
+
+	out, _, err = runCLI(t, context.Background(), "whoami", "-o", "json")
+	require.NoError(t, err)
+	var v struct {
+		Subject      string   `json:"subject"`
+		Organisation string   `json:"organisation"`
+		Roles        []string `json:"roles"`
+		Expires      string   `json:"expires"`
+		Expired      bool     `json:"expired"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &v))
+	require.Equal(t, "li.na@dev", v.Subject)
+	require.Equal(t, testOrg, v.Organisation)
+	require.Equal(t, []string{"registrar", "reviewer"}, v.Roles)
+	require.False(t, v.Expired)
+	exp, err := time.Parse(time.RFC3339, v.Expires)
+	require.NoError(t, err)
+	require.WithinDuration(t, time.Now().Add(time.Hour), exp, time.Minute)
+
+	out, _, err = runCLI(t, context.Background(), "logout")
+	require.NoError(t, err)
+	require.Contains(t, out, "Logged out")
+	_, _, err = runCLI(t, context.Background(), "whoami")
+	require.ErrorIs(t, err, errNotLoggedIn)
+}
+
+func TestWhoamiExpiredToken(t *testing.T) {
+	isolate(t)
+	key, err := auth.LoadOrCreateDevKey(t.TempDir())
+	require.NoError(t, err)
+	tok, err := auth.Mint(key, defaultIssuer, auth.Principal{Subject: "old@dev", Organisation: testOrg,
+		Roles: []auth.Role{auth.RoleAuditor}}, -time.Hour)
+	require.NoError(t, err)
+
+	out, _, err := runCLI(t, context.Background(), "whoami", "--token", tok)
+	require.NoError(t, err)
+	require.Regexp(t, `\(expired 1h0m[01]s ago; run `+"`yaosuctl login`"+` again\)`, out)
+}
+
+func TestWhoamiRejectsNonJWT(t *testing.T) {
+	isolate(t)
+	_, _, err := runCLI(t, context.Background(), "whoami", "--token", "not-a-jwt")
+	require.ErrorContains(t, err, "token from --token: token is not a JWT")
+}

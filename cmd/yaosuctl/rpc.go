@@ -1,0 +1,170 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	catalogv1 "yaosu.dev/gen/go/yaosu/catalog/v1"
+)
+
+// bearerToken sends the token as `authorization: Bearer <token>` on every RPC.
+type bearerToken string
+
+// GetRequestMetadata implements credentials.PerRPCCredentials.
+func (t bearerToken) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"authorization": "Bearer " + string(t)}, nil
+}
+
+// RequireTransportSecurity implements credentials.PerRPCCredentials. The transport is
+// plaintext for now (see dial), so the token must be allowed over it.
+func (bearerToken) RequireTransportSecurity() bool { return false }
+
+// retryServiceConfig retries calls the server could not take (UNAVAILABLE, e.g. while it
+// restarts). That is safe for every catalog RPC: reads have no effect and CreateAsset
+// carries a request_id, so a retried create returns the first call's asset.
+const retryServiceConfig = `{"methodConfig": [{
+  "name": [{"service": "yaosu.catalog.v1.CatalogService"}],
+  "retryPolicy": {
+    "maxAttempts": 4,
+    "initialBackoff": "0.2s",
+    "maxBackoff": "2s",
+    "backoffMultiplier": 2,
+    "retryableStatusCodes": ["UNAVAILABLE"]
+  }
+}]}`
+
+// catalogClient connects to the server with the resolved token. The caller closes the
+// connection.
+func (g *globals) catalogClient() (catalogv1.CatalogServiceClient, func(), error) {
+	token, _, err := g.resolveToken()
+	if err != nil {
+		return nil, nil, err
+	}
+	conn, err := grpc.NewClient(g.addr,
+		// Plaintext until TLS comes with the deployment configuration; the dev server
+		// listens on loopback only.
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithPerRPCCredentials(bearerToken(token)),
+		grpc.WithDefaultServiceConfig(retryServiceConfig),
+	)
+	if err != nil {
+		return nil, nil, fmt.Errorf("connect to %s: %w", g.addr, err)
+	}
+	return catalogv1.NewCatalogServiceClient(conn), func() { _ = conn.Close() }, nil
+}
+
+// rpcError is a failed RPC, printed with its code, message and error details.
+type rpcError struct {
+	st   *status.Status
+	hint string
+}
+
+func (e *rpcError) Error() string {
+	s := formatStatus(e.st)
+	if e.hint != "" {
+		s += "\nhint: " + e.hint
+	}
+	return s
+}
+
+// GRPCStatus lets status.FromError and status.Code see the original status.
+func (e *rpcError) GRPCStatus() *status.Status { return e.st }
+
+// rpcFailed turns an RPC error into an rpcError, adding a hint for the failures people
+// can fix themselves.
+func (g *globals) rpcFailed(err error) error {
+	st, ok := status.FromError(err)
+	if !ok {
+		return err
+	}
+	e := &rpcError{st: st}
+	switch st.Code() {
+	case codes.Unavailable:
+		e.hint = fmt.Sprintf("is the server running at %s? Start it with `make run`, or set --addr / $%s", g.addr, envAddr)
+	case codes.Unauthenticated:
+		e.hint = "the token is missing, expired or not signed by this server's key: run `yaosuctl login --dev ...` again (see `yaosuctl whoami`)"
+	case codes.DeadlineExceeded:
+		e.hint = fmt.Sprintf("no answer within --timeout %s", g.timeout)
+	}
+	return e
+}
+
+// codeNames are the canonical gRPC code names (as in google.rpc.Code), which people
+// search for, rather than codes.Code.String()'s CamelCase.
+var codeNames = [...]string{
+	codes.OK: "OK", codes.Canceled: "CANCELLED", codes.Unknown: "UNKNOWN",
+	codes.InvalidArgument: "INVALID_ARGUMENT", codes.DeadlineExceeded: "DEADLINE_EXCEEDED",
+	codes.NotFound: "NOT_FOUND", codes.AlreadyExists: "ALREADY_EXISTS",
+	codes.PermissionDenied: "PERMISSION_DENIED", codes.ResourceExhausted: "RESOURCE_EXHAUSTED",
+	codes.FailedPrecondition: "FAILED_PRECONDITION", codes.Aborted: "ABORTED",
+	codes.OutOfRange: "OUT_OF_RANGE", codes.Unimplemented: "UNIMPLEMENTED",
+	codes.Internal: "INTERNAL", codes.Unavailable: "UNAVAILABLE", codes.DataLoss: "DATA_LOSS",
+	codes.Unauthenticated: "UNAUTHENTICATED",
+}
+
+func codeName(c codes.Code) string {
+	if int(c) < len(codeNames) {
+		return codeNames[c]
+	}
+	return c.String()
+}
+
+// formatStatus renders a status for people: the code and message on the first line, then
+// the ErrorInfo reason and metadata and the BadRequest field violations, one per line.
+func formatStatus(st *status.Status) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %s", codeName(st.Code()), st.Message())
+	for _, d := range st.Details() {
+		switch d := d.(type) {
+		case *errdetails.ErrorInfo:
+			fmt.Fprintf(&b, "\n  reason: %s", d.GetReason())
+			if d.GetDomain() != "" {
+				fmt.Fprintf(&b, " (domain %s)", d.GetDomain())
+			}
+			keys := make([]string, 0, len(d.GetMetadata()))
+			for k := range d.GetMetadata() {
+				keys = append(keys, k)
+			}
+			slices.Sort(keys)
+			for _, k := range keys {
+				fmt.Fprintf(&b, "\n  %s: %s", k, d.GetMetadata()[k])
+			}
+		case *errdetails.BadRequest:
+			for _, v := range d.GetFieldViolations() {
+				fmt.Fprintf(&b, "\n  field %s: %s", v.GetField(), v.GetDescription())
+				if v.GetReason() != "" {
+					fmt.Fprintf(&b, " [%s]", v.GetReason())
+				}
+			}
+		case *errdetails.LocalizedMessage:
+			fmt.Fprintf(&b, "\n  %s: %s", d.GetLocale(), d.GetMessage())
+		case *errdetails.RetryInfo:
+			fmt.Fprintf(&b, "\n  retry after %s", d.GetRetryDelay().AsDuration())
+		case proto.Message:
+			fmt.Fprintf(&b, "\n  detail: %s", d.ProtoReflect().Descriptor().FullName())
+		case error:
+			// A detail whose type is not linked in: say so rather than drop it.
+			fmt.Fprintf(&b, "\n  detail: %v", d)
+		}
+	}
+	return b.String()
+}
+
+// outcomeUnknown reports whether a failed call may still have been applied by the server.
+func outcomeUnknown(err error) bool {
+	switch status.Code(err) {
+	case codes.DeadlineExceeded, codes.Canceled, codes.Unavailable, codes.Unknown, codes.Internal:
+		return true
+	}
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
+}

@@ -1,0 +1,50 @@
+package main
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+func TestFormatStatusWithDetails(t *testing.T) {
+	st, err := status.New(codes.InvalidArgument, "invalid asset").WithDetails(
+		&errdetails.ErrorInfo{
+			Reason:   "ERROR_REASON_INVALID_ORGANISATION_CODE",
+			Domain:   "yaosu.dev",
+			Metadata: map[string]string{"organisation": "91350100M000100Y44", "check": "digit"},
+		},
+		&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{
+			{Field: "asset.display_name", Description: "value length must be at least 1 characters", Reason: "string.min_len"},
+			{Field: "request_id", Description: "value must be a valid UUID"},
+		}},
+	)
+	require.NoError(t, err)
+
+	require.Equal(t, "INVALID_ARGUMENT: invalid asset\n"+
+		"  reason: ERROR_REASON_INVALID_ORGANISATION_CODE (domain yaosu.dev)\n"+
+		"  check: digit\n"+
+		"  organisation: 91350100M000100Y44\n"+
+		"  field asset.display_name: value length must be at least 1 characters [string.min_len]\n"+
+		"  field request_id: value must be a valid UUID",
+		formatStatus(st))
+}
+
+func TestFormatStatusPlain(t *testing.T) {
+	require.Equal(t, "NOT_FOUND: asset not found", formatStatus(status.New(codes.NotFound, "asset not found")))
+	require.Equal(t, "CANCELLED: stop", formatStatus(status.New(codes.Canceled, "stop")))
+}
+
+func TestRPCFailedKeepsStatusAndAddsHint(t *testing.T) {
+	g := &globals{addr: "127.0.0.1:1"}
+	err := g.rpcFailed(status.Error(codes.Unavailable, "connection refused"))
+	require.Equal(t, codes.Unavailable, status.Code(err))
+	require.EqualError(t, err, "UNAVAILABLE: connection refused\n"+
+		"hint: is the server running at 127.0.0.1:1? Start it with `make run`, or set --addr / $YAOSU_ADDR")
+
+	plain := errors.New("not an rpc error")
+	require.Same(t, plain, g.rpcFailed(plain))
+}
