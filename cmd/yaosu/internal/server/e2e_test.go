@@ -43,6 +43,7 @@ const (
 )
 
 type stack struct {
+	dataDir string
 	addr    string
 	key     ed25519.PrivateKey
 	natsURL string
@@ -67,12 +68,13 @@ func startStack(t *testing.T) *stack {
 	services := server.ServiceNames()
 	dsn := testkit.Database(t, testkit.Schemas(server.MigrationSets(services)))
 	n := testkit.StartNATS(t)
+	dataDir := t.TempDir()
 	cfg, err := config.Load(func(k string) string {
 		switch k {
 		case "YAOSU_GRPC_ADDR":
 			return "127.0.0.1:0"
 		case "YAOSU_DATA_DIR":
-			return t.TempDir()
+			return dataDir
 		case "DATABASE_URL":
 			return dsn
 		case "NATS_URL":
@@ -96,7 +98,7 @@ func startStack(t *testing.T) *stack {
 	conn, err := grpc.NewClient(srv.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = conn.Close() })
-	return &stack{addr: srv.Addr(), key: key, natsURL: n.URL(), conn: conn, catalog: catalogv1.NewCatalogServiceClient(conn)}
+	return &stack{dataDir: dataDir, addr: srv.Addr(), key: key, natsURL: n.URL(), conn: conn, catalog: catalogv1.NewCatalogServiceClient(conn)}
 }
 
 // as returns ctx authenticated as a principal of org with roles.
