@@ -96,7 +96,9 @@ Try it (in another terminal):
 Ctrl-C stops everything.
 
 `, srv.Addr(), services, cfg.NATSURL, "YAOSU_EVENTS", redact(cfg.DatabaseURL))
-			return srv.Run(ctx)
+			err = srv.Run(ctx)
+			log.Info("stopping: gRPC drained, relays stopped; closing NATS and Postgres")
+			return err
 		},
 	}
 }

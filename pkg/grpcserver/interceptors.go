@@ -37,17 +37,18 @@ func isPublic(fullMethod string) bool {
 // observe runs the rest of the chain, translates its error (the one translation point),
 // and writes one log line (the logger's handler adds trace_id): client mistakes at warn,
 // server faults at error with the cause that the client never sees.
-func observe(ctx context.Context, log *slog.Logger, method string, call func(context.Context) error) error {
+func observe(ctx context.Context, log *slog.Logger, method string, call func(context.Context, *auth.Principal) error) error {
 	start := time.Now()
-	err := call(ctx)
+	var who auth.Principal
+	err := call(ctx, &who)
 	st := ToStatus(err)
 	attrs := []slog.Attr{
 		slog.String("grpc_method", method),
 		slog.String("grpc_code", st.Code().String()),
 		slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
 	}
-	if p, ok := auth.FromContext(ctx); ok {
-		attrs = append(attrs, slog.String("principal", p.Subject), slog.String("organisation", p.Organisation))
+	if who.Subject != "" {
+		attrs = append(attrs, slog.String("principal", who.Subject), slog.String("organisation", who.Organisation))
 	}
 	level := slog.LevelInfo
 	switch st.Code() {
@@ -81,8 +82,9 @@ func recoverPanic(call func() error) (err error) {
 	return call()
 }
 
-// authenticate returns ctx with the caller's principal, from `authorization: Bearer ...`.
-func authenticate(ctx context.Context, v auth.Verifier, method string) (context.Context, error) {
+// authenticate returns ctx with the caller's principal, from `authorization: Bearer ...`,
+// and records the principal in who for the log line.
+func authenticate(ctx context.Context, v auth.Verifier, method string, who *auth.Principal) (context.Context, error) {
 	if isPublic(method) {
 		return ctx, nil
 	}
@@ -102,6 +104,7 @@ func authenticate(ctx context.Context, v auth.Verifier, method string) (context.
 	if err != nil {
 		return ctx, err
 	}
+	*who = p
 	return auth.WithPrincipal(ctx, p), nil
 }
 
@@ -132,9 +135,9 @@ func validate(v protovalidate.Validator, req any) error {
 func unaryInterceptor(log *slog.Logger, verifier auth.Verifier, validator protovalidate.Validator) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		var resp any
-		err := observe(ctx, log, info.FullMethod, func(ctx context.Context) error {
+		err := observe(ctx, log, info.FullMethod, func(ctx context.Context, who *auth.Principal) error {
 			return recoverPanic(func() error {
-				ctx, err := authenticate(ctx, verifier, info.FullMethod)
+				ctx, err := authenticate(ctx, verifier, info.FullMethod, who)
 				if err != nil {
 					return err
 				}
@@ -170,9 +173,9 @@ func (s *wrappedStream) RecvMsg(m any) error {
 
 func streamInterceptor(log *slog.Logger, verifier auth.Verifier, validator protovalidate.Validator) grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-		return observe(ss.Context(), log, info.FullMethod, func(ctx context.Context) error {
+		return observe(ss.Context(), log, info.FullMethod, func(ctx context.Context, who *auth.Principal) error {
 			return recoverPanic(func() error {
-				ctx, err := authenticate(ctx, verifier, info.FullMethod)
+				ctx, err := authenticate(ctx, verifier, info.FullMethod, who)
 				if err != nil {
 					return err
 				}

@@ -81,7 +81,9 @@ func Start(ctx context.Context, o Options) (_ *Server, err error) {
 		nats.ReconnectWait(500*time.Millisecond),
 		nats.RetryOnFailedConnect(false),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
-			o.Log.Warn("disconnected from NATS", "error", err)
+			if err != nil { // nil on our own Close
+				o.Log.Warn("disconnected from NATS", "error", err)
+			}
 		}),
 		nats.ReconnectHandler(func(c *nats.Conn) { o.Log.Info("reconnected to NATS", "url", c.ConnectedUrlRedacted()) }),
 	)
