@@ -52,7 +52,7 @@ build: ## Build yaosu and yaosuctl into .bin/.
 .PHONY: test
 test: build ## Run every module's tests against real Postgres and in-process JetStream.
 	export DATABASE_URL="$$($(BIN)/yaosu dev-postgres)"; \
-		go test -count=1 -timeout 10m $(GO_PACKAGES)
+		go test -race -count=1 -timeout 10m $(GO_PACKAGES)
 
 .PHONY: ci
 ci: lint test ## What CI runs: lint, then test.

@@ -132,6 +132,20 @@ type pageToken struct {
 	Query  string `json:"q"`
 }
 
+// decodePageToken returns the cursor of token if it is well-formed and was issued for the
+// query with fingerprint fp.
+func decodePageToken(token, fp string) (string, bool) {
+	raw, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil {
+		return "", false
+	}
+	var pt pageToken
+	if json.Unmarshal(raw, &pt) != nil || pt.V != 1 || pt.Query != fp || uuid.Validate(pt.Before) != nil {
+		return "", false
+	}
+	return pt.Before, true
+}
+
 func queryFingerprint(scope string) string {
 	m := hmac.New(sha256.New, []byte("yaosu.catalog.list.v1"))
 	m.Write([]byte(scope))
@@ -158,19 +172,12 @@ func (a *App) ListAssets(ctx context.Context, pageSize int, token string) ([]*do
 		q.Limit = MaxPageSize
 	}
 	if token != "" {
-		var pt pageToken
-		raw, err := base64.RawURLEncoding.DecodeString(token)
-		if err == nil {
-			err = json.Unmarshal(raw, &pt)
-		}
-		if err == nil && (pt.V != 1 || pt.Query != fp || uuid.Validate(pt.Before) != nil) {
-			err = errs.New(errs.KindInvalidArgument, domain.ReasonInvalidPageToken, "")
-		}
-		if err != nil {
+		before, ok := decodePageToken(token, fp)
+		if !ok {
 			return nil, "", errs.InvalidArgument(domain.ReasonInvalidPageToken,
 				errs.FieldViolation{Field: "page_token", Description: "malformed, or issued for a different query"})
 		}
-		q.Before = pt.Before
+		q.Before = before
 	}
 	assets, err := a.store.ListAssets(ctx, q)
 	if err != nil {

@@ -86,8 +86,6 @@ const (
 	ErrorReason_ERROR_REASON_HOLDER_NOT_CALLER_ORGANISATION ErrorReason = 3
 	// ERROR_REASON_INVALID_PAGE_TOKEN: the page token is malformed or belongs to another query.
 	ErrorReason_ERROR_REASON_INVALID_PAGE_TOKEN ErrorReason = 4
-	// ERROR_REASON_REQUEST_ID_CONFLICT: the request_id was already used by another organisation.
-	ErrorReason_ERROR_REASON_REQUEST_ID_CONFLICT ErrorReason = 5
 )
 
 // Enum value maps for ErrorReason.
@@ -98,7 +96,6 @@ var (
 		2: "ERROR_REASON_ASSET_NOT_FOUND",
 		3: "ERROR_REASON_HOLDER_NOT_CALLER_ORGANISATION",
 		4: "ERROR_REASON_INVALID_PAGE_TOKEN",
-		5: "ERROR_REASON_REQUEST_ID_CONFLICT",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":                    0,
@@ -106,7 +103,6 @@ var (
 		"ERROR_REASON_ASSET_NOT_FOUND":                2,
 		"ERROR_REASON_HOLDER_NOT_CALLER_ORGANISATION": 3,
 		"ERROR_REASON_INVALID_PAGE_TOKEN":             4,
-		"ERROR_REASON_REQUEST_ID_CONFLICT":            5,
 	}
 )
 
@@ -611,14 +607,13 @@ const file_yaosu_catalog_v1_catalog_proto_rawDesc = "" +
 	"\n" +
 	"AssetState\x12\x1b\n" +
 	"\x17ASSET_STATE_UNSPECIFIED\x10\x00\x12\x15\n" +
-	"\x11ASSET_STATE_DRAFT\x10\x01*\xf5\x01\n" +
+	"\x11ASSET_STATE_DRAFT\x10\x01*\xcf\x01\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12*\n" +
 	"&ERROR_REASON_INVALID_ORGANISATION_CODE\x10\x01\x12 \n" +
 	"\x1cERROR_REASON_ASSET_NOT_FOUND\x10\x02\x12/\n" +
 	"+ERROR_REASON_HOLDER_NOT_CALLER_ORGANISATION\x10\x03\x12#\n" +
-	"\x1fERROR_REASON_INVALID_PAGE_TOKEN\x10\x04\x12$\n" +
-	" ERROR_REASON_REQUEST_ID_CONFLICT\x10\x052\x98\x02\n" +
+	"\x1fERROR_REASON_INVALID_PAGE_TOKEN\x10\x042\x98\x02\n" +
 	"\x0eCatalogService\x12Z\n" +
 	"\vCreateAsset\x12$.yaosu.catalog.v1.CreateAssetRequest\x1a%.yaosu.catalog.v1.CreateAssetResponse\x12Q\n" +
 	"\bGetAsset\x12!.yaosu.catalog.v1.GetAssetRequest\x1a\".yaosu.catalog.v1.GetAssetResponse\x12W\n" +

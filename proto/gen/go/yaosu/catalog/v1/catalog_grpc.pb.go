@@ -36,9 +36,11 @@ type CatalogServiceClient interface {
 	// CreateAsset creates a draft asset held by the caller's organisation.
 	//
 	// Needs the registrar or admin role; a registrar may only create assets held by their own
-	// organisation. Idempotent through request_id: a retry with the same request_id returns the
-	// asset created by the first call. Errors: INVALID_ARGUMENT (field violations),
-	// PERMISSION_DENIED, ALREADY_EXISTS (request_id reused by another organisation).
+	// organisation; an admin may create for any organisation. Idempotent through request_id: a
+	// retry from the same organisation with the same request_id returns the asset created by
+	// the first call and emits no second event. Errors: INVALID_ARGUMENT (field violations;
+	// ERROR_REASON_INVALID_ORGANISATION_CODE for a bad check digit), PERMISSION_DENIED
+	// (missing role; ERROR_REASON_HOLDER_NOT_CALLER_ORGANISATION).
 	CreateAsset(ctx context.Context, in *CreateAssetRequest, opts ...grpc.CallOption) (*CreateAssetResponse, error)
 	// GetAsset returns one asset. Errors: NOT_FOUND, also when the asset belongs to another
 	// organisation and the caller is not an auditor or admin.
@@ -100,9 +102,11 @@ type CatalogServiceServer interface {
 	// CreateAsset creates a draft asset held by the caller's organisation.
 	//
 	// Needs the registrar or admin role; a registrar may only create assets held by their own
-	// organisation. Idempotent through request_id: a retry with the same request_id returns the
-	// asset created by the first call. Errors: INVALID_ARGUMENT (field violations),
-	// PERMISSION_DENIED, ALREADY_EXISTS (request_id reused by another organisation).
+	// organisation; an admin may create for any organisation. Idempotent through request_id: a
+	// retry from the same organisation with the same request_id returns the asset created by
+	// the first call and emits no second event. Errors: INVALID_ARGUMENT (field violations;
+	// ERROR_REASON_INVALID_ORGANISATION_CODE for a bad check digit), PERMISSION_DENIED
+	// (missing role; ERROR_REASON_HOLDER_NOT_CALLER_ORGANISATION).
 	CreateAsset(context.Context, *CreateAssetRequest) (*CreateAssetResponse, error)
 	// GetAsset returns one asset. Errors: NOT_FOUND, also when the asset belongs to another
 	// organisation and the caller is not an auditor or admin.
