@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
@@ -126,9 +127,20 @@ func TestAuthenticationAndPrincipal(t *testing.T) {
 		seen, _ = auth.FromContext(ctx)
 		return nil
 	}})
-	// Health is public.
+	// Health and reflection are public.
 	_, err := healthpb.NewHealthClient(conn).Check(context.Background(), &healthpb.HealthCheckRequest{})
 	require.NoError(t, err)
+	rc, err := reflectionpb.NewServerReflectionClient(conn).ServerReflectionInfo(context.Background())
+	require.NoError(t, err)
+	require.NoError(t, rc.Send(&reflectionpb.ServerReflectionRequest{MessageRequest: &reflectionpb.ServerReflectionRequest_ListServices{}}))
+	listed, err := rc.Recv()
+	require.NoError(t, err)
+	var names []string
+	for _, svc := range listed.GetListServicesResponse().GetService() {
+		names = append(names, svc.GetName())
+	}
+	require.Contains(t, names, "yaosu.catalog.v1.CatalogService")
+	require.NoError(t, rc.CloseSend())
 
 	_, err = client.GetAsset(context.Background(), validReq)
 	require.Equal(t, codes.Unauthenticated, status.Code(err))

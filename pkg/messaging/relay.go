@@ -153,17 +153,15 @@ func (r *Relay) session(ctx context.Context) error {
 			continue
 		}
 		natsBackoff.reset()
+		// Any notification on the channel (from any schema) just triggers a round.
 		waitCtx, cancel := context.WithTimeout(ctx, r.cfg.PollInterval)
 		_, err = conn.WaitForNotification(waitCtx)
 		cancel()
-		if err != nil && ctx.Err() == nil && !errors.Is(err, context.DeadlineExceeded) && !conn.IsClosed() {
-			continue
-		}
-		if conn.IsClosed() {
-			return errors.New("listen connection closed")
-		}
-		if ctx.Err() != nil {
+		switch {
+		case ctx.Err() != nil:
 			return ctx.Err()
+		case err != nil && !errors.Is(err, context.DeadlineExceeded):
+			return fmt.Errorf("wait for outbox notification: %w", err)
 		}
 	}
 }
@@ -216,6 +214,10 @@ func (r *Relay) round(ctx context.Context, conn *pgx.Conn) (int, error) {
 		return 0, nil
 	}
 	r.backlog.Store(int64(len(batch)))
+	if nc := r.js.Conn(); nc != nil && !nc.IsConnected() {
+		// Publishing now would only pile copies into the client's reconnect buffer.
+		return 0, &publishError{err: fmt.Errorf("not connected to NATS (%s)", nc.Status())}
+	}
 	inflight := make([]pending, 0, len(batch))
 	var pubErr error
 	for _, b := range batch {

@@ -127,8 +127,5 @@ func MapError(err error) error {
 			return errs.Wrap(err, errs.KindAborted, errs.ReasonConflict, "concurrent modification; retry")
 		}
 	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return err
-	}
-	return err
+	return err // unclassified: INTERNAL at the gRPC boundary, cause logged only
 }
