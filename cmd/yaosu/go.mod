@@ -16,6 +16,7 @@ require (
 	google.golang.org/protobuf v1.36.12
 	yaosu.dev/gen/go v0.0.0
 	yaosu.dev/pkg v0.0.0
+	yaosu.dev/services/audit v0.0.0
 	yaosu.dev/services/catalog v0.0.0
 )
 
@@ -47,6 +48,8 @@ require (
 	github.com/pressly/goose/v3 v3.30.0 // indirect
 	github.com/sethvargo/go-retry v0.5.0 // indirect
 	github.com/spf13/pflag v1.0.9 // indirect
+	github.com/transparency-dev/formats v0.1.1 // indirect
+	github.com/transparency-dev/merkle v0.0.2 // indirect
 	go.opentelemetry.io/auto/sdk v1.2.1 // indirect
 	go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc v0.72.0 // indirect
 	go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetricgrpc v1.47.0 // indirect
@@ -61,6 +64,7 @@ require (
 	go.yaml.in/yaml/v3 v3.0.6 // indirect
 	golang.org/x/crypto v0.58.0 // indirect
 	golang.org/x/exp v0.0.0-20261109185158-a52e3aef5920 // indirect
+	golang.org/x/mod v0.42.0 // indirect
 	golang.org/x/net v0.62.0 // indirect
 	golang.org/x/sys v0.50.0 // indirect
 	golang.org/x/text v0.44.0 // indirect
@@ -72,5 +76,6 @@ require (
 replace (
 	yaosu.dev/gen/go => ../../proto/gen/go
 	yaosu.dev/pkg => ../../pkg
+	yaosu.dev/services/audit => ../../services/audit
 	yaosu.dev/services/catalog => ../../services/catalog
 )

@@ -99,13 +99,18 @@ const DevKeyFile = "dev-signing.key"
 // LoadOrCreateDevKey returns the Ed25519 key at dataDir/dev-signing.key, creating it (mode
 // 0600) on first use. Only dev mode uses it: whoever can read the file can mint tokens.
 func LoadOrCreateDevKey(dataDir string) (ed25519.PrivateKey, error) {
-	path := filepath.Join(dataDir, DevKeyFile)
+	return LoadOrCreateKeyFile(filepath.Join(dataDir, DevKeyFile))
+}
+
+// LoadOrCreateKeyFile returns the PEM PKCS#8 Ed25519 key at path, creating it (mode 0600,
+// directory 0700) when it does not exist. Two processes creating it at once agree on one key.
+func LoadOrCreateKeyFile(path string) (ed25519.PrivateKey, error) {
 	if key, err := LoadPrivateKey(path); err == nil {
 		return key, nil
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, err
 	}
 	_, key, err := ed25519.GenerateKey(rand.Reader)
@@ -118,8 +123,7 @@ func LoadOrCreateDevKey(dataDir string) (ed25519.PrivateKey, error) {
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if errors.Is(err, os.ErrExist) {
-		// Another process created it first; use theirs.
-		return LoadPrivateKey(path)
+		return LoadPrivateKey(path) // another process created it first; use theirs
 	}
 	if err != nil {
 		return nil, err

@@ -34,6 +34,9 @@ type Config struct {
 	DevPostgresPort       int
 	DevPostgresMode       string
 	OTLPEndpoint          string
+	AuditKeyFile          string
+	AuditOrigin           string
+	AuditCheckpointEvery  time.Duration
 }
 
 // Var documents and parses one environment variable.
@@ -98,6 +101,18 @@ var Vars = []Var{
 			}
 			return nil
 		}},
+	{"YAOSU_AUDIT_KEY_FILE", "", "PEM PKCS#8 Ed25519 key that signs audit checkpoints. Empty: `YAOSU_DATA_DIR/audit-signing.key`, created on first start (fine for development; in production give a key you keep and publish its verifier key to auditors).",
+		func(c *Config, v string) error { c.AuditKeyFile = v; return nil }},
+	{"YAOSU_AUDIT_ORIGIN", "yaosu.local/audit", "Origin line of audit checkpoints and name of their signing key: a name that identifies this registry's log.",
+		func(c *Config, v string) error {
+			c.AuditOrigin = v
+			if v == "" || strings.ContainsAny(v, "+ \n\t") {
+				return errors.New("must be non-empty without spaces or '+'")
+			}
+			return nil
+		}},
+	{"YAOSU_AUDIT_CHECKPOINT_INTERVAL", "30s", "How often the audit service signs a checkpoint when the log has grown (it also signs on demand when GetCheckpoint finds the latest one stale).",
+		func(c *Config, v string) error { d, err := duration(v); c.AuditCheckpointEvery = d; return err }},
 	{"OTEL_EXPORTER_OTLP_ENDPOINT", "", "OTLP/gRPC endpoint for traces and metrics; empty keeps telemetry in-process (trace ids are still generated and logged). The other standard `OTEL_*` variables apply too.",
 		func(c *Config, v string) error { c.OTLPEndpoint = v; return nil }},
 }

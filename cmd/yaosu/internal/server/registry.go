@@ -9,9 +9,12 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc"
 
+	"yaosu.dev/pkg/config"
 	"yaosu.dev/pkg/postgres"
+	"yaosu.dev/services/audit"
 	"yaosu.dev/services/catalog"
 )
 
@@ -21,22 +24,43 @@ type service interface {
 	Run(ctx context.Context) error
 }
 
+// deps is what the process offers every service; each takes what it needs.
+type deps struct {
+	pool   *pgxpool.Pool
+	js     jetstream.JetStream
+	config config.Config
+	log    *slog.Logger
+	now    func() time.Time
+}
+
 // serviceDef describes one service: its schema's migrations, how to wire it, and its gRPC
 // service names for health reporting. The schema is the service's name.
 type serviceDef struct {
 	migrations  func() []postgres.MigrationSet
-	build       func(pool *pgxpool.Pool, log *slog.Logger, now func() time.Time) service
+	build       func(d deps) (service, error)
 	healthNames []string
 }
 
-// registry lists every service this binary can serve. New services add a line here.
+// registry lists every service this binary can serve. New services add an entry here.
 var registry = map[string]serviceDef{
 	catalog.Name: {
 		migrations: catalog.Migrations,
-		build: func(pool *pgxpool.Pool, log *slog.Logger, now func() time.Time) service {
-			return catalog.New(catalog.Deps{Pool: pool, Log: log, Now: now})
+		build: func(d deps) (service, error) {
+			return catalog.New(catalog.Deps{Pool: d.pool, Log: d.log, Now: d.now}), nil
 		},
 		healthNames: catalog.ServiceNames(),
+	},
+	audit.Name: {
+		migrations: audit.Migrations,
+		build: func(d deps) (service, error) {
+			keyFile := d.config.AuditKeyFile
+			if keyFile == "" {
+				keyFile = audit.DefaultKeyFile(d.config.DataDir)
+			}
+			return audit.New(audit.Deps{Pool: d.pool, JS: d.js, Log: d.log, Now: d.now, KeyFile: keyFile,
+				Origin: d.config.AuditOrigin, CheckpointEvery: d.config.AuditCheckpointEvery})
+		},
+		healthNames: audit.ServiceNames(),
 	},
 }
 

@@ -109,7 +109,10 @@ func Start(ctx context.Context, o Options) (_ *Server, err error) {
 		}
 		s.pools = append(s.pools, pool)
 		log := o.Log.With("service", name)
-		svc := def.build(pool, log, o.Now)
+		svc, err := def.build(deps{pool: pool, js: js, config: cfg, log: log, now: o.Now})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
 		svc.Register(s.grpc)
 		s.services = append(s.services, svc)
 		relay, err := messaging.NewRelay(pool, js, messaging.RelayConfig{

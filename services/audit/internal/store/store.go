@@ -1,0 +1,279 @@
+// Package store keeps the audit log in Postgres: entries, the hashes of every complete
+// subtree, and signed checkpoints. Appends happen only through AppendBatch, in one
+// transaction per batch.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	eventsv1 "yaosu.dev/gen/go/yaosu/events/v1"
+	"yaosu.dev/pkg/messaging"
+	"yaosu.dev/pkg/postgres"
+	"yaosu.dev/pkg/tlog"
+)
+
+// Store is the audit log's repository.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+// New returns a store over pool (search_path = the audit schema).
+func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+
+// Pool exposes the pool for the outbox writes of checkpoint events.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// Entry is a stored log entry.
+type Entry struct {
+	Index     uint64
+	StreamSeq uint64
+	LeafHash  []byte
+	Data      []byte
+	EventID   *string
+	EventType *string
+	Resource  *string
+	Revision  *int64
+	Actor     *string
+	Org       *string
+	EventTime *time.Time
+}
+
+// NewEntry builds the entry for the stream message with sequence seq and body data,
+// decoding the envelope's attributes when the body is a Yaosu event.
+func NewEntry(seq uint64, data []byte) Entry {
+	e := Entry{Index: seq - 1, StreamSeq: seq, Data: data, LeafHash: tlog.LeafHash(data)}
+	if ev, err := messaging.Decode(data); err == nil && ev.GetId() != "" {
+		e.EventID, e.EventType, e.Resource = ptr(ev.GetId()), ptr(ev.GetType()), ptr(ev.GetSubject())
+		rev := ev.GetResourceRevision()
+		e.Revision = &rev
+		e.Actor, e.Org = ptr(ev.GetActor().GetSubject()), ptr(ev.GetActor().GetOrganisation())
+		if ev.GetTime() != nil {
+			t := ev.GetTime().AsTime()
+			e.EventTime = &t
+		}
+	}
+	return e
+}
+
+func ptr(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// Size returns the number of entries in the log.
+func (s *Store) Size(ctx context.Context) (uint64, error) {
+	var n int64
+	err := s.pool.QueryRow(ctx, `SELECT COALESCE(max(idx) + 1, 0) FROM entries`).Scan(&n)
+	return uint64(n), postgres.MapError(err)
+}
+
+// Builder returns a tree builder resumed at size from the stored subtree hashes.
+func (s *Store) Builder(ctx context.Context, size uint64) (*tlog.Builder, error) {
+	ids := tlog.RangeNodeIDs(size)
+	hashes, err := s.nodeHashes(ctx, s.pool, ids)
+	if err != nil {
+		return nil, err
+	}
+	return tlog.ResumeBuilder(size, hashes)
+}
+
+// RootAt returns the root hash of the first size entries.
+func (s *Store) RootAt(ctx context.Context, size uint64) ([]byte, error) {
+	b, err := s.Builder(ctx, size)
+	if err != nil {
+		return nil, err
+	}
+	return b.Root(), nil
+}
+
+// NodeHashes returns the hashes of ids, in order; a missing node is an error (the log is
+// not that large, or its storage was damaged).
+func (s *Store) NodeHashes(ctx context.Context, ids []tlog.NodeID) ([][]byte, error) {
+	return s.nodeHashes(ctx, s.pool, ids)
+}
+
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+func (s *Store) nodeHashes(ctx context.Context, q querier, ids []tlog.NodeID) ([][]byte, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	levels := make([]int16, len(ids))
+	idxs := make([]int64, len(ids))
+	for i, id := range ids {
+		levels[i], idxs[i] = int16(id.Level), int64(id.Index)
+	}
+	rows, err := q.Query(ctx, `SELECT n.level, n.idx, n.hash FROM unnest($1::smallint[], $2::bigint[]) AS w(level, idx)
+		JOIN nodes n ON n.level = w.level AND n.idx = w.idx`, levels, idxs)
+	if err != nil {
+		return nil, postgres.MapError(err)
+	}
+	defer rows.Close()
+	found := make(map[tlog.NodeID][]byte, len(ids))
+	for rows.Next() {
+		var level int16
+		var idx int64
+		var hash []byte
+		if err := rows.Scan(&level, &idx, &hash); err != nil {
+			return nil, err
+		}
+		found[tlog.NodeID{Level: uint(level), Index: uint64(idx)}] = hash
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := make([][]byte, len(ids))
+	for i, id := range ids {
+		h, ok := found[id]
+		if !ok {
+			return nil, fmt.Errorf("audit log node (%d,%d) missing", id.Level, id.Index)
+		}
+		out[i] = h
+	}
+	return out, nil
+}
+
+// AppendBatch appends entries (which must continue the log at b.Size()) and every subtree
+// they complete, in one transaction. On error the builder is stale: the caller reloads it.
+func (s *Store) AppendBatch(ctx context.Context, b *tlog.Builder, entries []Entry) error {
+	var nodes [][]any
+	for _, e := range entries {
+		if e.Index != b.Size() {
+			return fmt.Errorf("audit log: entry %d does not continue a log of size %d", e.Index, b.Size())
+		}
+		if err := b.Append(e.LeafHash, func(level uint, index uint64, hash []byte) {
+			nodes = append(nodes, []any{int16(level), int64(index), hash})
+		}); err != nil {
+			return err
+		}
+	}
+	return postgres.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		rows := make([][]any, len(entries))
+		for i, e := range entries {
+			rows[i] = []any{int64(e.Index), int64(e.StreamSeq), e.EventID, e.EventType, e.Resource, e.Revision,
+				e.Actor, e.Org, e.EventTime, e.Data, e.LeafHash}
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"entries"}, []string{"idx", "stream_seq", "event_id", "event_type",
+			"resource", "resource_revision", "actor", "organisation", "event_time", "data", "leaf_hash"},
+			pgx.CopyFromRows(rows)); err != nil {
+			return err
+		}
+		_, err := tx.CopyFrom(ctx, pgx.Identifier{"nodes"}, []string{"level", "idx", "hash"}, pgx.CopyFromRows(nodes))
+		return err
+	})
+}
+
+// Checkpoint is a stored signed checkpoint.
+type Checkpoint struct {
+	TreeSize   uint64
+	RootHash   []byte
+	SignedNote string
+	SignTime   time.Time
+}
+
+// LatestCheckpoint returns the newest checkpoint, or nil when none was signed yet.
+func (s *Store) LatestCheckpoint(ctx context.Context) (*Checkpoint, error) {
+	var c Checkpoint
+	var size int64
+	err := s.pool.QueryRow(ctx, `SELECT tree_size, root_hash, signed_note, sign_time FROM checkpoints ORDER BY tree_size DESC LIMIT 1`).
+		Scan(&size, &c.RootHash, &c.SignedNote, &c.SignTime)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, postgres.MapError(err)
+	}
+	c.TreeSize = uint64(size)
+	c.SignTime = c.SignTime.UTC()
+	return &c, nil
+}
+
+// SaveCheckpoint stores c and its audit.checkpoint.signed event in one transaction. A
+// checkpoint of the same size signed concurrently by another replica wins; saved reports
+// whether this one was stored.
+func (s *Store) SaveCheckpoint(ctx context.Context, c Checkpoint, event *eventsv1.Event) (saved bool, err error) {
+	err = postgres.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `INSERT INTO checkpoints (tree_size, root_hash, signed_note, sign_time) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (tree_size) DO NOTHING`, int64(c.TreeSize), c.RootHash, c.SignedNote, c.SignTime)
+		if err != nil || tag.RowsAffected() == 0 {
+			return err
+		}
+		saved = true
+		return messaging.Append(ctx, tx, event)
+	})
+	return saved, err
+}
+
+// HasEntriesBeyond reports whether the log has entries after size other than checkpoint
+// events: signing a checkpoint adds its own event, which alone must not cause another.
+func (s *Store) HasEntriesBeyond(ctx context.Context, size uint64, checkpointType string) (bool, error) {
+	var exists bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM entries WHERE idx >= $1 AND event_type IS DISTINCT FROM $2)`,
+		int64(size), checkpointType).Scan(&exists)
+	return exists, postgres.MapError(err)
+}
+
+// EntryByEventID returns the first entry carrying event id.
+func (s *Store) EntryByEventID(ctx context.Context, id string) (*Entry, error) {
+	entries, err := s.List(ctx, Filter{EventID: id, Limit: 1})
+	if err != nil || len(entries) == 0 {
+		return nil, err
+	}
+	return &entries[0], nil
+}
+
+// Filter selects entries; all set fields must match. Entries come in log order from
+// index AfterIndex+1 (or StartIndex).
+type Filter struct {
+	EventID      string
+	Resource     string
+	Type         string
+	Actor        string
+	Organisation string
+	Start, End   *time.Time
+	StartIndex   uint64
+	Limit        int
+}
+
+const entryColumns = `idx, stream_seq, event_id::text, event_type, resource, resource_revision, actor, organisation, event_time, data, leaf_hash`
+
+// List returns up to f.Limit entries matching f, in log order.
+func (s *Store) List(ctx context.Context, f Filter) ([]Entry, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+entryColumns+` FROM entries
+		WHERE idx >= $1
+		  AND ($2 = '' OR event_id = NULLIF($2, '')::uuid)
+		  AND ($3 = '' OR resource = $3)
+		  AND ($4 = '' OR event_type = $4)
+		  AND ($5 = '' OR actor = $5)
+		  AND ($6 = '' OR organisation = $6)
+		  AND ($7::timestamptz IS NULL OR event_time >= $7)
+		  AND ($8::timestamptz IS NULL OR event_time < $8)
+		ORDER BY idx LIMIT $9`,
+		int64(f.StartIndex), f.EventID, f.Resource, f.Type, f.Actor, f.Organisation, f.Start, f.End, f.Limit)
+	if err != nil {
+		return nil, postgres.MapError(err)
+	}
+	defer rows.Close()
+	var out []Entry
+	for rows.Next() {
+		var e Entry
+		var idx, seq int64
+		if err := rows.Scan(&idx, &seq, &e.EventID, &e.EventType, &e.Resource, &e.Revision, &e.Actor, &e.Org,
+			&e.EventTime, &e.Data, &e.LeafHash); err != nil {
+			return nil, err
+		}
+		e.Index, e.StreamSeq = uint64(idx), uint64(seq)
+		out = append(out, e)
+	}
+	return out, postgres.MapError(rows.Err())
+}
