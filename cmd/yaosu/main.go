@@ -40,7 +40,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(serveCmd(stdout), migrateCmd(stdout), devCmd(stdout, stderr), devPostgresCmd(stdout), configCmd(stdout))
+	root.AddCommand(serveCmd(stdout), migrateCmd(stdout), devCmd(stdout, stderr), devPostgresCmd(stdout), configCmd(stdout), reconcileCmd(stdout))
 	return root.ExecuteContext(ctx)
 }
 
