@@ -210,4 +210,3 @@ func reconcileOutbox(ctx context.Context, js jetstream.JetStream, ob Outbox, see
 	}
 	return sr, nil
 }
-
