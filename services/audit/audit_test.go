@@ -46,7 +46,7 @@ func logOut() io.Writer {
 }
 
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	dsn    string
 	pool   *pgxpool.Pool
 	nats   *testkit.NATS
@@ -57,7 +57,7 @@ type env struct {
 	sent   [][]byte // bodies published, in stream order
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
 	e := &env{t: t, keyDir: t.TempDir()}

@@ -217,10 +217,14 @@ func (s *Store) SaveCheckpoint(ctx context.Context, c Checkpoint, event *eventsv
 // HasEntriesBeyond reports whether the log has entries after size other than checkpoint
 // events: signing a checkpoint adds its own event, which alone must not cause another.
 func (s *Store) HasEntriesBeyond(ctx context.Context, size uint64, checkpointType string) (bool, error) {
-	var exists bool
-	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM entries WHERE idx >= $1 AND event_type IS DISTINCT FROM $2)`,
-		int64(size), checkpointType).Scan(&exists)
-	return exists, postgres.MapError(err)
+	// ORDER BY idx LIMIT 1 keeps this an index scan from size even under a generic plan.
+	var idx int64
+	err := s.pool.QueryRow(ctx, `SELECT idx FROM entries WHERE idx >= $1 AND event_type IS DISTINCT FROM $2 ORDER BY idx LIMIT 1`,
+		int64(size), checkpointType).Scan(&idx)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, postgres.MapError(err)
 }
 
 // EntryByEventID returns the first entry carrying event id.
@@ -247,19 +251,39 @@ type Filter struct {
 
 const entryColumns = `idx, stream_seq, event_id::text, event_type, resource, resource_revision, actor, organisation, event_time, data, leaf_hash`
 
-// List returns up to f.Limit entries matching f, in log order.
+// List returns up to f.Limit entries matching f, in log order. Only the filters that are set
+// become conditions, so each query can use the index of its filter (a catch-all
+// "($1 = '' OR col = $1)" form would make Postgres scan the whole log).
 func (s *Store) List(ctx context.Context, f Filter) ([]Entry, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+entryColumns+` FROM entries
-		WHERE idx >= $1
-		  AND ($2 = '' OR event_id = NULLIF($2, '')::uuid)
-		  AND ($3 = '' OR resource = $3)
-		  AND ($4 = '' OR event_type = $4)
-		  AND ($5 = '' OR actor = $5)
-		  AND ($6 = '' OR organisation = $6)
-		  AND ($7::timestamptz IS NULL OR event_time >= $7)
-		  AND ($8::timestamptz IS NULL OR event_time < $8)
-		ORDER BY idx LIMIT $9`,
-		int64(f.StartIndex), f.EventID, f.Resource, f.Type, f.Actor, f.Organisation, f.Start, f.End, f.Limit)
+	where := "idx >= $1"
+	args := []any{int64(f.StartIndex)}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where += fmt.Sprintf(" AND "+cond, len(args))
+	}
+	if f.EventID != "" {
+		add("event_id = $%d::uuid", f.EventID)
+	}
+	if f.Resource != "" {
+		add("resource = $%d", f.Resource)
+	}
+	if f.Type != "" {
+		add("event_type = $%d", f.Type)
+	}
+	if f.Actor != "" {
+		add("actor = $%d", f.Actor)
+	}
+	if f.Organisation != "" {
+		add("organisation = $%d", f.Organisation)
+	}
+	if f.Start != nil {
+		add("event_time >= $%d", *f.Start)
+	}
+	if f.End != nil {
+		add("event_time < $%d", *f.End)
+	}
+	args = append(args, f.Limit)
+	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT %s FROM entries WHERE %s ORDER BY idx LIMIT $%d`, entryColumns, where, len(args)), args...)
 	if err != nil {
 		return nil, postgres.MapError(err)
 	}
