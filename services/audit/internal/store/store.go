@@ -253,7 +253,7 @@ const entryColumns = `idx, stream_seq, event_id::text, event_type, resource, res
 
 // List returns up to f.Limit entries matching f, in log order. Only the filters that are set
 // become conditions, so each query can use the index of its filter (a catch-all
-// "($1 = '' OR col = $1)" form would make Postgres scan the whole log).
+// "($1 = ” OR col = $1)" form would make Postgres scan the whole log).
 func (s *Store) List(ctx context.Context, f Filter) ([]Entry, error) {
 	where := "idx >= $1"
 	args := []any{int64(f.StartIndex)}
