@@ -1,5 +1,6 @@
 // Command yaosuctl is the command-line client for people: log in (dev tokens for now),
-// register and read assets through the gRPC API, and follow the event stream.
+// register and read assets through the gRPC API, follow the event stream, and export,
+// verify and prove the audit log.
 package main
 
 import (

@@ -59,7 +59,8 @@ func newRootCmd(getenv func(string) string) *cobra.Command {
 		Example: "  yaosuctl login --dev --org 91350100M000100Y43 --role registrar\n" +
 			"  yaosuctl asset create --name '城市道路交通流量数据'\n" +
 			"  yaosuctl asset list -o json\n" +
-			"  yaosuctl events tail -f",
+			"  yaosuctl events tail -f\n" +
+			"  yaosuctl audit verify --key 'yaosu.dev/audit+1a2b3c4d+AbC...'",
 		// Usage is for mistakes in the command line, not for failures while running it;
 		// flag errors get a pointer to --help instead (see SetFlagErrorFunc).
 		SilenceUsage:  true,
@@ -93,6 +94,7 @@ func newRootCmd(getenv func(string) string) *cobra.Command {
 		loginCmd(g), logoutCmd(g), whoamiCmd(g),
 		assetCmd(g),
 		eventsCmd(g),
+		auditCmd(g),
 		versionCmd(g),
 	)
 	return root

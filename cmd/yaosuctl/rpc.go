@@ -31,9 +31,10 @@ func (bearerToken) RequireTransportSecurity() bool { return false }
 
 // retryServiceConfig retries calls the server could not take (UNAVAILABLE, e.g. while it
 // restarts). That is safe for every catalog RPC: reads have no effect and CreateAsset
-// carries a request_id, so a retried create returns the first call's asset.
+// carries a request_id, so a retried create returns the first call's asset. The audit API
+// only reads (GetCheckpoint may sign a checkpoint of the current log, which is idempotent).
 const retryServiceConfig = `{"methodConfig": [{
-  "name": [{"service": "yaosu.catalog.v1.CatalogService"}],
+  "name": [{"service": "yaosu.catalog.v1.CatalogService"}, {"service": "yaosu.audit.v1.AuditService"}],
   "retryPolicy": {
     "maxAttempts": 4,
     "initialBackoff": "0.2s",
@@ -46,9 +47,18 @@ const retryServiceConfig = `{"methodConfig": [{
 // catalogClient connects to the server with the resolved token. The caller closes the
 // connection.
 func (g *globals) catalogClient() (catalogv1.CatalogServiceClient, func(), error) {
-	token, _, err := g.resolveToken()
+	conn, err := g.dial()
 	if err != nil {
 		return nil, nil, err
+	}
+	return catalogv1.NewCatalogServiceClient(conn), func() { _ = conn.Close() }, nil
+}
+
+// dial connects to the server with the resolved token and the given call options.
+func (g *globals) dial(opts ...grpc.CallOption) (*grpc.ClientConn, error) {
+	token, _, err := g.resolveToken()
+	if err != nil {
+		return nil, err
 	}
 	conn, err := grpc.NewClient(g.addr,
 		// Plaintext until TLS comes with the deployment configuration; the dev server
@@ -56,11 +66,12 @@ func (g *globals) catalogClient() (catalogv1.CatalogServiceClient, func(), error
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithPerRPCCredentials(bearerToken(token)),
 		grpc.WithDefaultServiceConfig(retryServiceConfig),
+		grpc.WithDefaultCallOptions(opts...),
 	)
 	if err != nil {
-		return nil, nil, fmt.Errorf("connect to %s: %w", g.addr, err)
+		return nil, fmt.Errorf("connect to %s: %w", g.addr, err)
 	}
-	return catalogv1.NewCatalogServiceClient(conn), func() { _ = conn.Close() }, nil
+	return conn, nil
 }
 
 // rpcError is a failed RPC, printed with its code, message and error details.

@@ -229,11 +229,23 @@ func (s *Store) HasEntriesBeyond(ctx context.Context, size uint64, checkpointTyp
 
 // EntryByEventID returns the first entry carrying event id.
 func (s *Store) EntryByEventID(ctx context.Context, id string) (*Entry, error) {
-	entries, err := s.List(ctx, Filter{EventID: id, Limit: 1})
+	// Looked up through the event_id index alone: adding the log-order condition of List
+	// lets the planner walk the whole log in index order instead.
+	rows, err := s.pool.Query(ctx, `SELECT `+entryColumns+` FROM entries WHERE event_id = $1::uuid`, id)
+	if err != nil {
+		return nil, postgres.MapError(err)
+	}
+	entries, err := scanEntries(rows)
 	if err != nil || len(entries) == 0 {
 		return nil, err
 	}
-	return &entries[0], nil
+	first := entries[0]
+	for _, e := range entries[1:] {
+		if e.Index < first.Index {
+			first = e
+		}
+	}
+	return &first, nil
 }
 
 // Filter selects entries; all set fields must match. Entries come in log order from
@@ -287,6 +299,10 @@ func (s *Store) List(ctx context.Context, f Filter) ([]Entry, error) {
 	if err != nil {
 		return nil, postgres.MapError(err)
 	}
+	return scanEntries(rows)
+}
+
+func scanEntries(rows pgx.Rows) ([]Entry, error) {
 	defer rows.Close()
 	var out []Entry
 	for rows.Next() {
