@@ -210,7 +210,7 @@ func tailDurable(ctx, setupCtx context.Context, stream jetstream.Stream, o tailO
 
 	var remaining uint64
 	if !o.follow {
-		info, err := cons.Info(setupCtx)
+		info, err := settledInfo(setupCtx, cons, stream)
 		if err != nil {
 			return fmt.Errorf("durable consumer %q: %w", o.durable, err)
 		}
@@ -272,6 +272,41 @@ func tailDurable(ctx, setupCtx context.Context, stream jetstream.Stream, o tailO
 		}
 		if !o.follow && (remaining == 0 || n == 0) {
 			return nil
+		}
+	}
+}
+
+// settledInfo returns the consumer's info once its pending count has caught up with the
+// stream: the server updates a durable consumer's count asynchronously after a publish, so
+// a count read right after one can miss it. For an unfiltered consumer the stream's last
+// sequence says what the count must be; otherwise two equal reads in a row are taken as
+// settled.
+func settledInfo(ctx context.Context, cons jetstream.Consumer, stream jetstream.Stream) (*jetstream.ConsumerInfo, error) {
+	var prev *jetstream.ConsumerInfo
+	for attempt := 0; ; attempt++ {
+		info, err := cons.Info(ctx)
+		if err != nil {
+			return nil, err
+		}
+		si, err := stream.Info(ctx)
+		if err != nil {
+			return nil, err
+		}
+		unfiltered := info.Config.FilterSubject == "" && len(info.Config.FilterSubjects) == 0 ||
+			info.Config.FilterSubject == messaging.SubjectPrefix+">"
+		switch {
+		case unfiltered && info.Delivered.Stream+info.NumPending >= si.State.LastSeq:
+			return info, nil
+		case !unfiltered && prev != nil && prev.NumPending == info.NumPending:
+			return info, nil
+		case attempt >= 50:
+			return info, nil // give up waiting; report what the server says
+		}
+		prev = info
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(10 * time.Millisecond):
 		}
 	}
 }
