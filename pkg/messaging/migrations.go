@@ -19,3 +19,13 @@ func Migrations() postgres.MigrationSet {
 	}
 	return postgres.MigrationSet{Table: "platform_db_version", FS: sub}
 }
+
+// ServiceMigrations are a service schema's migration sets: the platform's outbox tables,
+// then the service's own files from dir inside files (its embedded migrations directory).
+func ServiceMigrations(files fs.FS, dir string) []postgres.MigrationSet {
+	own, err := fs.Sub(files, dir)
+	if err != nil {
+		panic(err) // the embedded path is fixed at compile time
+	}
+	return []postgres.MigrationSet{Migrations(), {Table: "goose_db_version", FS: own}}
+}
