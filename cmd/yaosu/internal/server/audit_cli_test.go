@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -33,9 +32,7 @@ func TestAuditCLIVerifiesExportsAndProvesAgainstRealServer(t *testing.T) {
 		t.Skip("builds yaosuctl")
 	}
 	s := startStack(t)
-	bin := filepath.Join(t.TempDir(), "yaosuctl")
-	out, err := exec.Command("go", "build", "-o", bin, "yaosu.dev/cmd/yaosuctl").CombinedOutput()
-	require.NoError(t, err, string(out))
+	ctl, must := yaosuctl(t, s)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
@@ -56,6 +53,7 @@ func TestAuditCLIVerifiesExportsAndProvesAgainstRealServer(t *testing.T) {
 		return len(entries) == 30
 	}, 20*time.Second, 20*time.Millisecond)
 	var cp *auditv1.GetCheckpointResponse
+	var err error
 	require.Eventually(t, func() bool {
 		cp, err = auditClient.GetCheckpoint(auditor, &auditv1.GetCheckpointRequest{})
 		require.NoError(t, err)
@@ -64,22 +62,6 @@ func TestAuditCLIVerifiesExportsAndProvesAgainstRealServer(t *testing.T) {
 	key := cp.GetVerifierKey()
 	origin := cp.GetCheckpoint().GetOrigin()
 
-	configDir := t.TempDir()
-	ctl := func(args ...string) (string, string, error) {
-		cmd := exec.Command(bin, args...)
-		cmd.Env = append(os.Environ(), "YAOSU_ADDR="+s.addr, "YAOSU_CONFIG_DIR="+configDir,
-			"YAOSU_DATA_DIR="+s.dataDir, "NATS_URL="+s.natsURL, "YAOSU_TOKEN=")
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		err := cmd.Run()
-		return stdout.String(), stderr.String(), err
-	}
-	must := func(args ...string) string {
-		t.Helper()
-		stdout, stderr, err := ctl(args...)
-		require.NoError(t, err, "yaosuctl %s:\n%s%s", strings.Join(args, " "), stdout, stderr)
-		return stdout
-	}
 	// fails runs a verification that must fail with exit status 1 and returns its report.
 	fails := func(args ...string) string {
 		t.Helper()

@@ -19,26 +19,7 @@ func TestYaosuctlAgainstRealServer(t *testing.T) {
 		t.Skip("builds yaosuctl")
 	}
 	s := startStack(t)
-	bin := filepath.Join(t.TempDir(), "yaosuctl")
-	build := exec.Command("go", "build", "-o", bin, "yaosu.dev/cmd/yaosuctl")
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, string(out))
-
-	configDir := t.TempDir()
-	ctl := func(args ...string) (string, string, error) {
-		cmd := exec.Command(bin, args...)
-		cmd.Env = append(os.Environ(), "YAOSU_ADDR="+s.addr, "YAOSU_CONFIG_DIR="+configDir,
-			"YAOSU_DATA_DIR="+s.dataDir, "NATS_URL="+s.natsURL, "YAOSU_TOKEN=")
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		err := cmd.Run()
-		return stdout.String(), stderr.String(), err
-	}
-	must := func(args ...string) string {
-		stdout, stderr, err := ctl(args...)
-		require.NoError(t, err, "yaosuctl %s: %s", strings.Join(args, " "), stderr)
-		return stdout
-	}
+	ctl, must := yaosuctl(t, s)
 
 	_, stderr, err := ctl("asset", "list")
 	require.Error(t, err, "not logged in yet")
@@ -85,4 +66,30 @@ func TestYaosuctlAgainstRealServer(t *testing.T) {
 	_, stderr, err = ctl("asset", "create", "--name", "x", "--holder", orgB)
 	require.Error(t, err)
 	require.Contains(t, stderr, "PERMISSION_DENIED")
+}
+
+// yaosuctl builds the real CLI and returns runners bound to stack s: ctl returns stdout,
+// stderr and the error; must fails the test when the command fails.
+func yaosuctl(t *testing.T, s *stack) (ctl func(args ...string) (string, string, error), must func(args ...string) string) {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "yaosuctl")
+	out, err := exec.Command("go", "build", "-o", bin, "yaosu.dev/cmd/yaosuctl").CombinedOutput()
+	require.NoError(t, err, string(out))
+	configDir := t.TempDir()
+	ctl = func(args ...string) (string, string, error) {
+		cmd := exec.Command(bin, args...)
+		cmd.Env = append(os.Environ(), "YAOSU_ADDR="+s.addr, "YAOSU_CONFIG_DIR="+configDir,
+			"YAOSU_DATA_DIR="+s.dataDir, "NATS_URL="+s.natsURL, "YAOSU_TOKEN=")
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		return stdout.String(), stderr.String(), err
+	}
+	must = func(args ...string) string {
+		t.Helper()
+		stdout, stderr, err := ctl(args...)
+		require.NoError(t, err, "yaosuctl %s:\n%s%s", strings.Join(args, " "), stdout, stderr)
+		return stdout
+	}
+	return ctl, must
 }
