@@ -10,6 +10,7 @@ import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	fieldmaskpb "google.golang.org/protobuf/types/known/fieldmaskpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
@@ -29,19 +30,63 @@ type AssetState int32
 const (
 	// ASSET_STATE_UNSPECIFIED is never stored.
 	AssetState_ASSET_STATE_UNSPECIFIED AssetState = 0
-	// ASSET_STATE_DRAFT is an asset being prepared by its holder; nothing has been submitted.
+	// ASSET_STATE_DRAFT: being prepared by its holder; nothing submitted.
 	AssetState_ASSET_STATE_DRAFT AssetState = 1
+	// ASSET_STATE_SUBMITTED: a first registration was filed (申请), awaiting acceptance.
+	AssetState_ASSET_STATE_SUBMITTED AssetState = 2
+	// ASSET_STATE_ACCEPTED: accepted (受理), in formal review.
+	AssetState_ASSET_STATE_ACCEPTED AssetState = 3
+	// ASSET_STATE_NOT_ACCEPTED: not accepted; the holder may correct and apply again.
+	AssetState_ASSET_STATE_NOT_ACCEPTED AssetState = 4
+	// ASSET_STATE_RETURNED: returned for correction; the holder updates and resubmits.
+	AssetState_ASSET_STATE_RETURNED AssetState = 5
+	// ASSET_STATE_REFUSED: refused with a reason code. Terminal.
+	AssetState_ASSET_STATE_REFUSED AssetState = 6
+	// ASSET_STATE_IN_PUBLICITY: passed formal review; in the publicity window (公示).
+	AssetState_ASSET_STATE_IN_PUBLICITY AssetState = 7
+	// ASSET_STATE_REGISTERED: registered (赋码); has a registration number and certificate.
+	AssetState_ASSET_STATE_REGISTERED AssetState = 8
+	// ASSET_STATE_WITHDRAWN: the applicant withdrew the first registration.
+	AssetState_ASSET_STATE_WITHDRAWN AssetState = 9
+	// ASSET_STATE_SUSPENDED: frozen in an emergency; reinstating makes it REGISTERED again.
+	AssetState_ASSET_STATE_SUSPENDED AssetState = 10
+	// ASSET_STATE_CANCELLED: registration cancelled (注销); the number is never reused.
+	AssetState_ASSET_STATE_CANCELLED AssetState = 11
+	// ASSET_STATE_DISPOSED: data destroyed (销毁处置). Terminal; the record stays.
+	AssetState_ASSET_STATE_DISPOSED AssetState = 12
 )
 
 // Enum value maps for AssetState.
 var (
 	AssetState_name = map[int32]string{
-		0: "ASSET_STATE_UNSPECIFIED",
-		1: "ASSET_STATE_DRAFT",
+		0:  "ASSET_STATE_UNSPECIFIED",
+		1:  "ASSET_STATE_DRAFT",
+		2:  "ASSET_STATE_SUBMITTED",
+		3:  "ASSET_STATE_ACCEPTED",
+		4:  "ASSET_STATE_NOT_ACCEPTED",
+		5:  "ASSET_STATE_RETURNED",
+		6:  "ASSET_STATE_REFUSED",
+		7:  "ASSET_STATE_IN_PUBLICITY",
+		8:  "ASSET_STATE_REGISTERED",
+		9:  "ASSET_STATE_WITHDRAWN",
+		10: "ASSET_STATE_SUSPENDED",
+		11: "ASSET_STATE_CANCELLED",
+		12: "ASSET_STATE_DISPOSED",
 	}
 	AssetState_value = map[string]int32{
-		"ASSET_STATE_UNSPECIFIED": 0,
-		"ASSET_STATE_DRAFT":       1,
+		"ASSET_STATE_UNSPECIFIED":  0,
+		"ASSET_STATE_DRAFT":        1,
+		"ASSET_STATE_SUBMITTED":    2,
+		"ASSET_STATE_ACCEPTED":     3,
+		"ASSET_STATE_NOT_ACCEPTED": 4,
+		"ASSET_STATE_RETURNED":     5,
+		"ASSET_STATE_REFUSED":      6,
+		"ASSET_STATE_IN_PUBLICITY": 7,
+		"ASSET_STATE_REGISTERED":   8,
+		"ASSET_STATE_WITHDRAWN":    9,
+		"ASSET_STATE_SUSPENDED":    10,
+		"ASSET_STATE_CANCELLED":    11,
+		"ASSET_STATE_DISPOSED":     12,
 	}
 )
 
@@ -72,6 +117,550 @@ func (AssetState) EnumDescriptor() ([]byte, []int) {
 	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{0}
 }
 
+// AssetKind says whether an asset is a data resource or a data product.
+type AssetKind int32
+
+const (
+	// ASSET_KIND_UNSPECIFIED is not set.
+	AssetKind_ASSET_KIND_UNSPECIFIED AssetKind = 0
+	// ASSET_KIND_DATA_RESOURCE is a data resource (数据资源).
+	AssetKind_ASSET_KIND_DATA_RESOURCE AssetKind = 1
+	// ASSET_KIND_DATA_PRODUCT is a data product (数据产品); it has a product form.
+	AssetKind_ASSET_KIND_DATA_PRODUCT AssetKind = 2
+)
+
+// Enum value maps for AssetKind.
+var (
+	AssetKind_name = map[int32]string{
+		0: "ASSET_KIND_UNSPECIFIED",
+		1: "ASSET_KIND_DATA_RESOURCE",
+		2: "ASSET_KIND_DATA_PRODUCT",
+	}
+	AssetKind_value = map[string]int32{
+		"ASSET_KIND_UNSPECIFIED":   0,
+		"ASSET_KIND_DATA_RESOURCE": 1,
+		"ASSET_KIND_DATA_PRODUCT":  2,
+	}
+)
+
+func (x AssetKind) Enum() *AssetKind {
+	p := new(AssetKind)
+	*p = x
+	return p
+}
+
+func (x AssetKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (AssetKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_yaosu_catalog_v1_catalog_proto_enumTypes[1].Descriptor()
+}
+
+func (AssetKind) Type() protoreflect.EnumType {
+	return &file_yaosu_catalog_v1_catalog_proto_enumTypes[1]
+}
+
+func (x AssetKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use AssetKind.Descriptor instead.
+func (AssetKind) EnumDescriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{1}
+}
+
+// Grade is the data grade per GB/T 43697-2024.
+type Grade int32
+
+const (
+	// GRADE_UNSPECIFIED is not set.
+	Grade_GRADE_UNSPECIFIED Grade = 0
+	// GRADE_GENERAL is 一般数据.
+	Grade_GRADE_GENERAL Grade = 1
+	// GRADE_IMPORTANT is 重要数据.
+	Grade_GRADE_IMPORTANT Grade = 2
+	// GRADE_CORE is 核心数据; core data cannot be registered.
+	Grade_GRADE_CORE Grade = 3
+)
+
+// Enum value maps for Grade.
+var (
+	Grade_name = map[int32]string{
+		0: "GRADE_UNSPECIFIED",
+		1: "GRADE_GENERAL",
+		2: "GRADE_IMPORTANT",
+		3: "GRADE_CORE",
+	}
+	Grade_value = map[string]int32{
+		"GRADE_UNSPECIFIED": 0,
+		"GRADE_GENERAL":     1,
+		"GRADE_IMPORTANT":   2,
+		"GRADE_CORE":        3,
+	}
+)
+
+func (x Grade) Enum() *Grade {
+	p := new(Grade)
+	*p = x
+	return p
+}
+
+func (x Grade) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Grade) Descriptor() protoreflect.EnumDescriptor {
+	return file_yaosu_catalog_v1_catalog_proto_enumTypes[2].Descriptor()
+}
+
+func (Grade) Type() protoreflect.EnumType {
+	return &file_yaosu_catalog_v1_catalog_proto_enumTypes[2]
+}
+
+func (x Grade) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Grade.Descriptor instead.
+func (Grade) EnumDescriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{2}
+}
+
+// SharingAttribute is the sharing attribute (共享属性).
+type SharingAttribute int32
+
+const (
+	// SHARING_ATTRIBUTE_UNSPECIFIED is not set.
+	SharingAttribute_SHARING_ATTRIBUTE_UNSPECIFIED SharingAttribute = 0
+	// SHARING_ATTRIBUTE_UNCONDITIONAL is 无条件共享.
+	SharingAttribute_SHARING_ATTRIBUTE_UNCONDITIONAL SharingAttribute = 1
+	// SHARING_ATTRIBUTE_CONDITIONAL is 有条件共享; sharing_conditions are required.
+	SharingAttribute_SHARING_ATTRIBUTE_CONDITIONAL SharingAttribute = 2
+	// SHARING_ATTRIBUTE_NOT_SHARED is 不予共享; sharing_basis is required and the open attribute
+	// must be OPEN_ATTRIBUTE_NOT_OPEN.
+	SharingAttribute_SHARING_ATTRIBUTE_NOT_SHARED SharingAttribute = 3
+)
+
+// Enum value maps for SharingAttribute.
+var (
+	SharingAttribute_name = map[int32]string{
+		0: "SHARING_ATTRIBUTE_UNSPECIFIED",
+		1: "SHARING_ATTRIBUTE_UNCONDITIONAL",
+		2: "SHARING_ATTRIBUTE_CONDITIONAL",
+		3: "SHARING_ATTRIBUTE_NOT_SHARED",
+	}
+	SharingAttribute_value = map[string]int32{
+		"SHARING_ATTRIBUTE_UNSPECIFIED":   0,
+		"SHARING_ATTRIBUTE_UNCONDITIONAL": 1,
+		"SHARING_ATTRIBUTE_CONDITIONAL":   2,
+		"SHARING_ATTRIBUTE_NOT_SHARED":    3,
+	}
+)
+
+func (x SharingAttribute) Enum() *SharingAttribute {
+	p := new(SharingAttribute)
+	*p = x
+	return p
+}
+
+func (x SharingAttribute) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (SharingAttribute) Descriptor() protoreflect.EnumDescriptor {
+	return file_yaosu_catalog_v1_catalog_proto_enumTypes[3].Descriptor()
+}
+
+func (SharingAttribute) Type() protoreflect.EnumType {
+	return &file_yaosu_catalog_v1_catalog_proto_enumTypes[3]
+}
+
+func (x SharingAttribute) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use SharingAttribute.Descriptor instead.
+func (SharingAttribute) EnumDescriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{3}
+}
+
+// OpenAttribute is the opening attribute (开放属性).
+type OpenAttribute int32
+
+const (
+	// OPEN_ATTRIBUTE_UNSPECIFIED is not set.
+	OpenAttribute_OPEN_ATTRIBUTE_UNSPECIFIED OpenAttribute = 0
+	// OPEN_ATTRIBUTE_UNCONDITIONAL is 无条件开放.
+	OpenAttribute_OPEN_ATTRIBUTE_UNCONDITIONAL OpenAttribute = 1
+	// OPEN_ATTRIBUTE_CONDITIONAL is 有条件开放; open_conditions are required.
+	OpenAttribute_OPEN_ATTRIBUTE_CONDITIONAL OpenAttribute = 2
+	// OPEN_ATTRIBUTE_NOT_OPEN is 不予开放.
+	OpenAttribute_OPEN_ATTRIBUTE_NOT_OPEN OpenAttribute = 3
+)
+
+// Enum value maps for OpenAttribute.
+var (
+	OpenAttribute_name = map[int32]string{
+		0: "OPEN_ATTRIBUTE_UNSPECIFIED",
+		1: "OPEN_ATTRIBUTE_UNCONDITIONAL",
+		2: "OPEN_ATTRIBUTE_CONDITIONAL",
+		3: "OPEN_ATTRIBUTE_NOT_OPEN",
+	}
+	OpenAttribute_value = map[string]int32{
+		"OPEN_ATTRIBUTE_UNSPECIFIED":   0,
+		"OPEN_ATTRIBUTE_UNCONDITIONAL": 1,
+		"OPEN_ATTRIBUTE_CONDITIONAL":   2,
+		"OPEN_ATTRIBUTE_NOT_OPEN":      3,
+	}
+)
+
+func (x OpenAttribute) Enum() *OpenAttribute {
+	p := new(OpenAttribute)
+	*p = x
+	return p
+}
+
+func (x OpenAttribute) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (OpenAttribute) Descriptor() protoreflect.EnumDescriptor {
+	return file_yaosu_catalog_v1_catalog_proto_enumTypes[4].Descriptor()
+}
+
+func (OpenAttribute) Type() protoreflect.EnumType {
+	return &file_yaosu_catalog_v1_catalog_proto_enumTypes[4]
+}
+
+func (x OpenAttribute) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use OpenAttribute.Descriptor instead.
+func (OpenAttribute) EnumDescriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{4}
+}
+
+// DisposalState is the state of a disposal request.
+type DisposalState int32
+
+const (
+	// DISPOSAL_STATE_UNSPECIFIED: no disposal.
+	DisposalState_DISPOSAL_STATE_UNSPECIFIED DisposalState = 0
+	// DISPOSAL_STATE_REQUESTED: waiting for a second person's approval.
+	DisposalState_DISPOSAL_STATE_REQUESTED DisposalState = 1
+	// DISPOSAL_STATE_APPROVED: approved; the asset is DISPOSED.
+	DisposalState_DISPOSAL_STATE_APPROVED DisposalState = 2
+	// DISPOSAL_STATE_REJECTED: rejected; the asset stays as it was.
+	DisposalState_DISPOSAL_STATE_REJECTED DisposalState = 3
+)
+
+// Enum value maps for DisposalState.
+var (
+	DisposalState_name = map[int32]string{
+		0: "DISPOSAL_STATE_UNSPECIFIED",
+		1: "DISPOSAL_STATE_REQUESTED",
+		2: "DISPOSAL_STATE_APPROVED",
+		3: "DISPOSAL_STATE_REJECTED",
+	}
+	DisposalState_value = map[string]int32{
+		"DISPOSAL_STATE_UNSPECIFIED": 0,
+		"DISPOSAL_STATE_REQUESTED":   1,
+		"DISPOSAL_STATE_APPROVED":    2,
+		"DISPOSAL_STATE_REJECTED":    3,
+	}
+)
+
+func (x DisposalState) Enum() *DisposalState {
+	p := new(DisposalState)
+	*p = x
+	return p
+}
+
+func (x DisposalState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (DisposalState) Descriptor() protoreflect.EnumDescriptor {
+	return file_yaosu_catalog_v1_catalog_proto_enumTypes[5].Descriptor()
+}
+
+func (DisposalState) Type() protoreflect.EnumType {
+	return &file_yaosu_catalog_v1_catalog_proto_enumTypes[5]
+}
+
+func (x DisposalState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use DisposalState.Descriptor instead.
+func (DisposalState) EnumDescriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{5}
+}
+
+// ApplicationType is the kind of application (申请类型).
+type ApplicationType int32
+
+const (
+	// APPLICATION_TYPE_UNSPECIFIED is not set.
+	ApplicationType_APPLICATION_TYPE_UNSPECIFIED ApplicationType = 0
+	// APPLICATION_TYPE_FIRST_REGISTRATION is 首次登记.
+	ApplicationType_APPLICATION_TYPE_FIRST_REGISTRATION ApplicationType = 1
+	// APPLICATION_TYPE_CHANGE is 变更登记: reviewed and publicised; the registered version stays
+	// valid meanwhile.
+	ApplicationType_APPLICATION_TYPE_CHANGE ApplicationType = 2
+	// APPLICATION_TYPE_CORRECTION is 更正登记: fixes errors; reviewed, no publicity.
+	ApplicationType_APPLICATION_TYPE_CORRECTION ApplicationType = 3
+	// APPLICATION_TYPE_CANCELLATION is 注销登记: reviewed, no publicity; the certificate is revoked.
+	ApplicationType_APPLICATION_TYPE_CANCELLATION ApplicationType = 4
+)
+
+// Enum value maps for ApplicationType.
+var (
+	ApplicationType_name = map[int32]string{
+		0: "APPLICATION_TYPE_UNSPECIFIED",
+		1: "APPLICATION_TYPE_FIRST_REGISTRATION",
+		2: "APPLICATION_TYPE_CHANGE",
+		3: "APPLICATION_TYPE_CORRECTION",
+		4: "APPLICATION_TYPE_CANCELLATION",
+	}
+	ApplicationType_value = map[string]int32{
+		"APPLICATION_TYPE_UNSPECIFIED":        0,
+		"APPLICATION_TYPE_FIRST_REGISTRATION": 1,
+		"APPLICATION_TYPE_CHANGE":             2,
+		"APPLICATION_TYPE_CORRECTION":         3,
+		"APPLICATION_TYPE_CANCELLATION":       4,
+	}
+)
+
+func (x ApplicationType) Enum() *ApplicationType {
+	p := new(ApplicationType)
+	*p = x
+	return p
+}
+
+func (x ApplicationType) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ApplicationType) Descriptor() protoreflect.EnumDescriptor {
+	return file_yaosu_catalog_v1_catalog_proto_enumTypes[6].Descriptor()
+}
+
+func (ApplicationType) Type() protoreflect.EnumType {
+	return &file_yaosu_catalog_v1_catalog_proto_enumTypes[6]
+}
+
+func (x ApplicationType) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ApplicationType.Descriptor instead.
+func (ApplicationType) EnumDescriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{6}
+}
+
+// ApplicationState is the state of one application.
+type ApplicationState int32
+
+const (
+	// APPLICATION_STATE_UNSPECIFIED is never stored.
+	ApplicationState_APPLICATION_STATE_UNSPECIFIED ApplicationState = 0
+	// APPLICATION_STATE_SUBMITTED: filed, awaiting acceptance.
+	ApplicationState_APPLICATION_STATE_SUBMITTED ApplicationState = 1
+	// APPLICATION_STATE_ACCEPTED: accepted, in formal review.
+	ApplicationState_APPLICATION_STATE_ACCEPTED ApplicationState = 2
+	// APPLICATION_STATE_NOT_ACCEPTED: not accepted. Final.
+	ApplicationState_APPLICATION_STATE_NOT_ACCEPTED ApplicationState = 3
+	// APPLICATION_STATE_RETURNED: returned for correction.
+	ApplicationState_APPLICATION_STATE_RETURNED ApplicationState = 4
+	// APPLICATION_STATE_REFUSED: refused. Final.
+	ApplicationState_APPLICATION_STATE_REFUSED ApplicationState = 5
+	// APPLICATION_STATE_IN_PUBLICITY: passed formal review, in publicity.
+	ApplicationState_APPLICATION_STATE_IN_PUBLICITY ApplicationState = 6
+	// APPLICATION_STATE_APPROVED: took effect. Final.
+	ApplicationState_APPLICATION_STATE_APPROVED ApplicationState = 7
+	// APPLICATION_STATE_WITHDRAWN: withdrawn by the applicant. Final.
+	ApplicationState_APPLICATION_STATE_WITHDRAWN ApplicationState = 8
+)
+
+// Enum value maps for ApplicationState.
+var (
+	ApplicationState_name = map[int32]string{
+		0: "APPLICATION_STATE_UNSPECIFIED",
+		1: "APPLICATION_STATE_SUBMITTED",
+		2: "APPLICATION_STATE_ACCEPTED",
+		3: "APPLICATION_STATE_NOT_ACCEPTED",
+		4: "APPLICATION_STATE_RETURNED",
+		5: "APPLICATION_STATE_REFUSED",
+		6: "APPLICATION_STATE_IN_PUBLICITY",
+		7: "APPLICATION_STATE_APPROVED",
+		8: "APPLICATION_STATE_WITHDRAWN",
+	}
+	ApplicationState_value = map[string]int32{
+		"APPLICATION_STATE_UNSPECIFIED":  0,
+		"APPLICATION_STATE_SUBMITTED":    1,
+		"APPLICATION_STATE_ACCEPTED":     2,
+		"APPLICATION_STATE_NOT_ACCEPTED": 3,
+		"APPLICATION_STATE_RETURNED":     4,
+		"APPLICATION_STATE_REFUSED":      5,
+		"APPLICATION_STATE_IN_PUBLICITY": 6,
+		"APPLICATION_STATE_APPROVED":     7,
+		"APPLICATION_STATE_WITHDRAWN":    8,
+	}
+)
+
+func (x ApplicationState) Enum() *ApplicationState {
+	p := new(ApplicationState)
+	*p = x
+	return p
+}
+
+func (x ApplicationState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ApplicationState) Descriptor() protoreflect.EnumDescriptor {
+	return file_yaosu_catalog_v1_catalog_proto_enumTypes[7].Descriptor()
+}
+
+func (ApplicationState) Type() protoreflect.EnumType {
+	return &file_yaosu_catalog_v1_catalog_proto_enumTypes[7]
+}
+
+func (x ApplicationState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ApplicationState.Descriptor instead.
+func (ApplicationState) EnumDescriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{7}
+}
+
+// Decision is a registry decision on an application.
+type Decision int32
+
+const (
+	// DECISION_UNSPECIFIED is not set.
+	Decision_DECISION_UNSPECIFIED Decision = 0
+	// DECISION_ACCEPT accepts (受理) a submitted application.
+	Decision_DECISION_ACCEPT Decision = 1
+	// DECISION_NOT_ACCEPT does not accept it; reason_code required.
+	Decision_DECISION_NOT_ACCEPT Decision = 2
+	// DECISION_PASS passes formal review: publicity starts (first registration, change) or the
+	// application takes effect (correction, cancellation).
+	Decision_DECISION_PASS Decision = 3
+	// DECISION_RETURN returns it for correction; reason required.
+	Decision_DECISION_RETURN Decision = 4
+	// DECISION_REFUSE refuses it; reason_code required.
+	Decision_DECISION_REFUSE Decision = 5
+)
+
+// Enum value maps for Decision.
+var (
+	Decision_name = map[int32]string{
+		0: "DECISION_UNSPECIFIED",
+		1: "DECISION_ACCEPT",
+		2: "DECISION_NOT_ACCEPT",
+		3: "DECISION_PASS",
+		4: "DECISION_RETURN",
+		5: "DECISION_REFUSE",
+	}
+	Decision_value = map[string]int32{
+		"DECISION_UNSPECIFIED": 0,
+		"DECISION_ACCEPT":      1,
+		"DECISION_NOT_ACCEPT":  2,
+		"DECISION_PASS":        3,
+		"DECISION_RETURN":      4,
+		"DECISION_REFUSE":      5,
+	}
+)
+
+func (x Decision) Enum() *Decision {
+	p := new(Decision)
+	*p = x
+	return p
+}
+
+func (x Decision) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Decision) Descriptor() protoreflect.EnumDescriptor {
+	return file_yaosu_catalog_v1_catalog_proto_enumTypes[8].Descriptor()
+}
+
+func (Decision) Type() protoreflect.EnumType {
+	return &file_yaosu_catalog_v1_catalog_proto_enumTypes[8]
+}
+
+func (x Decision) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Decision.Descriptor instead.
+func (Decision) EnumDescriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{8}
+}
+
+// ObjectionState is the state of an objection.
+type ObjectionState int32
+
+const (
+	// OBJECTION_STATE_UNSPECIFIED is never stored.
+	ObjectionState_OBJECTION_STATE_UNSPECIFIED ObjectionState = 0
+	// OBJECTION_STATE_RAISED: filed, not yet resolved; publicity cannot end.
+	ObjectionState_OBJECTION_STATE_RAISED ObjectionState = 1
+	// OBJECTION_STATE_DISMISSED: resolved, the application goes on.
+	ObjectionState_OBJECTION_STATE_DISMISSED ObjectionState = 2
+	// OBJECTION_STATE_UPHELD: resolved, the application was returned for correction.
+	ObjectionState_OBJECTION_STATE_UPHELD ObjectionState = 3
+)
+
+// Enum value maps for ObjectionState.
+var (
+	ObjectionState_name = map[int32]string{
+		0: "OBJECTION_STATE_UNSPECIFIED",
+		1: "OBJECTION_STATE_RAISED",
+		2: "OBJECTION_STATE_DISMISSED",
+		3: "OBJECTION_STATE_UPHELD",
+	}
+	ObjectionState_value = map[string]int32{
+		"OBJECTION_STATE_UNSPECIFIED": 0,
+		"OBJECTION_STATE_RAISED":      1,
+		"OBJECTION_STATE_DISMISSED":   2,
+		"OBJECTION_STATE_UPHELD":      3,
+	}
+)
+
+func (x ObjectionState) Enum() *ObjectionState {
+	p := new(ObjectionState)
+	*p = x
+	return p
+}
+
+func (x ObjectionState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ObjectionState) Descriptor() protoreflect.EnumDescriptor {
+	return file_yaosu_catalog_v1_catalog_proto_enumTypes[9].Descriptor()
+}
+
+func (ObjectionState) Type() protoreflect.EnumType {
+	return &file_yaosu_catalog_v1_catalog_proto_enumTypes[9]
+}
+
+func (x ObjectionState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ObjectionState.Descriptor instead.
+func (ObjectionState) EnumDescriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{9}
+}
+
 // ErrorReason is sent as google.rpc.ErrorInfo.reason (domain `yaosu.dev`) for catalog errors.
 type ErrorReason int32
 
@@ -86,16 +675,64 @@ const (
 	ErrorReason_ERROR_REASON_HOLDER_NOT_CALLER_ORGANISATION ErrorReason = 3
 	// ERROR_REASON_INVALID_PAGE_TOKEN: the page token is malformed or belongs to another query.
 	ErrorReason_ERROR_REASON_INVALID_PAGE_TOKEN ErrorReason = 4
+	// ERROR_REASON_CORE_DATA_NOT_REGISTRABLE: core data (核心数据) cannot be registered.
+	ErrorReason_ERROR_REASON_CORE_DATA_NOT_REGISTRABLE ErrorReason = 5
+	// ERROR_REASON_NOT_SHARED_IMPLIES_NOT_OPEN: 不予共享 data must be 不予开放.
+	ErrorReason_ERROR_REASON_NOT_SHARED_IMPLIES_NOT_OPEN ErrorReason = 6
+	// ERROR_REASON_CONDITIONS_REQUIRED: a conditional (有条件) attribute needs its conditions.
+	ErrorReason_ERROR_REASON_CONDITIONS_REQUIRED ErrorReason = 7
+	// ERROR_REASON_SHARING_BASIS_REQUIRED: 不予共享 needs a basis.
+	ErrorReason_ERROR_REASON_SHARING_BASIS_REQUIRED ErrorReason = 8
+	// ERROR_REASON_INCOMPLETE_RECORD: a required field is missing for submission.
+	ErrorReason_ERROR_REASON_INCOMPLETE_RECORD ErrorReason = 9
+	// ERROR_REASON_UNKNOWN_CODE: a code is not in the cited code-list version.
+	ErrorReason_ERROR_REASON_UNKNOWN_CODE ErrorReason = 10
+	// ERROR_REASON_INVALID_TRANSITION: the action is not allowed in the current state.
+	ErrorReason_ERROR_REASON_INVALID_TRANSITION ErrorReason = 11
+	// ERROR_REASON_SELF_REVIEW: a reviewer tried to decide on their own application or request.
+	ErrorReason_ERROR_REASON_SELF_REVIEW ErrorReason = 12
+	// ERROR_REASON_ETAG_MISMATCH: the etag is stale; re-read and retry.
+	ErrorReason_ERROR_REASON_ETAG_MISMATCH ErrorReason = 13
+	// ERROR_REASON_APPLICATION_OPEN: the asset already has an open application.
+	ErrorReason_ERROR_REASON_APPLICATION_OPEN ErrorReason = 14
+	// ERROR_REASON_OBJECTIONS_UNRESOLVED: publicity cannot end with an objection unresolved.
+	ErrorReason_ERROR_REASON_OBJECTIONS_UNRESOLVED ErrorReason = 15
+	// ERROR_REASON_REASON_REQUIRED: the decision needs a reason or a reason code.
+	ErrorReason_ERROR_REASON_REASON_REQUIRED ErrorReason = 16
+	// ERROR_REASON_IMMUTABLE_FIELD: the update mask names an output-only or immutable field.
+	ErrorReason_ERROR_REASON_IMMUTABLE_FIELD ErrorReason = 17
+	// ERROR_REASON_RESOURCE_CODE_TAKEN: another asset has that resource code.
+	ErrorReason_ERROR_REASON_RESOURCE_CODE_TAKEN ErrorReason = 18
+	// ERROR_REASON_NO_CERTIFICATE: the asset has never been registered.
+	ErrorReason_ERROR_REASON_NO_CERTIFICATE ErrorReason = 19
+	// ERROR_REASON_NOTHING_CHANGED: a change or correction proposes no difference.
+	ErrorReason_ERROR_REASON_NOTHING_CHANGED ErrorReason = 20
 )
 
 // Enum value maps for ErrorReason.
 var (
 	ErrorReason_name = map[int32]string{
-		0: "ERROR_REASON_UNSPECIFIED",
-		1: "ERROR_REASON_INVALID_ORGANISATION_CODE",
-		2: "ERROR_REASON_ASSET_NOT_FOUND",
-		3: "ERROR_REASON_HOLDER_NOT_CALLER_ORGANISATION",
-		4: "ERROR_REASON_INVALID_PAGE_TOKEN",
+		0:  "ERROR_REASON_UNSPECIFIED",
+		1:  "ERROR_REASON_INVALID_ORGANISATION_CODE",
+		2:  "ERROR_REASON_ASSET_NOT_FOUND",
+		3:  "ERROR_REASON_HOLDER_NOT_CALLER_ORGANISATION",
+		4:  "ERROR_REASON_INVALID_PAGE_TOKEN",
+		5:  "ERROR_REASON_CORE_DATA_NOT_REGISTRABLE",
+		6:  "ERROR_REASON_NOT_SHARED_IMPLIES_NOT_OPEN",
+		7:  "ERROR_REASON_CONDITIONS_REQUIRED",
+		8:  "ERROR_REASON_SHARING_BASIS_REQUIRED",
+		9:  "ERROR_REASON_INCOMPLETE_RECORD",
+		10: "ERROR_REASON_UNKNOWN_CODE",
+		11: "ERROR_REASON_INVALID_TRANSITION",
+		12: "ERROR_REASON_SELF_REVIEW",
+		13: "ERROR_REASON_ETAG_MISMATCH",
+		14: "ERROR_REASON_APPLICATION_OPEN",
+		15: "ERROR_REASON_OBJECTIONS_UNRESOLVED",
+		16: "ERROR_REASON_REASON_REQUIRED",
+		17: "ERROR_REASON_IMMUTABLE_FIELD",
+		18: "ERROR_REASON_RESOURCE_CODE_TAKEN",
+		19: "ERROR_REASON_NO_CERTIFICATE",
+		20: "ERROR_REASON_NOTHING_CHANGED",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":                    0,
@@ -103,6 +740,22 @@ var (
 		"ERROR_REASON_ASSET_NOT_FOUND":                2,
 		"ERROR_REASON_HOLDER_NOT_CALLER_ORGANISATION": 3,
 		"ERROR_REASON_INVALID_PAGE_TOKEN":             4,
+		"ERROR_REASON_CORE_DATA_NOT_REGISTRABLE":      5,
+		"ERROR_REASON_NOT_SHARED_IMPLIES_NOT_OPEN":    6,
+		"ERROR_REASON_CONDITIONS_REQUIRED":            7,
+		"ERROR_REASON_SHARING_BASIS_REQUIRED":         8,
+		"ERROR_REASON_INCOMPLETE_RECORD":              9,
+		"ERROR_REASON_UNKNOWN_CODE":                   10,
+		"ERROR_REASON_INVALID_TRANSITION":             11,
+		"ERROR_REASON_SELF_REVIEW":                    12,
+		"ERROR_REASON_ETAG_MISMATCH":                  13,
+		"ERROR_REASON_APPLICATION_OPEN":               14,
+		"ERROR_REASON_OBJECTIONS_UNRESOLVED":          15,
+		"ERROR_REASON_REASON_REQUIRED":                16,
+		"ERROR_REASON_IMMUTABLE_FIELD":                17,
+		"ERROR_REASON_RESOURCE_CODE_TAKEN":            18,
+		"ERROR_REASON_NO_CERTIFICATE":                 19,
+		"ERROR_REASON_NOTHING_CHANGED":                20,
 	}
 )
 
@@ -117,11 +770,11 @@ func (x ErrorReason) String() string {
 }
 
 func (ErrorReason) Descriptor() protoreflect.EnumDescriptor {
-	return file_yaosu_catalog_v1_catalog_proto_enumTypes[1].Descriptor()
+	return file_yaosu_catalog_v1_catalog_proto_enumTypes[10].Descriptor()
 }
 
 func (ErrorReason) Type() protoreflect.EnumType {
-	return &file_yaosu_catalog_v1_catalog_proto_enumTypes[1]
+	return &file_yaosu_catalog_v1_catalog_proto_enumTypes[10]
 }
 
 func (x ErrorReason) Number() protoreflect.EnumNumber {
@@ -130,7 +783,460 @@ func (x ErrorReason) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ErrorReason.Descriptor instead.
 func (ErrorReason) EnumDescriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{10}
+}
+
+// Outcome is what happened to a row.
+type ImportRowResult_Outcome int32
+
+const (
+	// OUTCOME_UNSPECIFIED is never sent.
+	ImportRowResult_OUTCOME_UNSPECIFIED ImportRowResult_Outcome = 0
+	// OUTCOME_CREATED: a draft was created.
+	ImportRowResult_OUTCOME_CREATED ImportRowResult_Outcome = 1
+	// OUTCOME_DUPLICATE: the import_key was imported before; nothing created.
+	ImportRowResult_OUTCOME_DUPLICATE ImportRowResult_Outcome = 2
+	// OUTCOME_INVALID: the row breaks a rule; see violations.
+	ImportRowResult_OUTCOME_INVALID ImportRowResult_Outcome = 3
+)
+
+// Enum value maps for ImportRowResult_Outcome.
+var (
+	ImportRowResult_Outcome_name = map[int32]string{
+		0: "OUTCOME_UNSPECIFIED",
+		1: "OUTCOME_CREATED",
+		2: "OUTCOME_DUPLICATE",
+		3: "OUTCOME_INVALID",
+	}
+	ImportRowResult_Outcome_value = map[string]int32{
+		"OUTCOME_UNSPECIFIED": 0,
+		"OUTCOME_CREATED":     1,
+		"OUTCOME_DUPLICATE":   2,
+		"OUTCOME_INVALID":     3,
+	}
+)
+
+func (x ImportRowResult_Outcome) Enum() *ImportRowResult_Outcome {
+	p := new(ImportRowResult_Outcome)
+	*p = x
+	return p
+}
+
+func (x ImportRowResult_Outcome) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ImportRowResult_Outcome) Descriptor() protoreflect.EnumDescriptor {
+	return file_yaosu_catalog_v1_catalog_proto_enumTypes[11].Descriptor()
+}
+
+func (ImportRowResult_Outcome) Type() protoreflect.EnumType {
+	return &file_yaosu_catalog_v1_catalog_proto_enumTypes[11]
+}
+
+func (x ImportRowResult_Outcome) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ImportRowResult_Outcome.Descriptor instead.
+func (ImportRowResult_Outcome) EnumDescriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{53, 0}
+}
+
+// Document is an evidence document referenced by its content hash; the file itself is kept
+// by the holder.
+type Document struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// name is the document's title or file name.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// sha256 is the lowercase hex SHA-256 of the file.
+	Sha256 string `protobuf:"bytes,2,opt,name=sha256,proto3" json:"sha256,omitempty"`
+	// size_bytes is the file's size.
+	SizeBytes int64 `protobuf:"varint,3,opt,name=size_bytes,json=sizeBytes,proto3" json:"size_bytes,omitempty"`
+	// kind says what the document is: legal_basis, source, commitment_letter (登记承诺书),
+	// disposal_evidence, other.
+	Kind          string `protobuf:"bytes,4,opt,name=kind,proto3" json:"kind,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Document) Reset() {
+	*x = Document{}
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Document) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Document) ProtoMessage() {}
+
+func (x *Document) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Document.ProtoReflect.Descriptor instead.
+func (*Document) Descriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *Document) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Document) GetSha256() string {
+	if x != nil {
+		return x.Sha256
+	}
+	return ""
+}
+
+func (x *Document) GetSizeBytes() int64 {
+	if x != nil {
+		return x.SizeBytes
+	}
+	return 0
+}
+
+func (x *Document) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+// DataField is one field (data item, 信息项) of the asset.
+type DataField struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// name is the field's name.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// type is the field's data type as the catalogue states it (字符型, 数值型, date, ...).
+	Type string `protobuf:"bytes,2,opt,name=type,proto3" json:"type,omitempty"`
+	// description says what the field holds.
+	Description string `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
+	// sensitive marks personal or otherwise sensitive information.
+	Sensitive     bool `protobuf:"varint,4,opt,name=sensitive,proto3" json:"sensitive,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DataField) Reset() {
+	*x = DataField{}
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DataField) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DataField) ProtoMessage() {}
+
+func (x *DataField) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DataField.ProtoReflect.Descriptor instead.
+func (*DataField) Descriptor() ([]byte, []int) {
 	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *DataField) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *DataField) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *DataField) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *DataField) GetSensitive() bool {
+	if x != nil {
+		return x.Sensitive
+	}
+	return false
+}
+
+// Contact is a person to contact about the asset.
+type Contact struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// name is the person's name.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// role is what they do for the asset (责任人, 联系人, ...).
+	Role string `protobuf:"bytes,2,opt,name=role,proto3" json:"role,omitempty"`
+	// phone is a telephone number.
+	Phone string `protobuf:"bytes,3,opt,name=phone,proto3" json:"phone,omitempty"`
+	// email is an e-mail address.
+	Email         string `protobuf:"bytes,4,opt,name=email,proto3" json:"email,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Contact) Reset() {
+	*x = Contact{}
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Contact) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Contact) ProtoMessage() {}
+
+func (x *Contact) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Contact.ProtoReflect.Descriptor instead.
+func (*Contact) Descriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *Contact) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Contact) GetRole() string {
+	if x != nil {
+		return x.Role
+	}
+	return ""
+}
+
+func (x *Contact) GetPhone() string {
+	if x != nil {
+		return x.Phone
+	}
+	return ""
+}
+
+func (x *Contact) GetEmail() string {
+	if x != nil {
+		return x.Email
+	}
+	return ""
+}
+
+// Agent is the agent (委托代理) filing on the holder's behalf.
+type Agent struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// organisation is the agent's unified social credit code.
+	Organisation string `protobuf:"bytes,1,opt,name=organisation,proto3" json:"organisation,omitempty"`
+	// name is the agent's name.
+	Name          string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Agent) Reset() {
+	*x = Agent{}
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Agent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Agent) ProtoMessage() {}
+
+func (x *Agent) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Agent.ProtoReflect.Descriptor instead.
+func (*Agent) Descriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *Agent) GetOrganisation() string {
+	if x != nil {
+		return x.Organisation
+	}
+	return ""
+}
+
+func (x *Agent) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// CatalogueMetadata is the government data catalogue's core metadata (政务信息资源目录,
+// GB/T 21063), carried so an existing catalogue imports and exports without loss.
+type CatalogueMetadata struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// class_category is 类 of the classification.
+	ClassCategory string `protobuf:"bytes,1,opt,name=class_category,json=classCategory,proto3" json:"class_category,omitempty"`
+	// class_item is 项.
+	ClassItem string `protobuf:"bytes,2,opt,name=class_item,json=classItem,proto3" json:"class_item,omitempty"`
+	// class_heading is 目.
+	ClassHeading string `protobuf:"bytes,3,opt,name=class_heading,json=classHeading,proto3" json:"class_heading,omitempty"`
+	// class_subheading is 细目.
+	ClassSubheading string `protobuf:"bytes,4,opt,name=class_subheading,json=classSubheading,proto3" json:"class_subheading,omitempty"`
+	// resource_code is 信息资源代码: classification code + sequence code, e.g. `101001/000123`.
+	// Unique across the registry; distinct from the registration number.
+	ResourceCode string `protobuf:"bytes,5,opt,name=resource_code,json=resourceCode,proto3" json:"resource_code,omitempty"`
+	// provider_name is 信息资源提供方.
+	ProviderName string `protobuf:"bytes,6,opt,name=provider_name,json=providerName,proto3" json:"provider_name,omitempty"`
+	// sharing_method is 共享方式 (a code of the sharing_method code list).
+	SharingMethod string `protobuf:"bytes,7,opt,name=sharing_method,json=sharingMethod,proto3" json:"sharing_method,omitempty"`
+	// publication_date is 发布日期, YYYY-MM-DD.
+	PublicationDate string `protobuf:"bytes,8,opt,name=publication_date,json=publicationDate,proto3" json:"publication_date,omitempty"`
+	// related_resource_codes are 关联资源代码.
+	RelatedResourceCodes []string `protobuf:"bytes,9,rep,name=related_resource_codes,json=relatedResourceCodes,proto3" json:"related_resource_codes,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
+}
+
+func (x *CatalogueMetadata) Reset() {
+	*x = CatalogueMetadata{}
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CatalogueMetadata) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CatalogueMetadata) ProtoMessage() {}
+
+func (x *CatalogueMetadata) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CatalogueMetadata.ProtoReflect.Descriptor instead.
+func (*CatalogueMetadata) Descriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *CatalogueMetadata) GetClassCategory() string {
+	if x != nil {
+		return x.ClassCategory
+	}
+	return ""
+}
+
+func (x *CatalogueMetadata) GetClassItem() string {
+	if x != nil {
+		return x.ClassItem
+	}
+	return ""
+}
+
+func (x *CatalogueMetadata) GetClassHeading() string {
+	if x != nil {
+		return x.ClassHeading
+	}
+	return ""
+}
+
+func (x *CatalogueMetadata) GetClassSubheading() string {
+	if x != nil {
+		return x.ClassSubheading
+	}
+	return ""
+}
+
+func (x *CatalogueMetadata) GetResourceCode() string {
+	if x != nil {
+		return x.ResourceCode
+	}
+	return ""
+}
+
+func (x *CatalogueMetadata) GetProviderName() string {
+	if x != nil {
+		return x.ProviderName
+	}
+	return ""
+}
+
+func (x *CatalogueMetadata) GetSharingMethod() string {
+	if x != nil {
+		return x.SharingMethod
+	}
+	return ""
+}
+
+func (x *CatalogueMetadata) GetPublicationDate() string {
+	if x != nil {
+		return x.PublicationDate
+	}
+	return ""
+}
+
+func (x *CatalogueMetadata) GetRelatedResourceCodes() []string {
+	if x != nil {
+		return x.RelatedResourceCodes
+	}
+	return nil
 }
 
 // Asset is a data resource or data product in the registry.
@@ -143,27 +1249,99 @@ type Asset struct {
 	// summary describes the data: content, coverage and purpose.
 	Summary string `protobuf:"bytes,3,opt,name=summary,proto3" json:"summary,omitempty"`
 	// holder_organisation is the holding unit's unified social credit code (统一社会信用代码,
-	// GB 32100: 18 characters, check digit verified by the service).
+	// GB 32100: 18 characters, check digit verified by the service). Immutable after creation.
 	HolderOrganisation string `protobuf:"bytes,4,opt,name=holder_organisation,json=holderOrganisation,proto3" json:"holder_organisation,omitempty"`
 	// state is the registration state. Output only.
 	State AssetState `protobuf:"varint,5,opt,name=state,proto3,enum=yaosu.catalog.v1.AssetState" json:"state,omitempty"`
 	// revision increases by one with every committed change. Output only.
 	Revision int64 `protobuf:"varint,6,opt,name=revision,proto3" json:"revision,omitempty"`
-	// etag is derived from revision; send it back on updates to detect concurrent edits. Output only.
+	// etag is derived from revision; send it back on updates to detect concurrent edits.
 	Etag string `protobuf:"bytes,7,opt,name=etag,proto3" json:"etag,omitempty"`
 	// creator is the subject of the principal that created the asset. Output only.
 	Creator string `protobuf:"bytes,8,opt,name=creator,proto3" json:"creator,omitempty"`
 	// create_time is when the asset was created. Output only.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// update_time is when the asset last changed. Output only.
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// kind is data resource or data product.
+	Kind AssetKind `protobuf:"varint,11,opt,name=kind,proto3,enum=yaosu.catalog.v1.AssetKind" json:"kind,omitempty"`
+	// product_form is a data product's form: a code of the product_form code list (dataset,
+	// api, analysis_report, visualisation, index, model, encrypted_data).
+	ProductForm string `protobuf:"bytes,12,opt,name=product_form,json=productForm,proto3" json:"product_form,omitempty"`
+	// holder_name is the holding unit's name.
+	HolderName string `protobuf:"bytes,13,opt,name=holder_name,json=holderName,proto3" json:"holder_name,omitempty"`
+	// agent is the agent filing for the holder, if any.
+	Agent *Agent `protobuf:"bytes,14,opt,name=agent,proto3" json:"agent,omitempty"`
+	// data_source says where the data comes from and how it was obtained.
+	DataSource string `protobuf:"bytes,15,opt,name=data_source,json=dataSource,proto3" json:"data_source,omitempty"`
+	// legal_basis is the legal basis for holding the data.
+	LegalBasis string `protobuf:"bytes,16,opt,name=legal_basis,json=legalBasis,proto3" json:"legal_basis,omitempty"`
+	// evidence are the documents proving source legality and the basis, by SHA-256.
+	Evidence []*Document `protobuf:"bytes,17,rep,name=evidence,proto3" json:"evidence,omitempty"`
+	// category is the data category code (GB/T 43697: industry field first) from the
+	// `category` code list of code_list_version.
+	Category string `protobuf:"bytes,18,opt,name=category,proto3" json:"category,omitempty"`
+	// code_list_version is the code-list version the codes in this record cite; empty means
+	// the current version at creation.
+	CodeListVersion string `protobuf:"bytes,19,opt,name=code_list_version,json=codeListVersion,proto3" json:"code_list_version,omitempty"`
+	// sectors are the 数据要素× sectors the asset serves (the `sector` code list).
+	Sectors []string `protobuf:"bytes,20,rep,name=sectors,proto3" json:"sectors,omitempty"`
+	// grade is the data grade.
+	Grade Grade `protobuf:"varint,21,opt,name=grade,proto3,enum=yaosu.catalog.v1.Grade" json:"grade,omitempty"`
+	// sharing_attribute is the sharing attribute.
+	SharingAttribute SharingAttribute `protobuf:"varint,22,opt,name=sharing_attribute,json=sharingAttribute,proto3,enum=yaosu.catalog.v1.SharingAttribute" json:"sharing_attribute,omitempty"`
+	// sharing_conditions are required for SHARING_ATTRIBUTE_CONDITIONAL.
+	SharingConditions string `protobuf:"bytes,23,opt,name=sharing_conditions,json=sharingConditions,proto3" json:"sharing_conditions,omitempty"`
+	// sharing_basis is the legal basis required for SHARING_ATTRIBUTE_NOT_SHARED.
+	SharingBasis string `protobuf:"bytes,24,opt,name=sharing_basis,json=sharingBasis,proto3" json:"sharing_basis,omitempty"`
+	// open_attribute is the opening attribute.
+	OpenAttribute OpenAttribute `protobuf:"varint,25,opt,name=open_attribute,json=openAttribute,proto3,enum=yaosu.catalog.v1.OpenAttribute" json:"open_attribute,omitempty"`
+	// open_conditions are required for OPEN_ATTRIBUTE_CONDITIONAL.
+	OpenConditions string `protobuf:"bytes,26,opt,name=open_conditions,json=openConditions,proto3" json:"open_conditions,omitempty"`
+	// data_format is the format (CSV, JSON, database table, ...).
+	DataFormat string `protobuf:"bytes,27,opt,name=data_format,json=dataFormat,proto3" json:"data_format,omitempty"`
+	// volume_records is the number of records.
+	VolumeRecords int64 `protobuf:"varint,28,opt,name=volume_records,json=volumeRecords,proto3" json:"volume_records,omitempty"`
+	// volume_bytes is the size in bytes.
+	VolumeBytes int64 `protobuf:"varint,29,opt,name=volume_bytes,json=volumeBytes,proto3" json:"volume_bytes,omitempty"`
+	// update_cycle is a code of the update_cycle code list (realtime, daily, ...).
+	UpdateCycle string `protobuf:"bytes,30,opt,name=update_cycle,json=updateCycle,proto3" json:"update_cycle,omitempty"`
+	// coverage_start is the first day the data covers, YYYY-MM-DD.
+	CoverageStart string `protobuf:"bytes,31,opt,name=coverage_start,json=coverageStart,proto3" json:"coverage_start,omitempty"`
+	// coverage_end is the last day the data covers, YYYY-MM-DD; empty while ongoing.
+	CoverageEnd string `protobuf:"bytes,32,opt,name=coverage_end,json=coverageEnd,proto3" json:"coverage_end,omitempty"`
+	// storage_location is where the data is stored (system, data centre, region).
+	StorageLocation string `protobuf:"bytes,33,opt,name=storage_location,json=storageLocation,proto3" json:"storage_location,omitempty"`
+	// storage_mode is a code of the storage_mode code list.
+	StorageMode string `protobuf:"bytes,34,opt,name=storage_mode,json=storageMode,proto3" json:"storage_mode,omitempty"`
+	// security_measures describes the protection in place.
+	SecurityMeasures string `protobuf:"bytes,35,opt,name=security_measures,json=securityMeasures,proto3" json:"security_measures,omitempty"`
+	// fields are the data items.
+	Fields []*DataField `protobuf:"bytes,36,rep,name=fields,proto3" json:"fields,omitempty"`
+	// contacts are people to contact.
+	Contacts []*Contact `protobuf:"bytes,37,rep,name=contacts,proto3" json:"contacts,omitempty"`
+	// tags are free keywords.
+	Tags []string `protobuf:"bytes,38,rep,name=tags,proto3" json:"tags,omitempty"`
+	// catalogue is the government data catalogue's core metadata.
+	Catalogue *CatalogueMetadata `protobuf:"bytes,39,opt,name=catalogue,proto3" json:"catalogue,omitempty"`
+	// registration_number is assigned on registration (赋码); unique, immutable, never reused.
+	// Output only.
+	RegistrationNumber string `protobuf:"bytes,40,opt,name=registration_number,json=registrationNumber,proto3" json:"registration_number,omitempty"`
+	// register_time is when the asset was first registered. Output only.
+	RegisterTime *timestamppb.Timestamp `protobuf:"bytes,41,opt,name=register_time,json=registerTime,proto3" json:"register_time,omitempty"`
+	// open_application is the name of the asset's open application, if any. Output only.
+	OpenApplication string `protobuf:"bytes,42,opt,name=open_application,json=openApplication,proto3" json:"open_application,omitempty"`
+	// incident is the open incident of a SUSPENDED asset. Output only.
+	Incident *Incident `protobuf:"bytes,43,opt,name=incident,proto3" json:"incident,omitempty"`
+	// disposal is the asset's pending or completed disposal. Output only.
+	Disposal      *Disposal `protobuf:"bytes,44,opt,name=disposal,proto3" json:"disposal,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Asset) Reset() {
 	*x = Asset{}
-	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[0]
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -175,7 +1353,7 @@ func (x *Asset) String() string {
 func (*Asset) ProtoMessage() {}
 
 func (x *Asset) ProtoReflect() protoreflect.Message {
-	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[0]
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -188,7 +1366,7 @@ func (x *Asset) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Asset.ProtoReflect.Descriptor instead.
 func (*Asset) Descriptor() ([]byte, []int) {
-	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{0}
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Asset) GetName() string {
@@ -261,6 +1439,435 @@ func (x *Asset) GetUpdateTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Asset) GetKind() AssetKind {
+	if x != nil {
+		return x.Kind
+	}
+	return AssetKind_ASSET_KIND_UNSPECIFIED
+}
+
+func (x *Asset) GetProductForm() string {
+	if x != nil {
+		return x.ProductForm
+	}
+	return ""
+}
+
+func (x *Asset) GetHolderName() string {
+	if x != nil {
+		return x.HolderName
+	}
+	return ""
+}
+
+func (x *Asset) GetAgent() *Agent {
+	if x != nil {
+		return x.Agent
+	}
+	return nil
+}
+
+func (x *Asset) GetDataSource() string {
+	if x != nil {
+		return x.DataSource
+	}
+	return ""
+}
+
+func (x *Asset) GetLegalBasis() string {
+	if x != nil {
+		return x.LegalBasis
+	}
+	return ""
+}
+
+func (x *Asset) GetEvidence() []*Document {
+	if x != nil {
+		return x.Evidence
+	}
+	return nil
+}
+
+func (x *Asset) GetCategory() string {
+	if x != nil {
+		return x.Category
+	}
+	return ""
+}
+
+func (x *Asset) GetCodeListVersion() string {
+	if x != nil {
+		return x.CodeListVersion
+	}
+	return ""
+}
+
+func (x *Asset) GetSectors() []string {
+	if x != nil {
+		return x.Sectors
+	}
+	return nil
+}
+
+func (x *Asset) GetGrade() Grade {
+	if x != nil {
+		return x.Grade
+	}
+	return Grade_GRADE_UNSPECIFIED
+}
+
+func (x *Asset) GetSharingAttribute() SharingAttribute {
+	if x != nil {
+		return x.SharingAttribute
+	}
+	return SharingAttribute_SHARING_ATTRIBUTE_UNSPECIFIED
+}
+
+func (x *Asset) GetSharingConditions() string {
+	if x != nil {
+		return x.SharingConditions
+	}
+	return ""
+}
+
+func (x *Asset) GetSharingBasis() string {
+	if x != nil {
+		return x.SharingBasis
+	}
+	return ""
+}
+
+func (x *Asset) GetOpenAttribute() OpenAttribute {
+	if x != nil {
+		return x.OpenAttribute
+	}
+	return OpenAttribute_OPEN_ATTRIBUTE_UNSPECIFIED
+}
+
+func (x *Asset) GetOpenConditions() string {
+	if x != nil {
+		return x.OpenConditions
+	}
+	return ""
+}
+
+func (x *Asset) GetDataFormat() string {
+	if x != nil {
+		return x.DataFormat
+	}
+	return ""
+}
+
+func (x *Asset) GetVolumeRecords() int64 {
+	if x != nil {
+		return x.VolumeRecords
+	}
+	return 0
+}
+
+func (x *Asset) GetVolumeBytes() int64 {
+	if x != nil {
+		return x.VolumeBytes
+	}
+	return 0
+}
+
+func (x *Asset) GetUpdateCycle() string {
+	if x != nil {
+		return x.UpdateCycle
+	}
+	return ""
+}
+
+func (x *Asset) GetCoverageStart() string {
+	if x != nil {
+		return x.CoverageStart
+	}
+	return ""
+}
+
+func (x *Asset) GetCoverageEnd() string {
+	if x != nil {
+		return x.CoverageEnd
+	}
+	return ""
+}
+
+func (x *Asset) GetStorageLocation() string {
+	if x != nil {
+		return x.StorageLocation
+	}
+	return ""
+}
+
+func (x *Asset) GetStorageMode() string {
+	if x != nil {
+		return x.StorageMode
+	}
+	return ""
+}
+
+func (x *Asset) GetSecurityMeasures() string {
+	if x != nil {
+		return x.SecurityMeasures
+	}
+	return ""
+}
+
+func (x *Asset) GetFields() []*DataField {
+	if x != nil {
+		return x.Fields
+	}
+	return nil
+}
+
+func (x *Asset) GetContacts() []*Contact {
+	if x != nil {
+		return x.Contacts
+	}
+	return nil
+}
+
+func (x *Asset) GetTags() []string {
+	if x != nil {
+		return x.Tags
+	}
+	return nil
+}
+
+func (x *Asset) GetCatalogue() *CatalogueMetadata {
+	if x != nil {
+		return x.Catalogue
+	}
+	return nil
+}
+
+func (x *Asset) GetRegistrationNumber() string {
+	if x != nil {
+		return x.RegistrationNumber
+	}
+	return ""
+}
+
+func (x *Asset) GetRegisterTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RegisterTime
+	}
+	return nil
+}
+
+func (x *Asset) GetOpenApplication() string {
+	if x != nil {
+		return x.OpenApplication
+	}
+	return ""
+}
+
+func (x *Asset) GetIncident() *Incident {
+	if x != nil {
+		return x.Incident
+	}
+	return nil
+}
+
+func (x *Asset) GetDisposal() *Disposal {
+	if x != nil {
+		return x.Disposal
+	}
+	return nil
+}
+
+// Incident is an emergency that froze an asset.
+type Incident struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// summary says what happened.
+	Summary string `protobuf:"bytes,1,opt,name=summary,proto3" json:"summary,omitempty"`
+	// reference is the incident's id in the office's incident system.
+	Reference string `protobuf:"bytes,2,opt,name=reference,proto3" json:"reference,omitempty"`
+	// reporter is who suspended the asset. Output only.
+	Reporter string `protobuf:"bytes,3,opt,name=reporter,proto3" json:"reporter,omitempty"`
+	// report_time is when. Output only.
+	ReportTime    *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=report_time,json=reportTime,proto3" json:"report_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Incident) Reset() {
+	*x = Incident{}
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Incident) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Incident) ProtoMessage() {}
+
+func (x *Incident) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Incident.ProtoReflect.Descriptor instead.
+func (*Incident) Descriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *Incident) GetSummary() string {
+	if x != nil {
+		return x.Summary
+	}
+	return ""
+}
+
+func (x *Incident) GetReference() string {
+	if x != nil {
+		return x.Reference
+	}
+	return ""
+}
+
+func (x *Incident) GetReporter() string {
+	if x != nil {
+		return x.Reporter
+	}
+	return ""
+}
+
+func (x *Incident) GetReportTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ReportTime
+	}
+	return nil
+}
+
+// Disposal is a request to destroy an asset's data.
+type Disposal struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// method is how the data is destroyed (overwrite, physical destruction, ...).
+	Method string `protobuf:"bytes,1,opt,name=method,proto3" json:"method,omitempty"`
+	// reason is why.
+	Reason string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	// evidence are the documents recording the destruction.
+	Evidence []*Document `protobuf:"bytes,3,rep,name=evidence,proto3" json:"evidence,omitempty"`
+	// state is the request's state. Output only.
+	State DisposalState `protobuf:"varint,4,opt,name=state,proto3,enum=yaosu.catalog.v1.DisposalState" json:"state,omitempty"`
+	// requester is who asked. Output only.
+	Requester string `protobuf:"bytes,5,opt,name=requester,proto3" json:"requester,omitempty"`
+	// request_time is when. Output only.
+	RequestTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=request_time,json=requestTime,proto3" json:"request_time,omitempty"`
+	// decider is who approved or rejected. Output only.
+	Decider string `protobuf:"bytes,7,opt,name=decider,proto3" json:"decider,omitempty"`
+	// decide_time is when. Output only.
+	DecideTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=decide_time,json=decideTime,proto3" json:"decide_time,omitempty"`
+	// decision_note explains the decision. Output only.
+	DecisionNote  string `protobuf:"bytes,9,opt,name=decision_note,json=decisionNote,proto3" json:"decision_note,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Disposal) Reset() {
+	*x = Disposal{}
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Disposal) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Disposal) ProtoMessage() {}
+
+func (x *Disposal) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Disposal.ProtoReflect.Descriptor instead.
+func (*Disposal) Descriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *Disposal) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
+func (x *Disposal) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *Disposal) GetEvidence() []*Document {
+	if x != nil {
+		return x.Evidence
+	}
+	return nil
+}
+
+func (x *Disposal) GetState() DisposalState {
+	if x != nil {
+		return x.State
+	}
+	return DisposalState_DISPOSAL_STATE_UNSPECIFIED
+}
+
+func (x *Disposal) GetRequester() string {
+	if x != nil {
+		return x.Requester
+	}
+	return ""
+}
+
+func (x *Disposal) GetRequestTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RequestTime
+	}
+	return nil
+}
+
+func (x *Disposal) GetDecider() string {
+	if x != nil {
+		return x.Decider
+	}
+	return ""
+}
+
+func (x *Disposal) GetDecideTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.DecideTime
+	}
+	return nil
+}
+
+func (x *Disposal) GetDecisionNote() string {
+	if x != nil {
+		return x.DecisionNote
+	}
+	return ""
+}
+
 // CreateAssetRequest is the request of CreateAsset.
 type CreateAssetRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -275,7 +1882,7 @@ type CreateAssetRequest struct {
 
 func (x *CreateAssetRequest) Reset() {
 	*x = CreateAssetRequest{}
-	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[1]
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -287,7 +1894,7 @@ func (x *CreateAssetRequest) String() string {
 func (*CreateAssetRequest) ProtoMessage() {}
 
 func (x *CreateAssetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[1]
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -300,7 +1907,7 @@ func (x *CreateAssetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAssetRequest.ProtoReflect.Descriptor instead.
 func (*CreateAssetRequest) Descriptor() ([]byte, []int) {
-	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{1}
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *CreateAssetRequest) GetAsset() *Asset {
@@ -328,7 +1935,7 @@ type CreateAssetResponse struct {
 
 func (x *CreateAssetResponse) Reset() {
 	*x = CreateAssetResponse{}
-	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[2]
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -340,7 +1947,7 @@ func (x *CreateAssetResponse) String() string {
 func (*CreateAssetResponse) ProtoMessage() {}
 
 func (x *CreateAssetResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[2]
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -353,7 +1960,7 @@ func (x *CreateAssetResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateAssetResponse.ProtoReflect.Descriptor instead.
 func (*CreateAssetResponse) Descriptor() ([]byte, []int) {
-	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{2}
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *CreateAssetResponse) GetAsset() *Asset {
@@ -374,7 +1981,7 @@ type GetAssetRequest struct {
 
 func (x *GetAssetRequest) Reset() {
 	*x = GetAssetRequest{}
-	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[3]
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -386,7 +1993,7 @@ func (x *GetAssetRequest) String() string {
 func (*GetAssetRequest) ProtoMessage() {}
 
 func (x *GetAssetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[3]
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -399,7 +2006,7 @@ func (x *GetAssetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAssetRequest.ProtoReflect.Descriptor instead.
 func (*GetAssetRequest) Descriptor() ([]byte, []int) {
-	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{3}
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetAssetRequest) GetName() string {
@@ -420,7 +2027,7 @@ type GetAssetResponse struct {
 
 func (x *GetAssetResponse) Reset() {
 	*x = GetAssetResponse{}
-	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[4]
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -432,7 +2039,7 @@ func (x *GetAssetResponse) String() string {
 func (*GetAssetResponse) ProtoMessage() {}
 
 func (x *GetAssetResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[4]
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -445,7 +2052,7 @@ func (x *GetAssetResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAssetResponse.ProtoReflect.Descriptor instead.
 func (*GetAssetResponse) Descriptor() ([]byte, []int) {
-	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{4}
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GetAssetResponse) GetAsset() *Asset {
@@ -455,7 +2062,8 @@ func (x *GetAssetResponse) GetAsset() *Asset {
 	return nil
 }
 
-// ListAssetsRequest is the request of ListAssets.
+// ListAssetsRequest is the request of ListAssets. Filters combine with AND; repeated values
+// within one filter combine with OR.
 type ListAssetsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// page_size is the largest number of assets to return; 0 means 50, values above 500 are
@@ -463,14 +2071,36 @@ type ListAssetsRequest struct {
 	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// page_token is next_page_token of the previous page; the other fields must not change
 	// between pages.
-	PageToken     string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// query is a keyword search over names, summaries, tags and field names. Chinese is matched
+	// by characters and character pairs (so two-character words work), English by word prefix,
+	// case-insensitively. Every term must match.
+	Query string `protobuf:"bytes,3,opt,name=query,proto3" json:"query,omitempty"`
+	// holder_organisation limits to one holder.
+	HolderOrganisation string `protobuf:"bytes,4,opt,name=holder_organisation,json=holderOrganisation,proto3" json:"holder_organisation,omitempty"`
+	// kinds limits to these kinds.
+	Kinds []AssetKind `protobuf:"varint,5,rep,packed,name=kinds,proto3,enum=yaosu.catalog.v1.AssetKind" json:"kinds,omitempty"`
+	// states limits to these states.
+	States []AssetState `protobuf:"varint,6,rep,packed,name=states,proto3,enum=yaosu.catalog.v1.AssetState" json:"states,omitempty"`
+	// grades limits to these grades.
+	Grades []Grade `protobuf:"varint,7,rep,packed,name=grades,proto3,enum=yaosu.catalog.v1.Grade" json:"grades,omitempty"`
+	// categories limits to these category codes.
+	Categories []string `protobuf:"bytes,8,rep,name=categories,proto3" json:"categories,omitempty"`
+	// sectors limits to assets serving any of these sectors.
+	Sectors []string `protobuf:"bytes,9,rep,name=sectors,proto3" json:"sectors,omitempty"`
+	// sharing_attributes limits to these sharing attributes.
+	SharingAttributes []SharingAttribute `protobuf:"varint,10,rep,packed,name=sharing_attributes,json=sharingAttributes,proto3,enum=yaosu.catalog.v1.SharingAttribute" json:"sharing_attributes,omitempty"`
+	// open_attributes limits to these open attributes.
+	OpenAttributes []OpenAttribute `protobuf:"varint,11,rep,packed,name=open_attributes,json=openAttributes,proto3,enum=yaosu.catalog.v1.OpenAttribute" json:"open_attributes,omitempty"`
+	// updated_since limits to assets changed at or after this time.
+	UpdatedSince  *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=updated_since,json=updatedSince,proto3" json:"updated_since,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListAssetsRequest) Reset() {
 	*x = ListAssetsRequest{}
-	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[5]
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -482,7 +2112,7 @@ func (x *ListAssetsRequest) String() string {
 func (*ListAssetsRequest) ProtoMessage() {}
 
 func (x *ListAssetsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[5]
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -495,7 +2125,7 @@ func (x *ListAssetsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAssetsRequest.ProtoReflect.Descriptor instead.
 func (*ListAssetsRequest) Descriptor() ([]byte, []int) {
-	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{5}
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListAssetsRequest) GetPageSize() int32 {
@@ -512,6 +2142,76 @@ func (x *ListAssetsRequest) GetPageToken() string {
 	return ""
 }
 
+func (x *ListAssetsRequest) GetQuery() string {
+	if x != nil {
+		return x.Query
+	}
+	return ""
+}
+
+func (x *ListAssetsRequest) GetHolderOrganisation() string {
+	if x != nil {
+		return x.HolderOrganisation
+	}
+	return ""
+}
+
+func (x *ListAssetsRequest) GetKinds() []AssetKind {
+	if x != nil {
+		return x.Kinds
+	}
+	return nil
+}
+
+func (x *ListAssetsRequest) GetStates() []AssetState {
+	if x != nil {
+		return x.States
+	}
+	return nil
+}
+
+func (x *ListAssetsRequest) GetGrades() []Grade {
+	if x != nil {
+		return x.Grades
+	}
+	return nil
+}
+
+func (x *ListAssetsRequest) GetCategories() []string {
+	if x != nil {
+		return x.Categories
+	}
+	return nil
+}
+
+func (x *ListAssetsRequest) GetSectors() []string {
+	if x != nil {
+		return x.Sectors
+	}
+	return nil
+}
+
+func (x *ListAssetsRequest) GetSharingAttributes() []SharingAttribute {
+	if x != nil {
+		return x.SharingAttributes
+	}
+	return nil
+}
+
+func (x *ListAssetsRequest) GetOpenAttributes() []OpenAttribute {
+	if x != nil {
+		return x.OpenAttributes
+	}
+	return nil
+}
+
+func (x *ListAssetsRequest) GetUpdatedSince() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdatedSince
+	}
+	return nil
+}
+
 // ListAssetsResponse is the response of ListAssets.
 type ListAssetsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -525,7 +2225,7 @@ type ListAssetsResponse struct {
 
 func (x *ListAssetsResponse) Reset() {
 	*x = ListAssetsResponse{}
-	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[6]
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -537,7 +2237,7 @@ func (x *ListAssetsResponse) String() string {
 func (*ListAssetsResponse) ProtoMessage() {}
 
 func (x *ListAssetsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[6]
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -550,7 +2250,7 @@ func (x *ListAssetsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAssetsResponse.ProtoReflect.Descriptor instead.
 func (*ListAssetsResponse) Descriptor() ([]byte, []int) {
-	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{6}
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListAssetsResponse) GetAssets() []*Asset {
@@ -567,26 +2267,3112 @@ func (x *ListAssetsResponse) GetNextPageToken() string {
 	return ""
 }
 
+// UpdateAssetRequest is the request of UpdateAsset.
+type UpdateAssetRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// asset carries the new values and its name; asset.etag, when set, must match.
+	Asset *Asset `protobuf:"bytes,1,opt,name=asset,proto3" json:"asset,omitempty"`
+	// update_mask lists the fields to change (field names of Asset, e.g. `summary`,
+	// `catalogue.resource_code`); `*` means every writable field. Required.
+	UpdateMask *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	// reason is recorded with the revision.
+	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateAssetRequest) Reset() {
+	*x = UpdateAssetRequest{}
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateAssetRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateAssetRequest) ProtoMessage() {}
+
+func (x *UpdateAssetRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateAssetRequest.ProtoReflect.Descriptor instead.
+func (*UpdateAssetRequest) Descriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *UpdateAssetRequest) GetAsset() *Asset {
+	if x != nil {
+		return x.Asset
+	}
+	return nil
+}
+
+func (x *UpdateAssetRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.UpdateMask
+	}
+	return nil
+}
+
+func (x *UpdateAssetRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// UpdateAssetResponse is the response of UpdateAsset.
+type UpdateAssetResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// asset is the updated asset.
+	Asset         *Asset `protobuf:"bytes,1,opt,name=asset,proto3" json:"asset,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateAssetResponse) Reset() {
+	*x = UpdateAssetResponse{}
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateAssetResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateAssetResponse) ProtoMessage() {}
+
+func (x *UpdateAssetResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateAssetResponse.ProtoReflect.Descriptor instead.
+func (*UpdateAssetResponse) Descriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *UpdateAssetResponse) GetAsset() *Asset {
+	if x != nil {
+		return x.Asset
+	}
+	return nil
+}
+
+// FieldChange is one changed field between two revisions.
+type FieldChange struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// path is the field's path, e.g. `summary`, `fields`, `catalogue.resource_code`.
+	Path string `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	// old_value is the previous value as JSON ("" when it was unset).
+	OldValue string `protobuf:"bytes,2,opt,name=old_value,json=oldValue,proto3" json:"old_value,omitempty"`
+	// new_value is the new value as JSON ("" when it is now unset).
+	NewValue      string `protobuf:"bytes,3,opt,name=new_value,json=newValue,proto3" json:"new_value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FieldChange) Reset() {
+	*x = FieldChange{}
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FieldChange) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FieldChange) ProtoMessage() {}
+
+func (x *FieldChange) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FieldChange.ProtoReflect.Descriptor instead.
+func (*FieldChange) Descriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *FieldChange) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *FieldChange) GetOldValue() string {
+	if x != nil {
+		return x.OldValue
+	}
+	return ""
+}
+
+func (x *FieldChange) GetNewValue() string {
+	if x != nil {
+		return x.NewValue
+	}
+	return ""
+}
+
+// AssetRevision is one committed revision of an asset.
+type AssetRevision struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// revision is the revision number.
+	Revision int64 `protobuf:"varint,1,opt,name=revision,proto3" json:"revision,omitempty"`
+	// action is what made it (create, update, submit, accept, ...).
+	Action string `protobuf:"bytes,2,opt,name=action,proto3" json:"action,omitempty"`
+	// actor is the subject who made it.
+	Actor string `protobuf:"bytes,3,opt,name=actor,proto3" json:"actor,omitempty"`
+	// actor_organisation is the actor's organisation.
+	ActorOrganisation string `protobuf:"bytes,4,opt,name=actor_organisation,json=actorOrganisation,proto3" json:"actor_organisation,omitempty"`
+	// time is the commit time.
+	Time *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=time,proto3" json:"time,omitempty"`
+	// reason is the reason given, if any.
+	Reason string `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
+	// changes are the fields that differ from the previous revision.
+	Changes []*FieldChange `protobuf:"bytes,7,rep,name=changes,proto3" json:"changes,omitempty"`
+	// event_type is the event the revision emitted.
+	EventType     string `protobuf:"bytes,8,opt,name=event_type,json=eventType,proto3" json:"event_type,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AssetRevision) Reset() {
+	*x = AssetRevision{}
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AssetRevision) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AssetRevision) ProtoMessage() {}
+
+func (x *AssetRevision) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AssetRevision.ProtoReflect.Descriptor instead.
+func (*AssetRevision) Descriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *AssetRevision) GetRevision() int64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+func (x *AssetRevision) GetAction() string {
+	if x != nil {
+		return x.Action
+	}
+	return ""
+}
+
+func (x *AssetRevision) GetActor() string {
+	if x != nil {
+		return x.Actor
+	}
+	return ""
+}
+
+func (x *AssetRevision) GetActorOrganisation() string {
+	if x != nil {
+		return x.ActorOrganisation
+	}
+	return ""
+}
+
+func (x *AssetRevision) GetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Time
+	}
+	return nil
+}
+
+func (x *AssetRevision) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *AssetRevision) GetChanges() []*FieldChange {
+	if x != nil {
+		return x.Changes
+	}
+	return nil
+}
+
+func (x *AssetRevision) GetEventType() string {
+	if x != nil {
+		return x.EventType
+	}
+	return ""
+}
+
+// ListAssetRevisionsRequest is the request of ListAssetRevisions.
+type ListAssetRevisionsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// name is the asset, `assets/{asset}`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// page_size is the largest number of revisions to return; 0 means 50, at most 500.
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// page_token is next_page_token of the previous page.
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAssetRevisionsRequest) Reset() {
+	*x = ListAssetRevisionsRequest{}
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAssetRevisionsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAssetRevisionsRequest) ProtoMessage() {}
+
+func (x *ListAssetRevisionsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAssetRevisionsRequest.ProtoReflect.Descriptor instead.
+func (*ListAssetRevisionsRequest) Descriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *ListAssetRevisionsRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ListAssetRevisionsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListAssetRevisionsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListAssetRevisionsResponse is the response of ListAssetRevisions.
+type ListAssetRevisionsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// revisions is one page, newest first.
+	Revisions []*AssetRevision `protobuf:"bytes,1,rep,name=revisions,proto3" json:"revisions,omitempty"`
+	// next_page_token fetches the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAssetRevisionsResponse) Reset() {
+	*x = ListAssetRevisionsResponse{}
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAssetRevisionsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAssetRevisionsResponse) ProtoMessage() {}
+
+func (x *ListAssetRevisionsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAssetRevisionsResponse.ProtoReflect.Descriptor instead.
+func (*ListAssetRevisionsResponse) Descriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ListAssetRevisionsResponse) GetRevisions() []*AssetRevision {
+	if x != nil {
+		return x.Revisions
+	}
+	return nil
+}
+
+func (x *ListAssetRevisionsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// Objection is an objection (异议) filed during publicity.
+type Objection struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// name is `assets/{asset}/applications/{application}/objections/{objection}`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// text states the objection.
+	Text string `protobuf:"bytes,2,opt,name=text,proto3" json:"text,omitempty"`
+	// filer is who filed it.
+	Filer string `protobuf:"bytes,3,opt,name=filer,proto3" json:"filer,omitempty"`
+	// filer_organisation is the filer's organisation.
+	FilerOrganisation string `protobuf:"bytes,4,opt,name=filer_organisation,json=filerOrganisation,proto3" json:"filer_organisation,omitempty"`
+	// file_time is when.
+	FileTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=file_time,json=fileTime,proto3" json:"file_time,omitempty"`
+	// state is the objection's state.
+	State ObjectionState `protobuf:"varint,6,opt,name=state,proto3,enum=yaosu.catalog.v1.ObjectionState" json:"state,omitempty"`
+	// resolver is the reviewer who resolved it.
+	Resolver string `protobuf:"bytes,7,opt,name=resolver,proto3" json:"resolver,omitempty"`
+	// resolve_time is when.
+	ResolveTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=resolve_time,json=resolveTime,proto3" json:"resolve_time,omitempty"`
+	// resolution explains the outcome.
+	Resolution    string `protobuf:"bytes,9,opt,name=resolution,proto3" json:"resolution,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Objection) Reset() {
+	*x = Objection{}
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Objection) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Objection) ProtoMessage() {}
+
+func (x *Objection) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Objection.ProtoReflect.Descriptor instead.
+func (*Objection) Descriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *Objection) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Objection) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *Objection) GetFiler() string {
+	if x != nil {
+		return x.Filer
+	}
+	return ""
+}
+
+func (x *Objection) GetFilerOrganisation() string {
+	if x != nil {
+		return x.FilerOrganisation
+	}
+	return ""
+}
+
+func (x *Objection) GetFileTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FileTime
+	}
+	return nil
+}
+
+func (x *Objection) GetState() ObjectionState {
+	if x != nil {
+		return x.State
+	}
+	return ObjectionState_OBJECTION_STATE_UNSPECIFIED
+}
+
+func (x *Objection) GetResolver() string {
+	if x != nil {
+		return x.Resolver
+	}
+	return ""
+}
+
+func (x *Objection) GetResolveTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ResolveTime
+	}
+	return nil
+}
+
+func (x *Objection) GetResolution() string {
+	if x != nil {
+		return x.Resolution
+	}
+	return ""
+}
+
+// DecisionRecord is one step of an application's history.
+type DecisionRecord struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// action is what happened (submit, accept, not_accept, pass, return, refuse, withdraw,
+	// resubmit, end_publicity, objection_upheld).
+	Action string `protobuf:"bytes,1,opt,name=action,proto3" json:"action,omitempty"`
+	// actor is who did it (`system:publicity` for the scheduler).
+	Actor string `protobuf:"bytes,2,opt,name=actor,proto3" json:"actor,omitempty"`
+	// time is when.
+	Time *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=time,proto3" json:"time,omitempty"`
+	// reason_code is the refusal or non-acceptance code, if any.
+	ReasonCode string `protobuf:"bytes,4,opt,name=reason_code,json=reasonCode,proto3" json:"reason_code,omitempty"`
+	// reason is the free-text reason.
+	Reason        string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DecisionRecord) Reset() {
+	*x = DecisionRecord{}
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DecisionRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DecisionRecord) ProtoMessage() {}
+
+func (x *DecisionRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DecisionRecord.ProtoReflect.Descriptor instead.
+func (*DecisionRecord) Descriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *DecisionRecord) GetAction() string {
+	if x != nil {
+		return x.Action
+	}
+	return ""
+}
+
+func (x *DecisionRecord) GetActor() string {
+	if x != nil {
+		return x.Actor
+	}
+	return ""
+}
+
+func (x *DecisionRecord) GetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Time
+	}
+	return nil
+}
+
+func (x *DecisionRecord) GetReasonCode() string {
+	if x != nil {
+		return x.ReasonCode
+	}
+	return ""
+}
+
+func (x *DecisionRecord) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// Application is an application on an asset.
+type Application struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// name is `assets/{asset}/applications/{application}`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// type is the application type.
+	Type ApplicationType `protobuf:"varint,2,opt,name=type,proto3,enum=yaosu.catalog.v1.ApplicationType" json:"type,omitempty"`
+	// state is the application's state.
+	State ApplicationState `protobuf:"varint,3,opt,name=state,proto3,enum=yaosu.catalog.v1.ApplicationState" json:"state,omitempty"`
+	// proposed is the proposed record of a CHANGE or CORRECTION (the whole asset as it would
+	// be); empty otherwise.
+	Proposed *Asset `protobuf:"bytes,4,opt,name=proposed,proto3" json:"proposed,omitempty"`
+	// reason is the applicant's reason.
+	Reason string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	// submitter is who filed it; reviewers never decide on their own applications.
+	Submitter string `protobuf:"bytes,6,opt,name=submitter,proto3" json:"submitter,omitempty"`
+	// submitter_organisation is the submitter's organisation.
+	SubmitterOrganisation string `protobuf:"bytes,7,opt,name=submitter_organisation,json=submitterOrganisation,proto3" json:"submitter_organisation,omitempty"`
+	// submit_time is when it was first filed.
+	SubmitTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=submit_time,json=submitTime,proto3" json:"submit_time,omitempty"`
+	// update_time is when it last changed.
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// publicity_start is when publicity began.
+	PublicityStart *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=publicity_start,json=publicityStart,proto3" json:"publicity_start,omitempty"`
+	// publicity_end is when publicity ends (after the configured number of working days).
+	PublicityEnd *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=publicity_end,json=publicityEnd,proto3" json:"publicity_end,omitempty"`
+	// history lists every step, oldest first.
+	History []*DecisionRecord `protobuf:"bytes,12,rep,name=history,proto3" json:"history,omitempty"`
+	// objections filed during publicity.
+	Objections []*Objection `protobuf:"bytes,13,rep,name=objections,proto3" json:"objections,omitempty"`
+	// asset_revision is the asset's revision when the application was filed.
+	AssetRevision int64 `protobuf:"varint,14,opt,name=asset_revision,json=assetRevision,proto3" json:"asset_revision,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Application) Reset() {
+	*x = Application{}
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Application) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Application) ProtoMessage() {}
+
+func (x *Application) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Application.ProtoReflect.Descriptor instead.
+func (*Application) Descriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *Application) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Application) GetType() ApplicationType {
+	if x != nil {
+		return x.Type
+	}
+	return ApplicationType_APPLICATION_TYPE_UNSPECIFIED
+}
+
+func (x *Application) GetState() ApplicationState {
+	if x != nil {
+		return x.State
+	}
+	return ApplicationState_APPLICATION_STATE_UNSPECIFIED
+}
+
+func (x *Application) GetProposed() *Asset {
+	if x != nil {
+		return x.Proposed
+	}
+	return nil
+}
+
+func (x *Application) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *Application) GetSubmitter() string {
+	if x != nil {
+		return x.Submitter
+	}
+	return ""
+}
+
+func (x *Application) GetSubmitterOrganisation() string {
+	if x != nil {
+		return x.SubmitterOrganisation
+	}
+	return ""
+}
+
+func (x *Application) GetSubmitTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.SubmitTime
+	}
+	return nil
+}
+
+func (x *Application) GetUpdateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdateTime
+	}
+	return nil
+}
+
+func (x *Application) GetPublicityStart() *timestamppb.Timestamp {
+	if x != nil {
+		return x.PublicityStart
+	}
+	return nil
+}
+
+func (x *Application) GetPublicityEnd() *timestamppb.Timestamp {
+	if x != nil {
+		return x.PublicityEnd
+	}
+	return nil
+}
+
+func (x *Application) GetHistory() []*DecisionRecord {
+	if x != nil {
+		return x.History
+	}
+	return nil
+}
+
+func (x *Application) GetObjections() []*Objection {
+	if x != nil {
+		return x.Objections
+	}
+	return nil
+}
+
+func (x *Application) GetAssetRevision() int64 {
+	if x != nil {
+		return x.AssetRevision
+	}
+	return 0
+}
+
+// SubmitApplicationRequest is the request of SubmitApplication.
+type SubmitApplicationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// parent is the asset, `assets/{asset}`.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// type is the application type.
+	Type ApplicationType `protobuf:"varint,2,opt,name=type,proto3,enum=yaosu.catalog.v1.ApplicationType" json:"type,omitempty"`
+	// proposed carries the new values of a CHANGE or CORRECTION; only the update_mask paths
+	// are taken from it.
+	Proposed *Asset `protobuf:"bytes,3,opt,name=proposed,proto3" json:"proposed,omitempty"`
+	// update_mask lists the fields a CHANGE or CORRECTION changes.
+	UpdateMask *fieldmaskpb.FieldMask `protobuf:"bytes,4,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	// reason is the applicant's reason; required for CHANGE, CORRECTION and CANCELLATION.
+	Reason string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	// etag, when set, must be the asset's current etag.
+	Etag          string `protobuf:"bytes,6,opt,name=etag,proto3" json:"etag,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SubmitApplicationRequest) Reset() {
+	*x = SubmitApplicationRequest{}
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SubmitApplicationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SubmitApplicationRequest) ProtoMessage() {}
+
+func (x *SubmitApplicationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SubmitApplicationRequest.ProtoReflect.Descriptor instead.
+func (*SubmitApplicationRequest) Descriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *SubmitApplicationRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *SubmitApplicationRequest) GetType() ApplicationType {
+	if x != nil {
+		return x.Type
+	}
+	return ApplicationType_APPLICATION_TYPE_UNSPECIFIED
+}
+
+func (x *SubmitApplicationRequest) GetProposed() *Asset {
+	if x != nil {
+		return x.Proposed
+	}
+	return nil
+}
+
+func (x *SubmitApplicationRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.UpdateMask
+	}
+	return nil
+}
+
+func (x *SubmitApplicationRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *SubmitApplicationRequest) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+// SubmitApplicationResponse is the response of SubmitApplication.
+type SubmitApplicationResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// application is the filed application.
+	Application *Application `protobuf:"bytes,1,opt,name=application,proto3" json:"application,omitempty"`
+	// asset is the asset after filing.
+	Asset         *Asset `protobuf:"bytes,2,opt,name=asset,proto3" json:"asset,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SubmitApplicationResponse) Reset() {
+	*x = SubmitApplicationResponse{}
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SubmitApplicationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SubmitApplicationResponse) ProtoMessage() {}
+
+func (x *SubmitApplicationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SubmitApplicationResponse.ProtoReflect.Descriptor instead.
+func (*SubmitApplicationResponse) Descriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *SubmitApplicationResponse) GetApplication() *Application {
+	if x != nil {
+		return x.Application
+	}
+	return nil
+}
+
+func (x *SubmitApplicationResponse) GetAsset() *Asset {
+	if x != nil {
+		return x.Asset
+	}
+	return nil
+}
+
+// GetApplicationRequest is the request of GetApplication.
+type GetApplicationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// name is `assets/{asset}/applications/{application}`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetApplicationRequest) Reset() {
+	*x = GetApplicationRequest{}
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetApplicationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetApplicationRequest) ProtoMessage() {}
+
+func (x *GetApplicationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetApplicationRequest.ProtoReflect.Descriptor instead.
+func (*GetApplicationRequest) Descriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *GetApplicationRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// GetApplicationResponse is the response of GetApplication.
+type GetApplicationResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// application is the application.
+	Application   *Application `protobuf:"bytes,1,opt,name=application,proto3" json:"application,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetApplicationResponse) Reset() {
+	*x = GetApplicationResponse{}
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetApplicationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetApplicationResponse) ProtoMessage() {}
+
+func (x *GetApplicationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetApplicationResponse.ProtoReflect.Descriptor instead.
+func (*GetApplicationResponse) Descriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *GetApplicationResponse) GetApplication() *Application {
+	if x != nil {
+		return x.Application
+	}
+	return nil
+}
+
+// ListApplicationsRequest is the request of ListApplications.
+type ListApplicationsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// parent is `assets/{asset}`, or `assets/-` for every asset the caller may see.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// states limits to these states.
+	States []ApplicationState `protobuf:"varint,2,rep,packed,name=states,proto3,enum=yaosu.catalog.v1.ApplicationState" json:"states,omitempty"`
+	// page_size is the largest number to return; 0 means 50, at most 500.
+	PageSize int32 `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// page_token is next_page_token of the previous page.
+	PageToken     string `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListApplicationsRequest) Reset() {
+	*x = ListApplicationsRequest{}
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListApplicationsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListApplicationsRequest) ProtoMessage() {}
+
+func (x *ListApplicationsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListApplicationsRequest.ProtoReflect.Descriptor instead.
+func (*ListApplicationsRequest) Descriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *ListApplicationsRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *ListApplicationsRequest) GetStates() []ApplicationState {
+	if x != nil {
+		return x.States
+	}
+	return nil
+}
+
+func (x *ListApplicationsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListApplicationsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListApplicationsResponse is the response of ListApplications.
+type ListApplicationsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// applications is one page, newest first.
+	Applications []*Application `protobuf:"bytes,1,rep,name=applications,proto3" json:"applications,omitempty"`
+	// next_page_token fetches the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListApplicationsResponse) Reset() {
+	*x = ListApplicationsResponse{}
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListApplicationsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListApplicationsResponse) ProtoMessage() {}
+
+func (x *ListApplicationsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListApplicationsResponse.ProtoReflect.Descriptor instead.
+func (*ListApplicationsResponse) Descriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *ListApplicationsResponse) GetApplications() []*Application {
+	if x != nil {
+		return x.Applications
+	}
+	return nil
+}
+
+func (x *ListApplicationsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// DecideApplicationRequest is the request of DecideApplication.
+type DecideApplicationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// name is the application.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// decision is the decision.
+	Decision Decision `protobuf:"varint,2,opt,name=decision,proto3,enum=yaosu.catalog.v1.Decision" json:"decision,omitempty"`
+	// reason_code is a code of the refusal_reason code list; required for NOT_ACCEPT and REFUSE.
+	ReasonCode string `protobuf:"bytes,3,opt,name=reason_code,json=reasonCode,proto3" json:"reason_code,omitempty"`
+	// reason explains the decision; required for NOT_ACCEPT, RETURN and REFUSE.
+	Reason        string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DecideApplicationRequest) Reset() {
+	*x = DecideApplicationRequest{}
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DecideApplicationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DecideApplicationRequest) ProtoMessage() {}
+
+func (x *DecideApplicationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DecideApplicationRequest.ProtoReflect.Descriptor instead.
+func (*DecideApplicationRequest) Descriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *DecideApplicationRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *DecideApplicationRequest) GetDecision() Decision {
+	if x != nil {
+		return x.Decision
+	}
+	return Decision_DECISION_UNSPECIFIED
+}
+
+func (x *DecideApplicationRequest) GetReasonCode() string {
+	if x != nil {
+		return x.ReasonCode
+	}
+	return ""
+}
+
+func (x *DecideApplicationRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// DecideApplicationResponse is the response of DecideApplication.
+type DecideApplicationResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// application is the application after the decision.
+	Application *Application `protobuf:"bytes,1,opt,name=application,proto3" json:"application,omitempty"`
+	// asset is the asset after the decision.
+	Asset         *Asset `protobuf:"bytes,2,opt,name=asset,proto3" json:"asset,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DecideApplicationResponse) Reset() {
+	*x = DecideApplicationResponse{}
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DecideApplicationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DecideApplicationResponse) ProtoMessage() {}
+
+func (x *DecideApplicationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DecideApplicationResponse.ProtoReflect.Descriptor instead.
+func (*DecideApplicationResponse) Descriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *DecideApplicationResponse) GetApplication() *Application {
+	if x != nil {
+		return x.Application
+	}
+	return nil
+}
+
+func (x *DecideApplicationResponse) GetAsset() *Asset {
+	if x != nil {
+		return x.Asset
+	}
+	return nil
+}
+
+// ResubmitApplicationRequest is the request of ResubmitApplication.
+type ResubmitApplicationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// name is the application.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// proposed replaces a CHANGE or CORRECTION's proposal on the update_mask paths.
+	Proposed *Asset `protobuf:"bytes,2,opt,name=proposed,proto3" json:"proposed,omitempty"`
+	// update_mask lists the proposal's fields to replace.
+	UpdateMask *fieldmaskpb.FieldMask `protobuf:"bytes,3,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	// reason says what was corrected.
+	Reason        string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResubmitApplicationRequest) Reset() {
+	*x = ResubmitApplicationRequest{}
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResubmitApplicationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResubmitApplicationRequest) ProtoMessage() {}
+
+func (x *ResubmitApplicationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResubmitApplicationRequest.ProtoReflect.Descriptor instead.
+func (*ResubmitApplicationRequest) Descriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *ResubmitApplicationRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ResubmitApplicationRequest) GetProposed() *Asset {
+	if x != nil {
+		return x.Proposed
+	}
+	return nil
+}
+
+func (x *ResubmitApplicationRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.UpdateMask
+	}
+	return nil
+}
+
+func (x *ResubmitApplicationRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// ResubmitApplicationResponse is the response of ResubmitApplication.
+type ResubmitApplicationResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// application is the resubmitted application.
+	Application *Application `protobuf:"bytes,1,opt,name=application,proto3" json:"application,omitempty"`
+	// asset is the asset after resubmission.
+	Asset         *Asset `protobuf:"bytes,2,opt,name=asset,proto3" json:"asset,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResubmitApplicationResponse) Reset() {
+	*x = ResubmitApplicationResponse{}
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResubmitApplicationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResubmitApplicationResponse) ProtoMessage() {}
+
+func (x *ResubmitApplicationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResubmitApplicationResponse.ProtoReflect.Descriptor instead.
+func (*ResubmitApplicationResponse) Descriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *ResubmitApplicationResponse) GetApplication() *Application {
+	if x != nil {
+		return x.Application
+	}
+	return nil
+}
+
+func (x *ResubmitApplicationResponse) GetAsset() *Asset {
+	if x != nil {
+		return x.Asset
+	}
+	return nil
+}
+
+// WithdrawApplicationRequest is the request of WithdrawApplication.
+type WithdrawApplicationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// name is the application.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// reason is why.
+	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WithdrawApplicationRequest) Reset() {
+	*x = WithdrawApplicationRequest{}
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WithdrawApplicationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WithdrawApplicationRequest) ProtoMessage() {}
+
+func (x *WithdrawApplicationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WithdrawApplicationRequest.ProtoReflect.Descriptor instead.
+func (*WithdrawApplicationRequest) Descriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *WithdrawApplicationRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *WithdrawApplicationRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// WithdrawApplicationResponse is the response of WithdrawApplication.
+type WithdrawApplicationResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// application is the withdrawn application.
+	Application *Application `protobuf:"bytes,1,opt,name=application,proto3" json:"application,omitempty"`
+	// asset is the asset after withdrawal.
+	Asset         *Asset `protobuf:"bytes,2,opt,name=asset,proto3" json:"asset,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WithdrawApplicationResponse) Reset() {
+	*x = WithdrawApplicationResponse{}
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WithdrawApplicationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WithdrawApplicationResponse) ProtoMessage() {}
+
+func (x *WithdrawApplicationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WithdrawApplicationResponse.ProtoReflect.Descriptor instead.
+func (*WithdrawApplicationResponse) Descriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *WithdrawApplicationResponse) GetApplication() *Application {
+	if x != nil {
+		return x.Application
+	}
+	return nil
+}
+
+func (x *WithdrawApplicationResponse) GetAsset() *Asset {
+	if x != nil {
+		return x.Asset
+	}
+	return nil
+}
+
+// FileObjectionRequest is the request of FileObjection.
+type FileObjectionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// parent is the application in publicity.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// text states the objection and its grounds.
+	Text          string `protobuf:"bytes,2,opt,name=text,proto3" json:"text,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FileObjectionRequest) Reset() {
+	*x = FileObjectionRequest{}
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FileObjectionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FileObjectionRequest) ProtoMessage() {}
+
+func (x *FileObjectionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FileObjectionRequest.ProtoReflect.Descriptor instead.
+func (*FileObjectionRequest) Descriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *FileObjectionRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *FileObjectionRequest) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+// FileObjectionResponse is the response of FileObjection.
+type FileObjectionResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// objection is the filed objection.
+	Objection     *Objection `protobuf:"bytes,1,opt,name=objection,proto3" json:"objection,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FileObjectionResponse) Reset() {
+	*x = FileObjectionResponse{}
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FileObjectionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FileObjectionResponse) ProtoMessage() {}
+
+func (x *FileObjectionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FileObjectionResponse.ProtoReflect.Descriptor instead.
+func (*FileObjectionResponse) Descriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *FileObjectionResponse) GetObjection() *Objection {
+	if x != nil {
+		return x.Objection
+	}
+	return nil
+}
+
+// ResolveObjectionRequest is the request of ResolveObjection.
+type ResolveObjectionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// name is the objection.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// outcome is OBJECTION_STATE_DISMISSED or OBJECTION_STATE_UPHELD.
+	Outcome ObjectionState `protobuf:"varint,2,opt,name=outcome,proto3,enum=yaosu.catalog.v1.ObjectionState" json:"outcome,omitempty"`
+	// resolution explains the outcome.
+	Resolution    string `protobuf:"bytes,3,opt,name=resolution,proto3" json:"resolution,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResolveObjectionRequest) Reset() {
+	*x = ResolveObjectionRequest{}
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResolveObjectionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResolveObjectionRequest) ProtoMessage() {}
+
+func (x *ResolveObjectionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResolveObjectionRequest.ProtoReflect.Descriptor instead.
+func (*ResolveObjectionRequest) Descriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *ResolveObjectionRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ResolveObjectionRequest) GetOutcome() ObjectionState {
+	if x != nil {
+		return x.Outcome
+	}
+	return ObjectionState_OBJECTION_STATE_UNSPECIFIED
+}
+
+func (x *ResolveObjectionRequest) GetResolution() string {
+	if x != nil {
+		return x.Resolution
+	}
+	return ""
+}
+
+// ResolveObjectionResponse is the response of ResolveObjection.
+type ResolveObjectionResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// application is the application after the resolution.
+	Application   *Application `protobuf:"bytes,1,opt,name=application,proto3" json:"application,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResolveObjectionResponse) Reset() {
+	*x = ResolveObjectionResponse{}
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResolveObjectionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResolveObjectionResponse) ProtoMessage() {}
+
+func (x *ResolveObjectionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResolveObjectionResponse.ProtoReflect.Descriptor instead.
+func (*ResolveObjectionResponse) Descriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *ResolveObjectionResponse) GetApplication() *Application {
+	if x != nil {
+		return x.Application
+	}
+	return nil
+}
+
+// SuspendAssetRequest is the request of SuspendAsset.
+type SuspendAssetRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// name is the asset.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// incident is the emergency that requires the freeze.
+	Incident      *Incident `protobuf:"bytes,2,opt,name=incident,proto3" json:"incident,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SuspendAssetRequest) Reset() {
+	*x = SuspendAssetRequest{}
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SuspendAssetRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SuspendAssetRequest) ProtoMessage() {}
+
+func (x *SuspendAssetRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SuspendAssetRequest.ProtoReflect.Descriptor instead.
+func (*SuspendAssetRequest) Descriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *SuspendAssetRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *SuspendAssetRequest) GetIncident() *Incident {
+	if x != nil {
+		return x.Incident
+	}
+	return nil
+}
+
+// SuspendAssetResponse is the response of SuspendAsset.
+type SuspendAssetResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// asset is the suspended asset.
+	Asset         *Asset `protobuf:"bytes,1,opt,name=asset,proto3" json:"asset,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SuspendAssetResponse) Reset() {
+	*x = SuspendAssetResponse{}
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SuspendAssetResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SuspendAssetResponse) ProtoMessage() {}
+
+func (x *SuspendAssetResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SuspendAssetResponse.ProtoReflect.Descriptor instead.
+func (*SuspendAssetResponse) Descriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *SuspendAssetResponse) GetAsset() *Asset {
+	if x != nil {
+		return x.Asset
+	}
+	return nil
+}
+
+// ReinstateAssetRequest is the request of ReinstateAsset.
+type ReinstateAssetRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// name is the asset.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// resolution says how the incident was resolved.
+	Resolution    string `protobuf:"bytes,2,opt,name=resolution,proto3" json:"resolution,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReinstateAssetRequest) Reset() {
+	*x = ReinstateAssetRequest{}
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReinstateAssetRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReinstateAssetRequest) ProtoMessage() {}
+
+func (x *ReinstateAssetRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReinstateAssetRequest.ProtoReflect.Descriptor instead.
+func (*ReinstateAssetRequest) Descriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *ReinstateAssetRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ReinstateAssetRequest) GetResolution() string {
+	if x != nil {
+		return x.Resolution
+	}
+	return ""
+}
+
+// ReinstateAssetResponse is the response of ReinstateAsset.
+type ReinstateAssetResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// asset is the reinstated asset.
+	Asset         *Asset `protobuf:"bytes,1,opt,name=asset,proto3" json:"asset,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReinstateAssetResponse) Reset() {
+	*x = ReinstateAssetResponse{}
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReinstateAssetResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReinstateAssetResponse) ProtoMessage() {}
+
+func (x *ReinstateAssetResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReinstateAssetResponse.ProtoReflect.Descriptor instead.
+func (*ReinstateAssetResponse) Descriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *ReinstateAssetResponse) GetAsset() *Asset {
+	if x != nil {
+		return x.Asset
+	}
+	return nil
+}
+
+// RequestDisposalRequest is the request of RequestDisposal.
+type RequestDisposalRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// name is the asset.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// disposal is the method, reason and evidence.
+	Disposal      *Disposal `protobuf:"bytes,2,opt,name=disposal,proto3" json:"disposal,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RequestDisposalRequest) Reset() {
+	*x = RequestDisposalRequest{}
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RequestDisposalRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RequestDisposalRequest) ProtoMessage() {}
+
+func (x *RequestDisposalRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RequestDisposalRequest.ProtoReflect.Descriptor instead.
+func (*RequestDisposalRequest) Descriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *RequestDisposalRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *RequestDisposalRequest) GetDisposal() *Disposal {
+	if x != nil {
+		return x.Disposal
+	}
+	return nil
+}
+
+// RequestDisposalResponse is the response of RequestDisposal.
+type RequestDisposalResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// asset is the asset with its pending disposal.
+	Asset         *Asset `protobuf:"bytes,1,opt,name=asset,proto3" json:"asset,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RequestDisposalResponse) Reset() {
+	*x = RequestDisposalResponse{}
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RequestDisposalResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RequestDisposalResponse) ProtoMessage() {}
+
+func (x *RequestDisposalResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RequestDisposalResponse.ProtoReflect.Descriptor instead.
+func (*RequestDisposalResponse) Descriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *RequestDisposalResponse) GetAsset() *Asset {
+	if x != nil {
+		return x.Asset
+	}
+	return nil
+}
+
+// DecideDisposalRequest is the request of DecideDisposal.
+type DecideDisposalRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// name is the asset.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// approve approves the disposal; false rejects it.
+	Approve bool `protobuf:"varint,2,opt,name=approve,proto3" json:"approve,omitempty"`
+	// note explains the decision.
+	Note          string `protobuf:"bytes,3,opt,name=note,proto3" json:"note,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DecideDisposalRequest) Reset() {
+	*x = DecideDisposalRequest{}
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DecideDisposalRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DecideDisposalRequest) ProtoMessage() {}
+
+func (x *DecideDisposalRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DecideDisposalRequest.ProtoReflect.Descriptor instead.
+func (*DecideDisposalRequest) Descriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *DecideDisposalRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *DecideDisposalRequest) GetApprove() bool {
+	if x != nil {
+		return x.Approve
+	}
+	return false
+}
+
+func (x *DecideDisposalRequest) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+// DecideDisposalResponse is the response of DecideDisposal.
+type DecideDisposalResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// asset is the asset after the decision.
+	Asset         *Asset `protobuf:"bytes,1,opt,name=asset,proto3" json:"asset,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DecideDisposalResponse) Reset() {
+	*x = DecideDisposalResponse{}
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DecideDisposalResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DecideDisposalResponse) ProtoMessage() {}
+
+func (x *DecideDisposalResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DecideDisposalResponse.ProtoReflect.Descriptor instead.
+func (*DecideDisposalResponse) Descriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *DecideDisposalResponse) GetAsset() *Asset {
+	if x != nil {
+		return x.Asset
+	}
+	return nil
+}
+
+// Certificate is a registration certificate (登记证书).
+type Certificate struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// registration_number is the asset's registration number.
+	RegistrationNumber string `protobuf:"bytes,1,opt,name=registration_number,json=registrationNumber,proto3" json:"registration_number,omitempty"`
+	// asset is the asset's resource name.
+	Asset string `protobuf:"bytes,2,opt,name=asset,proto3" json:"asset,omitempty"`
+	// asset_name is the asset's display name.
+	AssetName string `protobuf:"bytes,3,opt,name=asset_name,json=assetName,proto3" json:"asset_name,omitempty"`
+	// holder_organisation is the holder's unified social credit code.
+	HolderOrganisation string `protobuf:"bytes,4,opt,name=holder_organisation,json=holderOrganisation,proto3" json:"holder_organisation,omitempty"`
+	// holder_name is the holder's name.
+	HolderName string `protobuf:"bytes,5,opt,name=holder_name,json=holderName,proto3" json:"holder_name,omitempty"`
+	// grade is the data grade.
+	Grade Grade `protobuf:"varint,6,opt,name=grade,proto3,enum=yaosu.catalog.v1.Grade" json:"grade,omitempty"`
+	// issue_date is the issue date, YYYY-MM-DD (UTC+8, the registry's calendar).
+	IssueDate string `protobuf:"bytes,7,opt,name=issue_date,json=issueDate,proto3" json:"issue_date,omitempty"`
+	// registry_name is the issuing registry.
+	RegistryName string `protobuf:"bytes,8,opt,name=registry_name,json=registryName,proto3" json:"registry_name,omitempty"`
+	// serial numbers the certificates of one asset: a change of a certified field re-issues.
+	Serial int64 `protobuf:"varint,9,opt,name=serial,proto3" json:"serial,omitempty"`
+	// signed_note is the certificate as a C2SP signed note: the fields above as text, signed
+	// with the registry's Ed25519 key. `yaosuctl cert verify` checks this text offline.
+	SignedNote string `protobuf:"bytes,10,opt,name=signed_note,json=signedNote,proto3" json:"signed_note,omitempty"`
+	// revoked is true once the asset is cancelled or disposed, or the certificate re-issued.
+	Revoked bool `protobuf:"varint,11,opt,name=revoked,proto3" json:"revoked,omitempty"`
+	// revoke_time is when it was revoked.
+	RevokeTime *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=revoke_time,json=revokeTime,proto3" json:"revoke_time,omitempty"`
+	// revoke_reason is why (cancelled, disposed, superseded).
+	RevokeReason  string `protobuf:"bytes,13,opt,name=revoke_reason,json=revokeReason,proto3" json:"revoke_reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Certificate) Reset() {
+	*x = Certificate{}
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Certificate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Certificate) ProtoMessage() {}
+
+func (x *Certificate) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Certificate.ProtoReflect.Descriptor instead.
+func (*Certificate) Descriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *Certificate) GetRegistrationNumber() string {
+	if x != nil {
+		return x.RegistrationNumber
+	}
+	return ""
+}
+
+func (x *Certificate) GetAsset() string {
+	if x != nil {
+		return x.Asset
+	}
+	return ""
+}
+
+func (x *Certificate) GetAssetName() string {
+	if x != nil {
+		return x.AssetName
+	}
+	return ""
+}
+
+func (x *Certificate) GetHolderOrganisation() string {
+	if x != nil {
+		return x.HolderOrganisation
+	}
+	return ""
+}
+
+func (x *Certificate) GetHolderName() string {
+	if x != nil {
+		return x.HolderName
+	}
+	return ""
+}
+
+func (x *Certificate) GetGrade() Grade {
+	if x != nil {
+		return x.Grade
+	}
+	return Grade_GRADE_UNSPECIFIED
+}
+
+func (x *Certificate) GetIssueDate() string {
+	if x != nil {
+		return x.IssueDate
+	}
+	return ""
+}
+
+func (x *Certificate) GetRegistryName() string {
+	if x != nil {
+		return x.RegistryName
+	}
+	return ""
+}
+
+func (x *Certificate) GetSerial() int64 {
+	if x != nil {
+		return x.Serial
+	}
+	return 0
+}
+
+func (x *Certificate) GetSignedNote() string {
+	if x != nil {
+		return x.SignedNote
+	}
+	return ""
+}
+
+func (x *Certificate) GetRevoked() bool {
+	if x != nil {
+		return x.Revoked
+	}
+	return false
+}
+
+func (x *Certificate) GetRevokeTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RevokeTime
+	}
+	return nil
+}
+
+func (x *Certificate) GetRevokeReason() string {
+	if x != nil {
+		return x.RevokeReason
+	}
+	return ""
+}
+
+// GetCertificateRequest is the request of GetCertificate.
+type GetCertificateRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// name is the asset, `assets/{asset}`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetCertificateRequest) Reset() {
+	*x = GetCertificateRequest{}
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetCertificateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetCertificateRequest) ProtoMessage() {}
+
+func (x *GetCertificateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetCertificateRequest.ProtoReflect.Descriptor instead.
+func (*GetCertificateRequest) Descriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *GetCertificateRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// GetCertificateResponse is the response of GetCertificate.
+type GetCertificateResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// certificate is the asset's latest certificate.
+	Certificate   *Certificate `protobuf:"bytes,1,opt,name=certificate,proto3" json:"certificate,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetCertificateResponse) Reset() {
+	*x = GetCertificateResponse{}
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetCertificateResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetCertificateResponse) ProtoMessage() {}
+
+func (x *GetCertificateResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetCertificateResponse.ProtoReflect.Descriptor instead.
+func (*GetCertificateResponse) Descriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *GetCertificateResponse) GetCertificate() *Certificate {
+	if x != nil {
+		return x.Certificate
+	}
+	return nil
+}
+
+// GetRegistryKeyRequest is the request of GetRegistryKey.
+type GetRegistryKeyRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetRegistryKeyRequest) Reset() {
+	*x = GetRegistryKeyRequest{}
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetRegistryKeyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetRegistryKeyRequest) ProtoMessage() {}
+
+func (x *GetRegistryKeyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetRegistryKeyRequest.ProtoReflect.Descriptor instead.
+func (*GetRegistryKeyRequest) Descriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{50}
+}
+
+// GetRegistryKeyResponse is the response of GetRegistryKey.
+type GetRegistryKeyResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// registry_name is the registry's name.
+	RegistryName string `protobuf:"bytes,1,opt,name=registry_name,json=registryName,proto3" json:"registry_name,omitempty"`
+	// verifier_key is the note verifier key (`name+hash+base64`) that checks certificates.
+	VerifierKey   string `protobuf:"bytes,2,opt,name=verifier_key,json=verifierKey,proto3" json:"verifier_key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetRegistryKeyResponse) Reset() {
+	*x = GetRegistryKeyResponse{}
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetRegistryKeyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetRegistryKeyResponse) ProtoMessage() {}
+
+func (x *GetRegistryKeyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetRegistryKeyResponse.ProtoReflect.Descriptor instead.
+func (*GetRegistryKeyResponse) Descriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *GetRegistryKeyResponse) GetRegistryName() string {
+	if x != nil {
+		return x.RegistryName
+	}
+	return ""
+}
+
+func (x *GetRegistryKeyResponse) GetVerifierKey() string {
+	if x != nil {
+		return x.VerifierKey
+	}
+	return ""
+}
+
+// ImportRow is one catalogue row to import.
+type ImportRow struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// row is the row's number in the source file, echoed in results.
+	Row int64 `protobuf:"varint,1,opt,name=row,proto3" json:"row,omitempty"`
+	// import_key identifies the row across imports (a UUID the client derives from the row's
+	// holder and resource code or name); a repeated key is a duplicate.
+	ImportKey string `protobuf:"bytes,2,opt,name=import_key,json=importKey,proto3" json:"import_key,omitempty"`
+	// asset is the draft to create.
+	Asset         *Asset `protobuf:"bytes,3,opt,name=asset,proto3" json:"asset,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportRow) Reset() {
+	*x = ImportRow{}
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportRow) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportRow) ProtoMessage() {}
+
+func (x *ImportRow) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportRow.ProtoReflect.Descriptor instead.
+func (*ImportRow) Descriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{52}
+}
+
+func (x *ImportRow) GetRow() int64 {
+	if x != nil {
+		return x.Row
+	}
+	return 0
+}
+
+func (x *ImportRow) GetImportKey() string {
+	if x != nil {
+		return x.ImportKey
+	}
+	return ""
+}
+
+func (x *ImportRow) GetAsset() *Asset {
+	if x != nil {
+		return x.Asset
+	}
+	return nil
+}
+
+// ImportRowResult is the outcome of one row.
+type ImportRowResult struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// row echoes ImportRow.row.
+	Row int64 `protobuf:"varint,1,opt,name=row,proto3" json:"row,omitempty"`
+	// outcome is what happened.
+	Outcome ImportRowResult_Outcome `protobuf:"varint,2,opt,name=outcome,proto3,enum=yaosu.catalog.v1.ImportRowResult_Outcome" json:"outcome,omitempty"`
+	// asset is the created (or earlier created) asset's name.
+	Asset string `protobuf:"bytes,3,opt,name=asset,proto3" json:"asset,omitempty"`
+	// reason is the rule broken (an ErrorReason name or VALIDATION_FAILED).
+	Reason string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	// violations name the fields at fault, by Asset field path.
+	Violations    []*ImportViolation `protobuf:"bytes,5,rep,name=violations,proto3" json:"violations,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportRowResult) Reset() {
+	*x = ImportRowResult{}
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportRowResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportRowResult) ProtoMessage() {}
+
+func (x *ImportRowResult) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportRowResult.ProtoReflect.Descriptor instead.
+func (*ImportRowResult) Descriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{53}
+}
+
+func (x *ImportRowResult) GetRow() int64 {
+	if x != nil {
+		return x.Row
+	}
+	return 0
+}
+
+func (x *ImportRowResult) GetOutcome() ImportRowResult_Outcome {
+	if x != nil {
+		return x.Outcome
+	}
+	return ImportRowResult_OUTCOME_UNSPECIFIED
+}
+
+func (x *ImportRowResult) GetAsset() string {
+	if x != nil {
+		return x.Asset
+	}
+	return ""
+}
+
+func (x *ImportRowResult) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *ImportRowResult) GetViolations() []*ImportViolation {
+	if x != nil {
+		return x.Violations
+	}
+	return nil
+}
+
+// ImportViolation is one fault of a row.
+type ImportViolation struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// field is the Asset field path, e.g. `catalogue.resource_code`.
+	Field string `protobuf:"bytes,1,opt,name=field,proto3" json:"field,omitempty"`
+	// description says what is wrong.
+	Description   string `protobuf:"bytes,2,opt,name=description,proto3" json:"description,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportViolation) Reset() {
+	*x = ImportViolation{}
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[54]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportViolation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportViolation) ProtoMessage() {}
+
+func (x *ImportViolation) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[54]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportViolation.ProtoReflect.Descriptor instead.
+func (*ImportViolation) Descriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{54}
+}
+
+func (x *ImportViolation) GetField() string {
+	if x != nil {
+		return x.Field
+	}
+	return ""
+}
+
+func (x *ImportViolation) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+// ImportAssetsRequest is the request of ImportAssets.
+type ImportAssetsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// rows to import, at most 1000 per call.
+	Rows          []*ImportRow `protobuf:"bytes,1,rep,name=rows,proto3" json:"rows,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportAssetsRequest) Reset() {
+	*x = ImportAssetsRequest{}
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[55]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportAssetsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportAssetsRequest) ProtoMessage() {}
+
+func (x *ImportAssetsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[55]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportAssetsRequest.ProtoReflect.Descriptor instead.
+func (*ImportAssetsRequest) Descriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{55}
+}
+
+func (x *ImportAssetsRequest) GetRows() []*ImportRow {
+	if x != nil {
+		return x.Rows
+	}
+	return nil
+}
+
+// ImportAssetsResponse is the response of ImportAssets.
+type ImportAssetsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// results has one entry per row, in request order.
+	Results       []*ImportRowResult `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportAssetsResponse) Reset() {
+	*x = ImportAssetsResponse{}
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[56]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportAssetsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportAssetsResponse) ProtoMessage() {}
+
+func (x *ImportAssetsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[56]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportAssetsResponse.ProtoReflect.Descriptor instead.
+func (*ImportAssetsResponse) Descriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{56}
+}
+
+func (x *ImportAssetsResponse) GetResults() []*ImportRowResult {
+	if x != nil {
+		return x.Results
+	}
+	return nil
+}
+
+// Code is one entry of a code list.
+type Code struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// code is the stored value.
+	Code string `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	// label_zh is the Chinese label (also accepted on import).
+	LabelZh string `protobuf:"bytes,2,opt,name=label_zh,json=labelZh,proto3" json:"label_zh,omitempty"`
+	// label_en is the English label.
+	LabelEn string `protobuf:"bytes,3,opt,name=label_en,json=labelEn,proto3" json:"label_en,omitempty"`
+	// parent is the parent code in a hierarchical list.
+	Parent        string `protobuf:"bytes,4,opt,name=parent,proto3" json:"parent,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Code) Reset() {
+	*x = Code{}
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[57]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Code) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Code) ProtoMessage() {}
+
+func (x *Code) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[57]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Code.ProtoReflect.Descriptor instead.
+func (*Code) Descriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{57}
+}
+
+func (x *Code) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *Code) GetLabelZh() string {
+	if x != nil {
+		return x.LabelZh
+	}
+	return ""
+}
+
+func (x *Code) GetLabelEn() string {
+	if x != nil {
+		return x.LabelEn
+	}
+	return ""
+}
+
+func (x *Code) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+// CodeList is one versioned code list.
+type CodeList struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// list is the list's name: category, sector, product_form, update_cycle, storage_mode,
+	// sharing_method, refusal_reason, grade, sharing_attribute, open_attribute.
+	List string `protobuf:"bytes,1,opt,name=list,proto3" json:"list,omitempty"`
+	// version is the code-list version.
+	Version string `protobuf:"bytes,2,opt,name=version,proto3" json:"version,omitempty"`
+	// codes are the list's entries.
+	Codes         []*Code `protobuf:"bytes,3,rep,name=codes,proto3" json:"codes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CodeList) Reset() {
+	*x = CodeList{}
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[58]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CodeList) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CodeList) ProtoMessage() {}
+
+func (x *CodeList) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[58]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CodeList.ProtoReflect.Descriptor instead.
+func (*CodeList) Descriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{58}
+}
+
+func (x *CodeList) GetList() string {
+	if x != nil {
+		return x.List
+	}
+	return ""
+}
+
+func (x *CodeList) GetVersion() string {
+	if x != nil {
+		return x.Version
+	}
+	return ""
+}
+
+func (x *CodeList) GetCodes() []*Code {
+	if x != nil {
+		return x.Codes
+	}
+	return nil
+}
+
+// ListCodeListsRequest is the request of ListCodeLists.
+type ListCodeListsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// version is the version to return; empty means the current one.
+	Version       string `protobuf:"bytes,1,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListCodeListsRequest) Reset() {
+	*x = ListCodeListsRequest{}
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[59]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCodeListsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCodeListsRequest) ProtoMessage() {}
+
+func (x *ListCodeListsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[59]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCodeListsRequest.ProtoReflect.Descriptor instead.
+func (*ListCodeListsRequest) Descriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{59}
+}
+
+func (x *ListCodeListsRequest) GetVersion() string {
+	if x != nil {
+		return x.Version
+	}
+	return ""
+}
+
+// ListCodeListsResponse is the response of ListCodeLists.
+type ListCodeListsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// version is the version returned.
+	Version string `protobuf:"bytes,1,opt,name=version,proto3" json:"version,omitempty"`
+	// lists are its code lists.
+	Lists         []*CodeList `protobuf:"bytes,2,rep,name=lists,proto3" json:"lists,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListCodeListsResponse) Reset() {
+	*x = ListCodeListsResponse{}
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[60]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCodeListsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCodeListsResponse) ProtoMessage() {}
+
+func (x *ListCodeListsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_catalog_v1_catalog_proto_msgTypes[60]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCodeListsResponse.ProtoReflect.Descriptor instead.
+func (*ListCodeListsResponse) Descriptor() ([]byte, []int) {
+	return file_yaosu_catalog_v1_catalog_proto_rawDescGZIP(), []int{60}
+}
+
+func (x *ListCodeListsResponse) GetVersion() string {
+	if x != nil {
+		return x.Version
+	}
+	return ""
+}
+
+func (x *ListCodeListsResponse) GetLists() []*CodeList {
+	if x != nil {
+		return x.Lists
+	}
+	return nil
+}
+
 var File_yaosu_catalog_v1_catalog_proto protoreflect.FileDescriptor
 
 const file_yaosu_catalog_v1_catalog_proto_rawDesc = "" +
 	"\n" +
-	"\x1eyaosu/catalog/v1/catalog.proto\x12\x10yaosu.catalog.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd7\x03\n" +
+	"\x1eyaosu/catalog/v1/catalog.proto\x12\x10yaosu.catalog.v1\x1a\x1bbuf/validate/validate.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9e\x01\n" +
+	"\bDocument\x12\x1e\n" +
+	"\x04name\x18\x01 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\x04name\x12-\n" +
+	"\x06sha256\x18\x02 \x01(\tB\x15\xbaH\x12r\x102\x0e^[0-9a-f]{64}$R\x06sha256\x12&\n" +
+	"\n" +
+	"size_bytes\x18\x03 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\tsizeBytes\x12\x1b\n" +
+	"\x04kind\x18\x04 \x01(\tB\a\xbaH\x04r\x02\x18(R\x04kind\"\x91\x01\n" +
+	"\tDataField\x12\x1d\n" +
+	"\x04name\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18dR\x04name\x12\x1b\n" +
+	"\x04type\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18(R\x04type\x12*\n" +
+	"\vdescription\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\vdescription\x12\x1c\n" +
+	"\tsensitive\x18\x04 \x01(\bR\tsensitive\"\x84\x01\n" +
+	"\aContact\x12\x1d\n" +
+	"\x04name\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18dR\x04name\x12\x1b\n" +
+	"\x04role\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18dR\x04role\x12\x1d\n" +
+	"\x05phone\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18(R\x05phone\x12\x1e\n" +
+	"\x05email\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\x05email\"\x8c\x01\n" +
+	"\x05Agent\x12e\n" +
+	"\forganisation\x18\x01 \x01(\tBA\xbaH>r<2:^$|^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$R\forganisation\x12\x1c\n" +
+	"\x04name\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\x04name\"\x9c\x04\n" +
+	"\x11CatalogueMetadata\x12.\n" +
+	"\x0eclass_category\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18dR\rclassCategory\x12&\n" +
+	"\n" +
+	"class_item\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18dR\tclassItem\x12,\n" +
+	"\rclass_heading\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18dR\fclassHeading\x122\n" +
+	"\x10class_subheading\x18\x04 \x01(\tB\a\xbaH\x04r\x02\x18dR\x0fclassSubheading\x12[\n" +
+	"\rresource_code\x18\x05 \x01(\tB6\xbaH3r12/^$|^[0-9A-Za-z]{1,40}([/.-][0-9A-Za-z]{1,40})?$R\fresourceCode\x12-\n" +
+	"\rprovider_name\x18\x06 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\fproviderName\x12.\n" +
+	"\x0esharing_method\x18\a \x01(\tB\a\xbaH\x04r\x02\x18(R\rsharingMethod\x12Q\n" +
+	"\x10publication_date\x18\b \x01(\tB&\xbaH#r!2\x1f^$|^[0-9]{4}-[0-9]{2}-[0-9]{2}$R\x0fpublicationDate\x12>\n" +
+	"\x16related_resource_codes\x18\t \x03(\tB\b\xbaH\x05\x92\x01\x02\x102R\x14relatedResourceCodes\"\xe9\x11\n" +
 	"\x05Asset\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12-\n" +
-	"\fdisplay_name\x18\x02 \x01(\tB\n" +
-	"\xbaH\ar\x05\x10\x01\x18\xc8\x01R\vdisplayName\x12\"\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12+\n" +
+	"\fdisplay_name\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\vdisplayName\x12\"\n" +
 	"\asummary\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xa0\x1fR\asummary\x12o\n" +
 	"\x13holder_organisation\x18\x04 \x01(\tB>\xbaH;r927^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$R\x12holderOrganisation\x122\n" +
 	"\x05state\x18\x05 \x01(\x0e2\x1c.yaosu.catalog.v1.AssetStateR\x05state\x12\x1a\n" +
-	"\brevision\x18\x06 \x01(\x03R\brevision\x12\x12\n" +
-	"\x04etag\x18\a \x01(\tR\x04etag\x12\x18\n" +
+	"\brevision\x18\x06 \x01(\x03R\brevision\x12\x1b\n" +
+	"\x04etag\x18\a \x01(\tB\a\xbaH\x04r\x02\x18(R\x04etag\x12\x18\n" +
 	"\acreator\x18\b \x01(\tR\acreator\x12;\n" +
 	"\vcreate_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"w\n" +
+	"updateTime\x12/\n" +
+	"\x04kind\x18\v \x01(\x0e2\x1b.yaosu.catalog.v1.AssetKindR\x04kind\x12*\n" +
+	"\fproduct_form\x18\f \x01(\tB\a\xbaH\x04r\x02\x18(R\vproductForm\x12)\n" +
+	"\vholder_name\x18\r \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\n" +
+	"holderName\x12-\n" +
+	"\x05agent\x18\x0e \x01(\v2\x17.yaosu.catalog.v1.AgentR\x05agent\x12)\n" +
+	"\vdata_source\x18\x0f \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\n" +
+	"dataSource\x12)\n" +
+	"\vlegal_basis\x18\x10 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\n" +
+	"legalBasis\x12@\n" +
+	"\bevidence\x18\x11 \x03(\v2\x1a.yaosu.catalog.v1.DocumentB\b\xbaH\x05\x92\x01\x02\x102R\bevidence\x12#\n" +
+	"\bcategory\x18\x12 \x01(\tB\a\xbaH\x04r\x02\x18(R\bcategory\x123\n" +
+	"\x11code_list_version\x18\x13 \x01(\tB\a\xbaH\x04r\x02\x18\x14R\x0fcodeListVersion\x12\"\n" +
+	"\asectors\x18\x14 \x03(\tB\b\xbaH\x05\x92\x01\x02\x10\rR\asectors\x12-\n" +
+	"\x05grade\x18\x15 \x01(\x0e2\x17.yaosu.catalog.v1.GradeR\x05grade\x12O\n" +
+	"\x11sharing_attribute\x18\x16 \x01(\x0e2\".yaosu.catalog.v1.SharingAttributeR\x10sharingAttribute\x127\n" +
+	"\x12sharing_conditions\x18\x17 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\x11sharingConditions\x12-\n" +
+	"\rsharing_basis\x18\x18 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\fsharingBasis\x12F\n" +
+	"\x0eopen_attribute\x18\x19 \x01(\x0e2\x1f.yaosu.catalog.v1.OpenAttributeR\ropenAttribute\x121\n" +
+	"\x0fopen_conditions\x18\x1a \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\x0eopenConditions\x12(\n" +
+	"\vdata_format\x18\x1b \x01(\tB\a\xbaH\x04r\x02\x18dR\n" +
+	"dataFormat\x12.\n" +
+	"\x0evolume_records\x18\x1c \x01(\x03B\a\xbaH\x04\"\x02(\x00R\rvolumeRecords\x12*\n" +
+	"\fvolume_bytes\x18\x1d \x01(\x03B\a\xbaH\x04\"\x02(\x00R\vvolumeBytes\x12*\n" +
+	"\fupdate_cycle\x18\x1e \x01(\tB\a\xbaH\x04r\x02\x18(R\vupdateCycle\x12M\n" +
+	"\x0ecoverage_start\x18\x1f \x01(\tB&\xbaH#r!2\x1f^$|^[0-9]{4}-[0-9]{2}-[0-9]{2}$R\rcoverageStart\x12I\n" +
+	"\fcoverage_end\x18  \x01(\tB&\xbaH#r!2\x1f^$|^[0-9]{4}-[0-9]{2}-[0-9]{2}$R\vcoverageEnd\x123\n" +
+	"\x10storage_location\x18! \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\x0fstorageLocation\x12*\n" +
+	"\fstorage_mode\x18\" \x01(\tB\a\xbaH\x04r\x02\x18(R\vstorageMode\x125\n" +
+	"\x11security_measures\x18# \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\x10securityMeasures\x12>\n" +
+	"\x06fields\x18$ \x03(\v2\x1b.yaosu.catalog.v1.DataFieldB\t\xbaH\x06\x92\x01\x03\x10\xe8\aR\x06fields\x12?\n" +
+	"\bcontacts\x18% \x03(\v2\x19.yaosu.catalog.v1.ContactB\b\xbaH\x05\x92\x01\x02\x10\x14R\bcontacts\x12$\n" +
+	"\x04tags\x18& \x03(\tB\x10\xbaH\r\x92\x01\n" +
+	"\x102\"\x06r\x04\x10\x01\x182R\x04tags\x12A\n" +
+	"\tcatalogue\x18' \x01(\v2#.yaosu.catalog.v1.CatalogueMetadataR\tcatalogue\x12/\n" +
+	"\x13registration_number\x18( \x01(\tR\x12registrationNumber\x12?\n" +
+	"\rregister_time\x18) \x01(\v2\x1a.google.protobuf.TimestampR\fregisterTime\x12)\n" +
+	"\x10open_application\x18* \x01(\tR\x0fopenApplication\x126\n" +
+	"\bincident\x18+ \x01(\v2\x1a.yaosu.catalog.v1.IncidentR\bincident\x126\n" +
+	"\bdisposal\x18, \x01(\v2\x1a.yaosu.catalog.v1.DisposalR\bdisposal\"\xb0\x01\n" +
+	"\bIncident\x12$\n" +
+	"\asummary\x18\x01 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xd0\x0fR\asummary\x12%\n" +
+	"\treference\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18dR\treference\x12\x1a\n" +
+	"\breporter\x18\x03 \x01(\tR\breporter\x12;\n" +
+	"\vreport_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"reportTime\"\xa4\x03\n" +
+	"\bDisposal\x12\"\n" +
+	"\x06method\x18\x01 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xf4\x03R\x06method\x12\"\n" +
+	"\x06reason\x18\x02 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xd0\x0fR\x06reason\x12@\n" +
+	"\bevidence\x18\x03 \x03(\v2\x1a.yaosu.catalog.v1.DocumentB\b\xbaH\x05\x92\x01\x02\x10\x14R\bevidence\x125\n" +
+	"\x05state\x18\x04 \x01(\x0e2\x1f.yaosu.catalog.v1.DisposalStateR\x05state\x12\x1c\n" +
+	"\trequester\x18\x05 \x01(\tR\trequester\x12=\n" +
+	"\frequest_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\vrequestTime\x12\x18\n" +
+	"\adecider\x18\a \x01(\tR\adecider\x12;\n" +
+	"\vdecide_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"decideTime\x12#\n" +
+	"\rdecision_note\x18\t \x01(\tR\fdecisionNote\"w\n" +
 	"\x12CreateAssetRequest\x125\n" +
 	"\x05asset\x18\x01 \x01(\v2\x17.yaosu.catalog.v1.AssetB\x06\xbaH\x03\xc8\x01\x01R\x05asset\x12*\n" +
 	"\n" +
@@ -596,29 +5382,368 @@ const file_yaosu_catalog_v1_catalog_proto_rawDesc = "" +
 	"\x0fGetAssetRequest\x121\n" +
 	"\x04name\x18\x01 \x01(\tB\x1d\xbaH\x1ar\x182\x16^assets/[0-9a-f-]{36}$R\x04name\"A\n" +
 	"\x10GetAssetResponse\x12-\n" +
-	"\x05asset\x18\x01 \x01(\v2\x17.yaosu.catalog.v1.AssetR\x05asset\"b\n" +
+	"\x05asset\x18\x01 \x01(\v2\x17.yaosu.catalog.v1.AssetR\x05asset\"\xb4\x05\n" +
 	"\x11ListAssetsRequest\x12$\n" +
 	"\tpage_size\x18\x01 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\bpageSize\x12'\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"m\n" +
+	"page_token\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\bR\tpageToken\x12\x1e\n" +
+	"\x05query\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\x05query\x128\n" +
+	"\x13holder_organisation\x18\x04 \x01(\tB\a\xbaH\x04r\x02\x18\x12R\x12holderOrganisation\x12;\n" +
+	"\x05kinds\x18\x05 \x03(\x0e2\x1b.yaosu.catalog.v1.AssetKindB\b\xbaH\x05\x92\x01\x02\x10\x02R\x05kinds\x12>\n" +
+	"\x06states\x18\x06 \x03(\x0e2\x1c.yaosu.catalog.v1.AssetStateB\b\xbaH\x05\x92\x01\x02\x10\fR\x06states\x129\n" +
+	"\x06grades\x18\a \x03(\x0e2\x17.yaosu.catalog.v1.GradeB\b\xbaH\x05\x92\x01\x02\x10\x03R\x06grades\x12(\n" +
+	"\n" +
+	"categories\x18\b \x03(\tB\b\xbaH\x05\x92\x01\x02\x102R\n" +
+	"categories\x12\"\n" +
+	"\asectors\x18\t \x03(\tB\b\xbaH\x05\x92\x01\x02\x10\rR\asectors\x12[\n" +
+	"\x12sharing_attributes\x18\n" +
+	" \x03(\x0e2\".yaosu.catalog.v1.SharingAttributeB\b\xbaH\x05\x92\x01\x02\x10\x03R\x11sharingAttributes\x12R\n" +
+	"\x0fopen_attributes\x18\v \x03(\x0e2\x1f.yaosu.catalog.v1.OpenAttributeB\b\xbaH\x05\x92\x01\x02\x10\x03R\x0eopenAttributes\x12?\n" +
+	"\rupdated_since\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\fupdatedSince\"m\n" +
 	"\x12ListAssetsResponse\x12/\n" +
 	"\x06assets\x18\x01 \x03(\v2\x17.yaosu.catalog.v1.AssetR\x06assets\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*@\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xb2\x01\n" +
+	"\x12UpdateAssetRequest\x125\n" +
+	"\x05asset\x18\x01 \x01(\v2\x17.yaosu.catalog.v1.AssetB\x06\xbaH\x03\xc8\x01\x01R\x05asset\x12C\n" +
+	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskB\x06\xbaH\x03\xc8\x01\x01R\n" +
+	"updateMask\x12 \n" +
+	"\x06reason\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\x06reason\"D\n" +
+	"\x13UpdateAssetResponse\x12-\n" +
+	"\x05asset\x18\x01 \x01(\v2\x17.yaosu.catalog.v1.AssetR\x05asset\"[\n" +
+	"\vFieldChange\x12\x12\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\x12\x1b\n" +
+	"\told_value\x18\x02 \x01(\tR\boldValue\x12\x1b\n" +
+	"\tnew_value\x18\x03 \x01(\tR\bnewValue\"\xa8\x02\n" +
+	"\rAssetRevision\x12\x1a\n" +
+	"\brevision\x18\x01 \x01(\x03R\brevision\x12\x16\n" +
+	"\x06action\x18\x02 \x01(\tR\x06action\x12\x14\n" +
+	"\x05actor\x18\x03 \x01(\tR\x05actor\x12-\n" +
+	"\x12actor_organisation\x18\x04 \x01(\tR\x11actorOrganisation\x12.\n" +
+	"\x04time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x16\n" +
+	"\x06reason\x18\x06 \x01(\tR\x06reason\x127\n" +
+	"\achanges\x18\a \x03(\v2\x1d.yaosu.catalog.v1.FieldChangeR\achanges\x12\x1d\n" +
+	"\n" +
+	"event_type\x18\b \x01(\tR\teventType\"\x9d\x01\n" +
+	"\x19ListAssetRevisionsRequest\x121\n" +
+	"\x04name\x18\x01 \x01(\tB\x1d\xbaH\x1ar\x182\x16^assets/[0-9a-f-]{36}$R\x04name\x12$\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\bpageSize\x12'\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"\x83\x01\n" +
+	"\x1aListAssetRevisionsResponse\x12=\n" +
+	"\trevisions\x18\x01 \x03(\v2\x1f.yaosu.catalog.v1.AssetRevisionR\trevisions\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xe4\x02\n" +
+	"\tObjection\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04text\x18\x02 \x01(\tR\x04text\x12\x14\n" +
+	"\x05filer\x18\x03 \x01(\tR\x05filer\x12-\n" +
+	"\x12filer_organisation\x18\x04 \x01(\tR\x11filerOrganisation\x127\n" +
+	"\tfile_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\bfileTime\x126\n" +
+	"\x05state\x18\x06 \x01(\x0e2 .yaosu.catalog.v1.ObjectionStateR\x05state\x12\x1a\n" +
+	"\bresolver\x18\a \x01(\tR\bresolver\x12=\n" +
+	"\fresolve_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\vresolveTime\x12\x1e\n" +
+	"\n" +
+	"resolution\x18\t \x01(\tR\n" +
+	"resolution\"\xa7\x01\n" +
+	"\x0eDecisionRecord\x12\x16\n" +
+	"\x06action\x18\x01 \x01(\tR\x06action\x12\x14\n" +
+	"\x05actor\x18\x02 \x01(\tR\x05actor\x12.\n" +
+	"\x04time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x1f\n" +
+	"\vreason_code\x18\x04 \x01(\tR\n" +
+	"reasonCode\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\"\xd4\x05\n" +
+	"\vApplication\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x125\n" +
+	"\x04type\x18\x02 \x01(\x0e2!.yaosu.catalog.v1.ApplicationTypeR\x04type\x128\n" +
+	"\x05state\x18\x03 \x01(\x0e2\".yaosu.catalog.v1.ApplicationStateR\x05state\x123\n" +
+	"\bproposed\x18\x04 \x01(\v2\x17.yaosu.catalog.v1.AssetR\bproposed\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\x12\x1c\n" +
+	"\tsubmitter\x18\x06 \x01(\tR\tsubmitter\x125\n" +
+	"\x16submitter_organisation\x18\a \x01(\tR\x15submitterOrganisation\x12;\n" +
+	"\vsubmit_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"submitTime\x12;\n" +
+	"\vupdate_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"updateTime\x12C\n" +
+	"\x0fpublicity_start\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\x0epublicityStart\x12?\n" +
+	"\rpublicity_end\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\fpublicityEnd\x12:\n" +
+	"\ahistory\x18\f \x03(\v2 .yaosu.catalog.v1.DecisionRecordR\ahistory\x12;\n" +
+	"\n" +
+	"objections\x18\r \x03(\v2\x1b.yaosu.catalog.v1.ObjectionR\n" +
+	"objections\x12%\n" +
+	"\x0easset_revision\x18\x0e \x01(\x03R\rassetRevision\"\xc5\x02\n" +
+	"\x18SubmitApplicationRequest\x125\n" +
+	"\x06parent\x18\x01 \x01(\tB\x1d\xbaH\x1ar\x182\x16^assets/[0-9a-f-]{36}$R\x06parent\x12A\n" +
+	"\x04type\x18\x02 \x01(\x0e2!.yaosu.catalog.v1.ApplicationTypeB\n" +
+	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x04type\x123\n" +
+	"\bproposed\x18\x03 \x01(\v2\x17.yaosu.catalog.v1.AssetR\bproposed\x12;\n" +
+	"\vupdate_mask\x18\x04 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
+	"updateMask\x12 \n" +
+	"\x06reason\x18\x05 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\x06reason\x12\x1b\n" +
+	"\x04etag\x18\x06 \x01(\tB\a\xbaH\x04r\x02\x18(R\x04etag\"\x8b\x01\n" +
+	"\x19SubmitApplicationResponse\x12?\n" +
+	"\vapplication\x18\x01 \x01(\v2\x1d.yaosu.catalog.v1.ApplicationR\vapplication\x12-\n" +
+	"\x05asset\x18\x02 \x01(\v2\x17.yaosu.catalog.v1.AssetR\x05asset\"e\n" +
+	"\x15GetApplicationRequest\x12L\n" +
+	"\x04name\x18\x01 \x01(\tB8\xbaH5r321^assets/[0-9a-f-]{36}/applications/[0-9a-f-]{36}$R\x04name\"Y\n" +
+	"\x16GetApplicationResponse\x12?\n" +
+	"\vapplication\x18\x01 \x01(\v2\x1d.yaosu.catalog.v1.ApplicationR\vapplication\"\xe9\x01\n" +
+	"\x17ListApplicationsRequest\x129\n" +
+	"\x06parent\x18\x01 \x01(\tB!\xbaH\x1er\x1c2\x1a^assets/(-|[0-9a-f-]{36})$R\x06parent\x12D\n" +
+	"\x06states\x18\x02 \x03(\x0e2\".yaosu.catalog.v1.ApplicationStateB\b\xbaH\x05\x92\x01\x02\x10\bR\x06states\x12$\n" +
+	"\tpage_size\x18\x03 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\bpageSize\x12'\n" +
+	"\n" +
+	"page_token\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"\x85\x01\n" +
+	"\x18ListApplicationsResponse\x12A\n" +
+	"\fapplications\x18\x01 \x03(\v2\x1d.yaosu.catalog.v1.ApplicationR\fapplications\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xf8\x01\n" +
+	"\x18DecideApplicationRequest\x12L\n" +
+	"\x04name\x18\x01 \x01(\tB8\xbaH5r321^assets/[0-9a-f-]{36}/applications/[0-9a-f-]{36}$R\x04name\x12B\n" +
+	"\bdecision\x18\x02 \x01(\x0e2\x1a.yaosu.catalog.v1.DecisionB\n" +
+	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\bdecision\x12(\n" +
+	"\vreason_code\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18(R\n" +
+	"reasonCode\x12 \n" +
+	"\x06reason\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\x06reason\"\x8b\x01\n" +
+	"\x19DecideApplicationResponse\x12?\n" +
+	"\vapplication\x18\x01 \x01(\v2\x1d.yaosu.catalog.v1.ApplicationR\vapplication\x12-\n" +
+	"\x05asset\x18\x02 \x01(\v2\x17.yaosu.catalog.v1.AssetR\x05asset\"\xfe\x01\n" +
+	"\x1aResubmitApplicationRequest\x12L\n" +
+	"\x04name\x18\x01 \x01(\tB8\xbaH5r321^assets/[0-9a-f-]{36}/applications/[0-9a-f-]{36}$R\x04name\x123\n" +
+	"\bproposed\x18\x02 \x01(\v2\x17.yaosu.catalog.v1.AssetR\bproposed\x12;\n" +
+	"\vupdate_mask\x18\x03 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
+	"updateMask\x12 \n" +
+	"\x06reason\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\x06reason\"\x8d\x01\n" +
+	"\x1bResubmitApplicationResponse\x12?\n" +
+	"\vapplication\x18\x01 \x01(\v2\x1d.yaosu.catalog.v1.ApplicationR\vapplication\x12-\n" +
+	"\x05asset\x18\x02 \x01(\v2\x17.yaosu.catalog.v1.AssetR\x05asset\"\x8c\x01\n" +
+	"\x1aWithdrawApplicationRequest\x12L\n" +
+	"\x04name\x18\x01 \x01(\tB8\xbaH5r321^assets/[0-9a-f-]{36}/applications/[0-9a-f-]{36}$R\x04name\x12 \n" +
+	"\x06reason\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\x06reason\"\x8d\x01\n" +
+	"\x1bWithdrawApplicationResponse\x12?\n" +
+	"\vapplication\x18\x01 \x01(\v2\x1d.yaosu.catalog.v1.ApplicationR\vapplication\x12-\n" +
+	"\x05asset\x18\x02 \x01(\v2\x17.yaosu.catalog.v1.AssetR\x05asset\"\x88\x01\n" +
+	"\x14FileObjectionRequest\x12P\n" +
+	"\x06parent\x18\x01 \x01(\tB8\xbaH5r321^assets/[0-9a-f-]{36}/applications/[0-9a-f-]{36}$R\x06parent\x12\x1e\n" +
+	"\x04text\x18\x02 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xa0\x1fR\x04text\"R\n" +
+	"\x15FileObjectionResponse\x129\n" +
+	"\tobjection\x18\x01 \x01(\v2\x1b.yaosu.catalog.v1.ObjectionR\tobjection\"\xf4\x01\n" +
+	"\x17ResolveObjectionRequest\x12e\n" +
+	"\x04name\x18\x01 \x01(\tBQ\xbaHNrL2J^assets/[0-9a-f-]{36}/applications/[0-9a-f-]{36}/objections/[0-9a-f-]{36}$R\x04name\x12F\n" +
+	"\aoutcome\x18\x02 \x01(\x0e2 .yaosu.catalog.v1.ObjectionStateB\n" +
+	"\xbaH\a\x82\x01\x04\x18\x02\x18\x03R\aoutcome\x12*\n" +
+	"\n" +
+	"resolution\x18\x03 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xd0\x0fR\n" +
+	"resolution\"[\n" +
+	"\x18ResolveObjectionResponse\x12?\n" +
+	"\vapplication\x18\x01 \x01(\v2\x1d.yaosu.catalog.v1.ApplicationR\vapplication\"\x88\x01\n" +
+	"\x13SuspendAssetRequest\x121\n" +
+	"\x04name\x18\x01 \x01(\tB\x1d\xbaH\x1ar\x182\x16^assets/[0-9a-f-]{36}$R\x04name\x12>\n" +
+	"\bincident\x18\x02 \x01(\v2\x1a.yaosu.catalog.v1.IncidentB\x06\xbaH\x03\xc8\x01\x01R\bincident\"E\n" +
+	"\x14SuspendAssetResponse\x12-\n" +
+	"\x05asset\x18\x01 \x01(\v2\x17.yaosu.catalog.v1.AssetR\x05asset\"v\n" +
+	"\x15ReinstateAssetRequest\x121\n" +
+	"\x04name\x18\x01 \x01(\tB\x1d\xbaH\x1ar\x182\x16^assets/[0-9a-f-]{36}$R\x04name\x12*\n" +
+	"\n" +
+	"resolution\x18\x02 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xd0\x0fR\n" +
+	"resolution\"G\n" +
+	"\x16ReinstateAssetResponse\x12-\n" +
+	"\x05asset\x18\x01 \x01(\v2\x17.yaosu.catalog.v1.AssetR\x05asset\"\x8b\x01\n" +
+	"\x16RequestDisposalRequest\x121\n" +
+	"\x04name\x18\x01 \x01(\tB\x1d\xbaH\x1ar\x182\x16^assets/[0-9a-f-]{36}$R\x04name\x12>\n" +
+	"\bdisposal\x18\x02 \x01(\v2\x1a.yaosu.catalog.v1.DisposalB\x06\xbaH\x03\xc8\x01\x01R\bdisposal\"H\n" +
+	"\x17RequestDisposalResponse\x12-\n" +
+	"\x05asset\x18\x01 \x01(\v2\x17.yaosu.catalog.v1.AssetR\x05asset\"\x84\x01\n" +
+	"\x15DecideDisposalRequest\x121\n" +
+	"\x04name\x18\x01 \x01(\tB\x1d\xbaH\x1ar\x182\x16^assets/[0-9a-f-]{36}$R\x04name\x12\x18\n" +
+	"\aapprove\x18\x02 \x01(\bR\aapprove\x12\x1e\n" +
+	"\x04note\x18\x03 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xd0\x0fR\x04note\"G\n" +
+	"\x16DecideDisposalResponse\x12-\n" +
+	"\x05asset\x18\x01 \x01(\v2\x17.yaosu.catalog.v1.AssetR\x05asset\"\xed\x03\n" +
+	"\vCertificate\x12/\n" +
+	"\x13registration_number\x18\x01 \x01(\tR\x12registrationNumber\x12\x14\n" +
+	"\x05asset\x18\x02 \x01(\tR\x05asset\x12\x1d\n" +
+	"\n" +
+	"asset_name\x18\x03 \x01(\tR\tassetName\x12/\n" +
+	"\x13holder_organisation\x18\x04 \x01(\tR\x12holderOrganisation\x12\x1f\n" +
+	"\vholder_name\x18\x05 \x01(\tR\n" +
+	"holderName\x12-\n" +
+	"\x05grade\x18\x06 \x01(\x0e2\x17.yaosu.catalog.v1.GradeR\x05grade\x12\x1d\n" +
+	"\n" +
+	"issue_date\x18\a \x01(\tR\tissueDate\x12#\n" +
+	"\rregistry_name\x18\b \x01(\tR\fregistryName\x12\x16\n" +
+	"\x06serial\x18\t \x01(\x03R\x06serial\x12\x1f\n" +
+	"\vsigned_note\x18\n" +
+	" \x01(\tR\n" +
+	"signedNote\x12\x18\n" +
+	"\arevoked\x18\v \x01(\bR\arevoked\x12;\n" +
+	"\vrevoke_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"revokeTime\x12#\n" +
+	"\rrevoke_reason\x18\r \x01(\tR\frevokeReason\"J\n" +
+	"\x15GetCertificateRequest\x121\n" +
+	"\x04name\x18\x01 \x01(\tB\x1d\xbaH\x1ar\x182\x16^assets/[0-9a-f-]{36}$R\x04name\"Y\n" +
+	"\x16GetCertificateResponse\x12?\n" +
+	"\vcertificate\x18\x01 \x01(\v2\x1d.yaosu.catalog.v1.CertificateR\vcertificate\"\x17\n" +
+	"\x15GetRegistryKeyRequest\"`\n" +
+	"\x16GetRegistryKeyResponse\x12#\n" +
+	"\rregistry_name\x18\x01 \x01(\tR\fregistryName\x12!\n" +
+	"\fverifier_key\x18\x02 \x01(\tR\vverifierKey\"}\n" +
+	"\tImportRow\x12\x10\n" +
+	"\x03row\x18\x01 \x01(\x03R\x03row\x12'\n" +
+	"\n" +
+	"import_key\x18\x02 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\timportKey\x125\n" +
+	"\x05asset\x18\x03 \x01(\v2\x17.yaosu.catalog.v1.AssetB\x06\xbaH\x03\xc8\x01\x01R\x05asset\"\xbe\x02\n" +
+	"\x0fImportRowResult\x12\x10\n" +
+	"\x03row\x18\x01 \x01(\x03R\x03row\x12C\n" +
+	"\aoutcome\x18\x02 \x01(\x0e2).yaosu.catalog.v1.ImportRowResult.OutcomeR\aoutcome\x12\x14\n" +
+	"\x05asset\x18\x03 \x01(\tR\x05asset\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\x12A\n" +
+	"\n" +
+	"violations\x18\x05 \x03(\v2!.yaosu.catalog.v1.ImportViolationR\n" +
+	"violations\"c\n" +
+	"\aOutcome\x12\x17\n" +
+	"\x13OUTCOME_UNSPECIFIED\x10\x00\x12\x13\n" +
+	"\x0fOUTCOME_CREATED\x10\x01\x12\x15\n" +
+	"\x11OUTCOME_DUPLICATE\x10\x02\x12\x13\n" +
+	"\x0fOUTCOME_INVALID\x10\x03\"I\n" +
+	"\x0fImportViolation\x12\x14\n" +
+	"\x05field\x18\x01 \x01(\tR\x05field\x12 \n" +
+	"\vdescription\x18\x02 \x01(\tR\vdescription\"S\n" +
+	"\x13ImportAssetsRequest\x12<\n" +
+	"\x04rows\x18\x01 \x03(\v2\x1b.yaosu.catalog.v1.ImportRowB\v\xbaH\b\x92\x01\x05\b\x01\x10\xe8\aR\x04rows\"S\n" +
+	"\x14ImportAssetsResponse\x12;\n" +
+	"\aresults\x18\x01 \x03(\v2!.yaosu.catalog.v1.ImportRowResultR\aresults\"h\n" +
+	"\x04Code\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\x12\x19\n" +
+	"\blabel_zh\x18\x02 \x01(\tR\alabelZh\x12\x19\n" +
+	"\blabel_en\x18\x03 \x01(\tR\alabelEn\x12\x16\n" +
+	"\x06parent\x18\x04 \x01(\tR\x06parent\"f\n" +
+	"\bCodeList\x12\x12\n" +
+	"\x04list\x18\x01 \x01(\tR\x04list\x12\x18\n" +
+	"\aversion\x18\x02 \x01(\tR\aversion\x12,\n" +
+	"\x05codes\x18\x03 \x03(\v2\x16.yaosu.catalog.v1.CodeR\x05codes\"9\n" +
+	"\x14ListCodeListsRequest\x12!\n" +
+	"\aversion\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18\x14R\aversion\"c\n" +
+	"\x15ListCodeListsResponse\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\tR\aversion\x120\n" +
+	"\x05lists\x18\x02 \x03(\v2\x1a.yaosu.catalog.v1.CodeListR\x05lists*\xeb\x02\n" +
 	"\n" +
 	"AssetState\x12\x1b\n" +
 	"\x17ASSET_STATE_UNSPECIFIED\x10\x00\x12\x15\n" +
-	"\x11ASSET_STATE_DRAFT\x10\x01*\xcf\x01\n" +
+	"\x11ASSET_STATE_DRAFT\x10\x01\x12\x19\n" +
+	"\x15ASSET_STATE_SUBMITTED\x10\x02\x12\x18\n" +
+	"\x14ASSET_STATE_ACCEPTED\x10\x03\x12\x1c\n" +
+	"\x18ASSET_STATE_NOT_ACCEPTED\x10\x04\x12\x18\n" +
+	"\x14ASSET_STATE_RETURNED\x10\x05\x12\x17\n" +
+	"\x13ASSET_STATE_REFUSED\x10\x06\x12\x1c\n" +
+	"\x18ASSET_STATE_IN_PUBLICITY\x10\a\x12\x1a\n" +
+	"\x16ASSET_STATE_REGISTERED\x10\b\x12\x19\n" +
+	"\x15ASSET_STATE_WITHDRAWN\x10\t\x12\x19\n" +
+	"\x15ASSET_STATE_SUSPENDED\x10\n" +
+	"\x12\x19\n" +
+	"\x15ASSET_STATE_CANCELLED\x10\v\x12\x18\n" +
+	"\x14ASSET_STATE_DISPOSED\x10\f*b\n" +
+	"\tAssetKind\x12\x1a\n" +
+	"\x16ASSET_KIND_UNSPECIFIED\x10\x00\x12\x1c\n" +
+	"\x18ASSET_KIND_DATA_RESOURCE\x10\x01\x12\x1b\n" +
+	"\x17ASSET_KIND_DATA_PRODUCT\x10\x02*V\n" +
+	"\x05Grade\x12\x15\n" +
+	"\x11GRADE_UNSPECIFIED\x10\x00\x12\x11\n" +
+	"\rGRADE_GENERAL\x10\x01\x12\x13\n" +
+	"\x0fGRADE_IMPORTANT\x10\x02\x12\x0e\n" +
+	"\n" +
+	"GRADE_CORE\x10\x03*\x9f\x01\n" +
+	"\x10SharingAttribute\x12!\n" +
+	"\x1dSHARING_ATTRIBUTE_UNSPECIFIED\x10\x00\x12#\n" +
+	"\x1fSHARING_ATTRIBUTE_UNCONDITIONAL\x10\x01\x12!\n" +
+	"\x1dSHARING_ATTRIBUTE_CONDITIONAL\x10\x02\x12 \n" +
+	"\x1cSHARING_ATTRIBUTE_NOT_SHARED\x10\x03*\x8e\x01\n" +
+	"\rOpenAttribute\x12\x1e\n" +
+	"\x1aOPEN_ATTRIBUTE_UNSPECIFIED\x10\x00\x12 \n" +
+	"\x1cOPEN_ATTRIBUTE_UNCONDITIONAL\x10\x01\x12\x1e\n" +
+	"\x1aOPEN_ATTRIBUTE_CONDITIONAL\x10\x02\x12\x1b\n" +
+	"\x17OPEN_ATTRIBUTE_NOT_OPEN\x10\x03*\x87\x01\n" +
+	"\rDisposalState\x12\x1e\n" +
+	"\x1aDISPOSAL_STATE_UNSPECIFIED\x10\x00\x12\x1c\n" +
+	"\x18DISPOSAL_STATE_REQUESTED\x10\x01\x12\x1b\n" +
+	"\x17DISPOSAL_STATE_APPROVED\x10\x02\x12\x1b\n" +
+	"\x17DISPOSAL_STATE_REJECTED\x10\x03*\xbd\x01\n" +
+	"\x0fApplicationType\x12 \n" +
+	"\x1cAPPLICATION_TYPE_UNSPECIFIED\x10\x00\x12'\n" +
+	"#APPLICATION_TYPE_FIRST_REGISTRATION\x10\x01\x12\x1b\n" +
+	"\x17APPLICATION_TYPE_CHANGE\x10\x02\x12\x1f\n" +
+	"\x1bAPPLICATION_TYPE_CORRECTION\x10\x03\x12!\n" +
+	"\x1dAPPLICATION_TYPE_CANCELLATION\x10\x04*\xbe\x02\n" +
+	"\x10ApplicationState\x12!\n" +
+	"\x1dAPPLICATION_STATE_UNSPECIFIED\x10\x00\x12\x1f\n" +
+	"\x1bAPPLICATION_STATE_SUBMITTED\x10\x01\x12\x1e\n" +
+	"\x1aAPPLICATION_STATE_ACCEPTED\x10\x02\x12\"\n" +
+	"\x1eAPPLICATION_STATE_NOT_ACCEPTED\x10\x03\x12\x1e\n" +
+	"\x1aAPPLICATION_STATE_RETURNED\x10\x04\x12\x1d\n" +
+	"\x19APPLICATION_STATE_REFUSED\x10\x05\x12\"\n" +
+	"\x1eAPPLICATION_STATE_IN_PUBLICITY\x10\x06\x12\x1e\n" +
+	"\x1aAPPLICATION_STATE_APPROVED\x10\a\x12\x1f\n" +
+	"\x1bAPPLICATION_STATE_WITHDRAWN\x10\b*\x8f\x01\n" +
+	"\bDecision\x12\x18\n" +
+	"\x14DECISION_UNSPECIFIED\x10\x00\x12\x13\n" +
+	"\x0fDECISION_ACCEPT\x10\x01\x12\x17\n" +
+	"\x13DECISION_NOT_ACCEPT\x10\x02\x12\x11\n" +
+	"\rDECISION_PASS\x10\x03\x12\x13\n" +
+	"\x0fDECISION_RETURN\x10\x04\x12\x13\n" +
+	"\x0fDECISION_REFUSE\x10\x05*\x88\x01\n" +
+	"\x0eObjectionState\x12\x1f\n" +
+	"\x1bOBJECTION_STATE_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16OBJECTION_STATE_RAISED\x10\x01\x12\x1d\n" +
+	"\x19OBJECTION_STATE_DISMISSED\x10\x02\x12\x1a\n" +
+	"\x16OBJECTION_STATE_UPHELD\x10\x03*\x96\x06\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12*\n" +
 	"&ERROR_REASON_INVALID_ORGANISATION_CODE\x10\x01\x12 \n" +
 	"\x1cERROR_REASON_ASSET_NOT_FOUND\x10\x02\x12/\n" +
 	"+ERROR_REASON_HOLDER_NOT_CALLER_ORGANISATION\x10\x03\x12#\n" +
-	"\x1fERROR_REASON_INVALID_PAGE_TOKEN\x10\x042\x98\x02\n" +
+	"\x1fERROR_REASON_INVALID_PAGE_TOKEN\x10\x04\x12*\n" +
+	"&ERROR_REASON_CORE_DATA_NOT_REGISTRABLE\x10\x05\x12,\n" +
+	"(ERROR_REASON_NOT_SHARED_IMPLIES_NOT_OPEN\x10\x06\x12$\n" +
+	" ERROR_REASON_CONDITIONS_REQUIRED\x10\a\x12'\n" +
+	"#ERROR_REASON_SHARING_BASIS_REQUIRED\x10\b\x12\"\n" +
+	"\x1eERROR_REASON_INCOMPLETE_RECORD\x10\t\x12\x1d\n" +
+	"\x19ERROR_REASON_UNKNOWN_CODE\x10\n" +
+	"\x12#\n" +
+	"\x1fERROR_REASON_INVALID_TRANSITION\x10\v\x12\x1c\n" +
+	"\x18ERROR_REASON_SELF_REVIEW\x10\f\x12\x1e\n" +
+	"\x1aERROR_REASON_ETAG_MISMATCH\x10\r\x12!\n" +
+	"\x1dERROR_REASON_APPLICATION_OPEN\x10\x0e\x12&\n" +
+	"\"ERROR_REASON_OBJECTIONS_UNRESOLVED\x10\x0f\x12 \n" +
+	"\x1cERROR_REASON_REASON_REQUIRED\x10\x10\x12 \n" +
+	"\x1cERROR_REASON_IMMUTABLE_FIELD\x10\x11\x12$\n" +
+	" ERROR_REASON_RESOURCE_CODE_TAKEN\x10\x12\x12\x1f\n" +
+	"\x1bERROR_REASON_NO_CERTIFICATE\x10\x13\x12 \n" +
+	"\x1cERROR_REASON_NOTHING_CHANGED\x10\x142\xe2\x10\n" +
 	"\x0eCatalogService\x12Z\n" +
 	"\vCreateAsset\x12$.yaosu.catalog.v1.CreateAssetRequest\x1a%.yaosu.catalog.v1.CreateAssetResponse\x12Q\n" +
 	"\bGetAsset\x12!.yaosu.catalog.v1.GetAssetRequest\x1a\".yaosu.catalog.v1.GetAssetResponse\x12W\n" +
 	"\n" +
-	"ListAssets\x12#.yaosu.catalog.v1.ListAssetsRequest\x1a$.yaosu.catalog.v1.ListAssetsResponseB\xb3\x01\n" +
+	"ListAssets\x12#.yaosu.catalog.v1.ListAssetsRequest\x1a$.yaosu.catalog.v1.ListAssetsResponse\x12Z\n" +
+	"\vUpdateAsset\x12$.yaosu.catalog.v1.UpdateAssetRequest\x1a%.yaosu.catalog.v1.UpdateAssetResponse\x12o\n" +
+	"\x12ListAssetRevisions\x12+.yaosu.catalog.v1.ListAssetRevisionsRequest\x1a,.yaosu.catalog.v1.ListAssetRevisionsResponse\x12l\n" +
+	"\x11SubmitApplication\x12*.yaosu.catalog.v1.SubmitApplicationRequest\x1a+.yaosu.catalog.v1.SubmitApplicationResponse\x12c\n" +
+	"\x0eGetApplication\x12'.yaosu.catalog.v1.GetApplicationRequest\x1a(.yaosu.catalog.v1.GetApplicationResponse\x12i\n" +
+	"\x10ListApplications\x12).yaosu.catalog.v1.ListApplicationsRequest\x1a*.yaosu.catalog.v1.ListApplicationsResponse\x12l\n" +
+	"\x11DecideApplication\x12*.yaosu.catalog.v1.DecideApplicationRequest\x1a+.yaosu.catalog.v1.DecideApplicationResponse\x12r\n" +
+	"\x13ResubmitApplication\x12,.yaosu.catalog.v1.ResubmitApplicationRequest\x1a-.yaosu.catalog.v1.ResubmitApplicationResponse\x12r\n" +
+	"\x13WithdrawApplication\x12,.yaosu.catalog.v1.WithdrawApplicationRequest\x1a-.yaosu.catalog.v1.WithdrawApplicationResponse\x12`\n" +
+	"\rFileObjection\x12&.yaosu.catalog.v1.FileObjectionRequest\x1a'.yaosu.catalog.v1.FileObjectionResponse\x12i\n" +
+	"\x10ResolveObjection\x12).yaosu.catalog.v1.ResolveObjectionRequest\x1a*.yaosu.catalog.v1.ResolveObjectionResponse\x12]\n" +
+	"\fSuspendAsset\x12%.yaosu.catalog.v1.SuspendAssetRequest\x1a&.yaosu.catalog.v1.SuspendAssetResponse\x12c\n" +
+	"\x0eReinstateAsset\x12'.yaosu.catalog.v1.ReinstateAssetRequest\x1a(.yaosu.catalog.v1.ReinstateAssetResponse\x12f\n" +
+	"\x0fRequestDisposal\x12(.yaosu.catalog.v1.RequestDisposalRequest\x1a).yaosu.catalog.v1.RequestDisposalResponse\x12c\n" +
+	"\x0eDecideDisposal\x12'.yaosu.catalog.v1.DecideDisposalRequest\x1a(.yaosu.catalog.v1.DecideDisposalResponse\x12c\n" +
+	"\x0eGetCertificate\x12'.yaosu.catalog.v1.GetCertificateRequest\x1a(.yaosu.catalog.v1.GetCertificateResponse\x12c\n" +
+	"\x0eGetRegistryKey\x12'.yaosu.catalog.v1.GetRegistryKeyRequest\x1a(.yaosu.catalog.v1.GetRegistryKeyResponse\x12]\n" +
+	"\fImportAssets\x12%.yaosu.catalog.v1.ImportAssetsRequest\x1a&.yaosu.catalog.v1.ImportAssetsResponse\x12`\n" +
+	"\rListCodeLists\x12&.yaosu.catalog.v1.ListCodeListsRequest\x1a'.yaosu.catalog.v1.ListCodeListsResponseB\xb3\x01\n" +
 	"\x14com.yaosu.catalog.v1B\fCatalogProtoP\x01Z+yaosu.dev/gen/go/yaosu/catalog/v1;catalogv1\xa2\x02\x03YCX\xaa\x02\x10Yaosu.Catalog.V1\xca\x02\x10Yaosu\\Catalog\\V1\xe2\x02\x1cYaosu\\Catalog\\V1\\GPBMetadata\xea\x02\x12Yaosu::Catalog::V1b\x06proto3"
 
 var (
@@ -633,39 +5758,218 @@ func file_yaosu_catalog_v1_catalog_proto_rawDescGZIP() []byte {
 	return file_yaosu_catalog_v1_catalog_proto_rawDescData
 }
 
-var file_yaosu_catalog_v1_catalog_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_yaosu_catalog_v1_catalog_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_yaosu_catalog_v1_catalog_proto_enumTypes = make([]protoimpl.EnumInfo, 12)
+var file_yaosu_catalog_v1_catalog_proto_msgTypes = make([]protoimpl.MessageInfo, 61)
 var file_yaosu_catalog_v1_catalog_proto_goTypes = []any{
-	(AssetState)(0),               // 0: yaosu.catalog.v1.AssetState
-	(ErrorReason)(0),              // 1: yaosu.catalog.v1.ErrorReason
-	(*Asset)(nil),                 // 2: yaosu.catalog.v1.Asset
-	(*CreateAssetRequest)(nil),    // 3: yaosu.catalog.v1.CreateAssetRequest
-	(*CreateAssetResponse)(nil),   // 4: yaosu.catalog.v1.CreateAssetResponse
-	(*GetAssetRequest)(nil),       // 5: yaosu.catalog.v1.GetAssetRequest
-	(*GetAssetResponse)(nil),      // 6: yaosu.catalog.v1.GetAssetResponse
-	(*ListAssetsRequest)(nil),     // 7: yaosu.catalog.v1.ListAssetsRequest
-	(*ListAssetsResponse)(nil),    // 8: yaosu.catalog.v1.ListAssetsResponse
-	(*timestamppb.Timestamp)(nil), // 9: google.protobuf.Timestamp
+	(AssetState)(0),                     // 0: yaosu.catalog.v1.AssetState
+	(AssetKind)(0),                      // 1: yaosu.catalog.v1.AssetKind
+	(Grade)(0),                          // 2: yaosu.catalog.v1.Grade
+	(SharingAttribute)(0),               // 3: yaosu.catalog.v1.SharingAttribute
+	(OpenAttribute)(0),                  // 4: yaosu.catalog.v1.OpenAttribute
+	(DisposalState)(0),                  // 5: yaosu.catalog.v1.DisposalState
+	(ApplicationType)(0),                // 6: yaosu.catalog.v1.ApplicationType
+	(ApplicationState)(0),               // 7: yaosu.catalog.v1.ApplicationState
+	(Decision)(0),                       // 8: yaosu.catalog.v1.Decision
+	(ObjectionState)(0),                 // 9: yaosu.catalog.v1.ObjectionState
+	(ErrorReason)(0),                    // 10: yaosu.catalog.v1.ErrorReason
+	(ImportRowResult_Outcome)(0),        // 11: yaosu.catalog.v1.ImportRowResult.Outcome
+	(*Document)(nil),                    // 12: yaosu.catalog.v1.Document
+	(*DataField)(nil),                   // 13: yaosu.catalog.v1.DataField
+	(*Contact)(nil),                     // 14: yaosu.catalog.v1.Contact
+	(*Agent)(nil),                       // 15: yaosu.catalog.v1.Agent
+	(*CatalogueMetadata)(nil),           // 16: yaosu.catalog.v1.CatalogueMetadata
+	(*Asset)(nil),                       // 17: yaosu.catalog.v1.Asset
+	(*Incident)(nil),                    // 18: yaosu.catalog.v1.Incident
+	(*Disposal)(nil),                    // 19: yaosu.catalog.v1.Disposal
+	(*CreateAssetRequest)(nil),          // 20: yaosu.catalog.v1.CreateAssetRequest
+	(*CreateAssetResponse)(nil),         // 21: yaosu.catalog.v1.CreateAssetResponse
+	(*GetAssetRequest)(nil),             // 22: yaosu.catalog.v1.GetAssetRequest
+	(*GetAssetResponse)(nil),            // 23: yaosu.catalog.v1.GetAssetResponse
+	(*ListAssetsRequest)(nil),           // 24: yaosu.catalog.v1.ListAssetsRequest
+	(*ListAssetsResponse)(nil),          // 25: yaosu.catalog.v1.ListAssetsResponse
+	(*UpdateAssetRequest)(nil),          // 26: yaosu.catalog.v1.UpdateAssetRequest
+	(*UpdateAssetResponse)(nil),         // 27: yaosu.catalog.v1.UpdateAssetResponse
+	(*FieldChange)(nil),                 // 28: yaosu.catalog.v1.FieldChange
+	(*AssetRevision)(nil),               // 29: yaosu.catalog.v1.AssetRevision
+	(*ListAssetRevisionsRequest)(nil),   // 30: yaosu.catalog.v1.ListAssetRevisionsRequest
+	(*ListAssetRevisionsResponse)(nil),  // 31: yaosu.catalog.v1.ListAssetRevisionsResponse
+	(*Objection)(nil),                   // 32: yaosu.catalog.v1.Objection
+	(*DecisionRecord)(nil),              // 33: yaosu.catalog.v1.DecisionRecord
+	(*Application)(nil),                 // 34: yaosu.catalog.v1.Application
+	(*SubmitApplicationRequest)(nil),    // 35: yaosu.catalog.v1.SubmitApplicationRequest
+	(*SubmitApplicationResponse)(nil),   // 36: yaosu.catalog.v1.SubmitApplicationResponse
+	(*GetApplicationRequest)(nil),       // 37: yaosu.catalog.v1.GetApplicationRequest
+	(*GetApplicationResponse)(nil),      // 38: yaosu.catalog.v1.GetApplicationResponse
+	(*ListApplicationsRequest)(nil),     // 39: yaosu.catalog.v1.ListApplicationsRequest
+	(*ListApplicationsResponse)(nil),    // 40: yaosu.catalog.v1.ListApplicationsResponse
+	(*DecideApplicationRequest)(nil),    // 41: yaosu.catalog.v1.DecideApplicationRequest
+	(*DecideApplicationResponse)(nil),   // 42: yaosu.catalog.v1.DecideApplicationResponse
+	(*ResubmitApplicationRequest)(nil),  // 43: yaosu.catalog.v1.ResubmitApplicationRequest
+	(*ResubmitApplicationResponse)(nil), // 44: yaosu.catalog.v1.ResubmitApplicationResponse
+	(*WithdrawApplicationRequest)(nil),  // 45: yaosu.catalog.v1.WithdrawApplicationRequest
+	(*WithdrawApplicationResponse)(nil), // 46: yaosu.catalog.v1.WithdrawApplicationResponse
+	(*FileObjectionRequest)(nil),        // 47: yaosu.catalog.v1.FileObjectionRequest
+	(*FileObjectionResponse)(nil),       // 48: yaosu.catalog.v1.FileObjectionResponse
+	(*ResolveObjectionRequest)(nil),     // 49: yaosu.catalog.v1.ResolveObjectionRequest
+	(*ResolveObjectionResponse)(nil),    // 50: yaosu.catalog.v1.ResolveObjectionResponse
+	(*SuspendAssetRequest)(nil),         // 51: yaosu.catalog.v1.SuspendAssetRequest
+	(*SuspendAssetResponse)(nil),        // 52: yaosu.catalog.v1.SuspendAssetResponse
+	(*ReinstateAssetRequest)(nil),       // 53: yaosu.catalog.v1.ReinstateAssetRequest
+	(*ReinstateAssetResponse)(nil),      // 54: yaosu.catalog.v1.ReinstateAssetResponse
+	(*RequestDisposalRequest)(nil),      // 55: yaosu.catalog.v1.RequestDisposalRequest
+	(*RequestDisposalResponse)(nil),     // 56: yaosu.catalog.v1.RequestDisposalResponse
+	(*DecideDisposalRequest)(nil),       // 57: yaosu.catalog.v1.DecideDisposalRequest
+	(*DecideDisposalResponse)(nil),      // 58: yaosu.catalog.v1.DecideDisposalResponse
+	(*Certificate)(nil),                 // 59: yaosu.catalog.v1.Certificate
+	(*GetCertificateRequest)(nil),       // 60: yaosu.catalog.v1.GetCertificateRequest
+	(*GetCertificateResponse)(nil),      // 61: yaosu.catalog.v1.GetCertificateResponse
+	(*GetRegistryKeyRequest)(nil),       // 62: yaosu.catalog.v1.GetRegistryKeyRequest
+	(*GetRegistryKeyResponse)(nil),      // 63: yaosu.catalog.v1.GetRegistryKeyResponse
+	(*ImportRow)(nil),                   // 64: yaosu.catalog.v1.ImportRow
+	(*ImportRowResult)(nil),             // 65: yaosu.catalog.v1.ImportRowResult
+	(*ImportViolation)(nil),             // 66: yaosu.catalog.v1.ImportViolation
+	(*ImportAssetsRequest)(nil),         // 67: yaosu.catalog.v1.ImportAssetsRequest
+	(*ImportAssetsResponse)(nil),        // 68: yaosu.catalog.v1.ImportAssetsResponse
+	(*Code)(nil),                        // 69: yaosu.catalog.v1.Code
+	(*CodeList)(nil),                    // 70: yaosu.catalog.v1.CodeList
+	(*ListCodeListsRequest)(nil),        // 71: yaosu.catalog.v1.ListCodeListsRequest
+	(*ListCodeListsResponse)(nil),       // 72: yaosu.catalog.v1.ListCodeListsResponse
+	(*timestamppb.Timestamp)(nil),       // 73: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),       // 74: google.protobuf.FieldMask
 }
 var file_yaosu_catalog_v1_catalog_proto_depIdxs = []int32{
-	0,  // 0: yaosu.catalog.v1.Asset.state:type_name -> yaosu.catalog.v1.AssetState
-	9,  // 1: yaosu.catalog.v1.Asset.create_time:type_name -> google.protobuf.Timestamp
-	9,  // 2: yaosu.catalog.v1.Asset.update_time:type_name -> google.protobuf.Timestamp
-	2,  // 3: yaosu.catalog.v1.CreateAssetRequest.asset:type_name -> yaosu.catalog.v1.Asset
-	2,  // 4: yaosu.catalog.v1.CreateAssetResponse.asset:type_name -> yaosu.catalog.v1.Asset
-	2,  // 5: yaosu.catalog.v1.GetAssetResponse.asset:type_name -> yaosu.catalog.v1.Asset
-	2,  // 6: yaosu.catalog.v1.ListAssetsResponse.assets:type_name -> yaosu.catalog.v1.Asset
-	3,  // 7: yaosu.catalog.v1.CatalogService.CreateAsset:input_type -> yaosu.catalog.v1.CreateAssetRequest
-	5,  // 8: yaosu.catalog.v1.CatalogService.GetAsset:input_type -> yaosu.catalog.v1.GetAssetRequest
-	7,  // 9: yaosu.catalog.v1.CatalogService.ListAssets:input_type -> yaosu.catalog.v1.ListAssetsRequest
-	4,  // 10: yaosu.catalog.v1.CatalogService.CreateAsset:output_type -> yaosu.catalog.v1.CreateAssetResponse
-	6,  // 11: yaosu.catalog.v1.CatalogService.GetAsset:output_type -> yaosu.catalog.v1.GetAssetResponse
-	8,  // 12: yaosu.catalog.v1.CatalogService.ListAssets:output_type -> yaosu.catalog.v1.ListAssetsResponse
-	10, // [10:13] is the sub-list for method output_type
-	7,  // [7:10] is the sub-list for method input_type
-	7,  // [7:7] is the sub-list for extension type_name
-	7,  // [7:7] is the sub-list for extension extendee
-	0,  // [0:7] is the sub-list for field type_name
+	0,   // 0: yaosu.catalog.v1.Asset.state:type_name -> yaosu.catalog.v1.AssetState
+	73,  // 1: yaosu.catalog.v1.Asset.create_time:type_name -> google.protobuf.Timestamp
+	73,  // 2: yaosu.catalog.v1.Asset.update_time:type_name -> google.protobuf.Timestamp
+	1,   // 3: yaosu.catalog.v1.Asset.kind:type_name -> yaosu.catalog.v1.AssetKind
+	15,  // 4: yaosu.catalog.v1.Asset.agent:type_name -> yaosu.catalog.v1.Agent
+	12,  // 5: yaosu.catalog.v1.Asset.evidence:type_name -> yaosu.catalog.v1.Document
+	2,   // 6: yaosu.catalog.v1.Asset.grade:type_name -> yaosu.catalog.v1.Grade
+	3,   // 7: yaosu.catalog.v1.Asset.sharing_attribute:type_name -> yaosu.catalog.v1.SharingAttribute
+	4,   // 8: yaosu.catalog.v1.Asset.open_attribute:type_name -> yaosu.catalog.v1.OpenAttribute
+	13,  // 9: yaosu.catalog.v1.Asset.fields:type_name -> yaosu.catalog.v1.DataField
+	14,  // 10: yaosu.catalog.v1.Asset.contacts:type_name -> yaosu.catalog.v1.Contact
+	16,  // 11: yaosu.catalog.v1.Asset.catalogue:type_name -> yaosu.catalog.v1.CatalogueMetadata
+	73,  // 12: yaosu.catalog.v1.Asset.register_time:type_name -> google.protobuf.Timestamp
+	18,  // 13: yaosu.catalog.v1.Asset.incident:type_name -> yaosu.catalog.v1.Incident
+	19,  // 14: yaosu.catalog.v1.Asset.disposal:type_name -> yaosu.catalog.v1.Disposal
+	73,  // 15: yaosu.catalog.v1.Incident.report_time:type_name -> google.protobuf.Timestamp
+	12,  // 16: yaosu.catalog.v1.Disposal.evidence:type_name -> yaosu.catalog.v1.Document
+	5,   // 17: yaosu.catalog.v1.Disposal.state:type_name -> yaosu.catalog.v1.DisposalState
+	73,  // 18: yaosu.catalog.v1.Disposal.request_time:type_name -> google.protobuf.Timestamp
+	73,  // 19: yaosu.catalog.v1.Disposal.decide_time:type_name -> google.protobuf.Timestamp
+	17,  // 20: yaosu.catalog.v1.CreateAssetRequest.asset:type_name -> yaosu.catalog.v1.Asset
+	17,  // 21: yaosu.catalog.v1.CreateAssetResponse.asset:type_name -> yaosu.catalog.v1.Asset
+	17,  // 22: yaosu.catalog.v1.GetAssetResponse.asset:type_name -> yaosu.catalog.v1.Asset
+	1,   // 23: yaosu.catalog.v1.ListAssetsRequest.kinds:type_name -> yaosu.catalog.v1.AssetKind
+	0,   // 24: yaosu.catalog.v1.ListAssetsRequest.states:type_name -> yaosu.catalog.v1.AssetState
+	2,   // 25: yaosu.catalog.v1.ListAssetsRequest.grades:type_name -> yaosu.catalog.v1.Grade
+	3,   // 26: yaosu.catalog.v1.ListAssetsRequest.sharing_attributes:type_name -> yaosu.catalog.v1.SharingAttribute
+	4,   // 27: yaosu.catalog.v1.ListAssetsRequest.open_attributes:type_name -> yaosu.catalog.v1.OpenAttribute
+	73,  // 28: yaosu.catalog.v1.ListAssetsRequest.updated_since:type_name -> google.protobuf.Timestamp
+	17,  // 29: yaosu.catalog.v1.ListAssetsResponse.assets:type_name -> yaosu.catalog.v1.Asset
+	17,  // 30: yaosu.catalog.v1.UpdateAssetRequest.asset:type_name -> yaosu.catalog.v1.Asset
+	74,  // 31: yaosu.catalog.v1.UpdateAssetRequest.update_mask:type_name -> google.protobuf.FieldMask
+	17,  // 32: yaosu.catalog.v1.UpdateAssetResponse.asset:type_name -> yaosu.catalog.v1.Asset
+	73,  // 33: yaosu.catalog.v1.AssetRevision.time:type_name -> google.protobuf.Timestamp
+	28,  // 34: yaosu.catalog.v1.AssetRevision.changes:type_name -> yaosu.catalog.v1.FieldChange
+	29,  // 35: yaosu.catalog.v1.ListAssetRevisionsResponse.revisions:type_name -> yaosu.catalog.v1.AssetRevision
+	73,  // 36: yaosu.catalog.v1.Objection.file_time:type_name -> google.protobuf.Timestamp
+	9,   // 37: yaosu.catalog.v1.Objection.state:type_name -> yaosu.catalog.v1.ObjectionState
+	73,  // 38: yaosu.catalog.v1.Objection.resolve_time:type_name -> google.protobuf.Timestamp
+	73,  // 39: yaosu.catalog.v1.DecisionRecord.time:type_name -> google.protobuf.Timestamp
+	6,   // 40: yaosu.catalog.v1.Application.type:type_name -> yaosu.catalog.v1.ApplicationType
+	7,   // 41: yaosu.catalog.v1.Application.state:type_name -> yaosu.catalog.v1.ApplicationState
+	17,  // 42: yaosu.catalog.v1.Application.proposed:type_name -> yaosu.catalog.v1.Asset
+	73,  // 43: yaosu.catalog.v1.Application.submit_time:type_name -> google.protobuf.Timestamp
+	73,  // 44: yaosu.catalog.v1.Application.update_time:type_name -> google.protobuf.Timestamp
+	73,  // 45: yaosu.catalog.v1.Application.publicity_start:type_name -> google.protobuf.Timestamp
+	73,  // 46: yaosu.catalog.v1.Application.publicity_end:type_name -> google.protobuf.Timestamp
+	33,  // 47: yaosu.catalog.v1.Application.history:type_name -> yaosu.catalog.v1.DecisionRecord
+	32,  // 48: yaosu.catalog.v1.Application.objections:type_name -> yaosu.catalog.v1.Objection
+	6,   // 49: yaosu.catalog.v1.SubmitApplicationRequest.type:type_name -> yaosu.catalog.v1.ApplicationType
+	17,  // 50: yaosu.catalog.v1.SubmitApplicationRequest.proposed:type_name -> yaosu.catalog.v1.Asset
+	74,  // 51: yaosu.catalog.v1.SubmitApplicationRequest.update_mask:type_name -> google.protobuf.FieldMask
+	34,  // 52: yaosu.catalog.v1.SubmitApplicationResponse.application:type_name -> yaosu.catalog.v1.Application
+	17,  // 53: yaosu.catalog.v1.SubmitApplicationResponse.asset:type_name -> yaosu.catalog.v1.Asset
+	34,  // 54: yaosu.catalog.v1.GetApplicationResponse.application:type_name -> yaosu.catalog.v1.Application
+	7,   // 55: yaosu.catalog.v1.ListApplicationsRequest.states:type_name -> yaosu.catalog.v1.ApplicationState
+	34,  // 56: yaosu.catalog.v1.ListApplicationsResponse.applications:type_name -> yaosu.catalog.v1.Application
+	8,   // 57: yaosu.catalog.v1.DecideApplicationRequest.decision:type_name -> yaosu.catalog.v1.Decision
+	34,  // 58: yaosu.catalog.v1.DecideApplicationResponse.application:type_name -> yaosu.catalog.v1.Application
+	17,  // 59: yaosu.catalog.v1.DecideApplicationResponse.asset:type_name -> yaosu.catalog.v1.Asset
+	17,  // 60: yaosu.catalog.v1.ResubmitApplicationRequest.proposed:type_name -> yaosu.catalog.v1.Asset
+	74,  // 61: yaosu.catalog.v1.ResubmitApplicationRequest.update_mask:type_name -> google.protobuf.FieldMask
+	34,  // 62: yaosu.catalog.v1.ResubmitApplicationResponse.application:type_name -> yaosu.catalog.v1.Application
+	17,  // 63: yaosu.catalog.v1.ResubmitApplicationResponse.asset:type_name -> yaosu.catalog.v1.Asset
+	34,  // 64: yaosu.catalog.v1.WithdrawApplicationResponse.application:type_name -> yaosu.catalog.v1.Application
+	17,  // 65: yaosu.catalog.v1.WithdrawApplicationResponse.asset:type_name -> yaosu.catalog.v1.Asset
+	32,  // 66: yaosu.catalog.v1.FileObjectionResponse.objection:type_name -> yaosu.catalog.v1.Objection
+	9,   // 67: yaosu.catalog.v1.ResolveObjectionRequest.outcome:type_name -> yaosu.catalog.v1.ObjectionState
+	34,  // 68: yaosu.catalog.v1.ResolveObjectionResponse.application:type_name -> yaosu.catalog.v1.Application
+	18,  // 69: yaosu.catalog.v1.SuspendAssetRequest.incident:type_name -> yaosu.catalog.v1.Incident
+	17,  // 70: yaosu.catalog.v1.SuspendAssetResponse.asset:type_name -> yaosu.catalog.v1.Asset
+	17,  // 71: yaosu.catalog.v1.ReinstateAssetResponse.asset:type_name -> yaosu.catalog.v1.Asset
+	19,  // 72: yaosu.catalog.v1.RequestDisposalRequest.disposal:type_name -> yaosu.catalog.v1.Disposal
+	17,  // 73: yaosu.catalog.v1.RequestDisposalResponse.asset:type_name -> yaosu.catalog.v1.Asset
+	17,  // 74: yaosu.catalog.v1.DecideDisposalResponse.asset:type_name -> yaosu.catalog.v1.Asset
+	2,   // 75: yaosu.catalog.v1.Certificate.grade:type_name -> yaosu.catalog.v1.Grade
+	73,  // 76: yaosu.catalog.v1.Certificate.revoke_time:type_name -> google.protobuf.Timestamp
+	59,  // 77: yaosu.catalog.v1.GetCertificateResponse.certificate:type_name -> yaosu.catalog.v1.Certificate
+	17,  // 78: yaosu.catalog.v1.ImportRow.asset:type_name -> yaosu.catalog.v1.Asset
+	11,  // 79: yaosu.catalog.v1.ImportRowResult.outcome:type_name -> yaosu.catalog.v1.ImportRowResult.Outcome
+	66,  // 80: yaosu.catalog.v1.ImportRowResult.violations:type_name -> yaosu.catalog.v1.ImportViolation
+	64,  // 81: yaosu.catalog.v1.ImportAssetsRequest.rows:type_name -> yaosu.catalog.v1.ImportRow
+	65,  // 82: yaosu.catalog.v1.ImportAssetsResponse.results:type_name -> yaosu.catalog.v1.ImportRowResult
+	69,  // 83: yaosu.catalog.v1.CodeList.codes:type_name -> yaosu.catalog.v1.Code
+	70,  // 84: yaosu.catalog.v1.ListCodeListsResponse.lists:type_name -> yaosu.catalog.v1.CodeList
+	20,  // 85: yaosu.catalog.v1.CatalogService.CreateAsset:input_type -> yaosu.catalog.v1.CreateAssetRequest
+	22,  // 86: yaosu.catalog.v1.CatalogService.GetAsset:input_type -> yaosu.catalog.v1.GetAssetRequest
+	24,  // 87: yaosu.catalog.v1.CatalogService.ListAssets:input_type -> yaosu.catalog.v1.ListAssetsRequest
+	26,  // 88: yaosu.catalog.v1.CatalogService.UpdateAsset:input_type -> yaosu.catalog.v1.UpdateAssetRequest
+	30,  // 89: yaosu.catalog.v1.CatalogService.ListAssetRevisions:input_type -> yaosu.catalog.v1.ListAssetRevisionsRequest
+	35,  // 90: yaosu.catalog.v1.CatalogService.SubmitApplication:input_type -> yaosu.catalog.v1.SubmitApplicationRequest
+	37,  // 91: yaosu.catalog.v1.CatalogService.GetApplication:input_type -> yaosu.catalog.v1.GetApplicationRequest
+	39,  // 92: yaosu.catalog.v1.CatalogService.ListApplications:input_type -> yaosu.catalog.v1.ListApplicationsRequest
+	41,  // 93: yaosu.catalog.v1.CatalogService.DecideApplication:input_type -> yaosu.catalog.v1.DecideApplicationRequest
+	43,  // 94: yaosu.catalog.v1.CatalogService.ResubmitApplication:input_type -> yaosu.catalog.v1.ResubmitApplicationRequest
+	45,  // 95: yaosu.catalog.v1.CatalogService.WithdrawApplication:input_type -> yaosu.catalog.v1.WithdrawApplicationRequest
+	47,  // 96: yaosu.catalog.v1.CatalogService.FileObjection:input_type -> yaosu.catalog.v1.FileObjectionRequest
+	49,  // 97: yaosu.catalog.v1.CatalogService.ResolveObjection:input_type -> yaosu.catalog.v1.ResolveObjectionRequest
+	51,  // 98: yaosu.catalog.v1.CatalogService.SuspendAsset:input_type -> yaosu.catalog.v1.SuspendAssetRequest
+	53,  // 99: yaosu.catalog.v1.CatalogService.ReinstateAsset:input_type -> yaosu.catalog.v1.ReinstateAssetRequest
+	55,  // 100: yaosu.catalog.v1.CatalogService.RequestDisposal:input_type -> yaosu.catalog.v1.RequestDisposalRequest
+	57,  // 101: yaosu.catalog.v1.CatalogService.DecideDisposal:input_type -> yaosu.catalog.v1.DecideDisposalRequest
+	60,  // 102: yaosu.catalog.v1.CatalogService.GetCertificate:input_type -> yaosu.catalog.v1.GetCertificateRequest
+	62,  // 103: yaosu.catalog.v1.CatalogService.GetRegistryKey:input_type -> yaosu.catalog.v1.GetRegistryKeyRequest
+	67,  // 104: yaosu.catalog.v1.CatalogService.ImportAssets:input_type -> yaosu.catalog.v1.ImportAssetsRequest
+	71,  // 105: yaosu.catalog.v1.CatalogService.ListCodeLists:input_type -> yaosu.catalog.v1.ListCodeListsRequest
+	21,  // 106: yaosu.catalog.v1.CatalogService.CreateAsset:output_type -> yaosu.catalog.v1.CreateAssetResponse
+	23,  // 107: yaosu.catalog.v1.CatalogService.GetAsset:output_type -> yaosu.catalog.v1.GetAssetResponse
+	25,  // 108: yaosu.catalog.v1.CatalogService.ListAssets:output_type -> yaosu.catalog.v1.ListAssetsResponse
+	27,  // 109: yaosu.catalog.v1.CatalogService.UpdateAsset:output_type -> yaosu.catalog.v1.UpdateAssetResponse
+	31,  // 110: yaosu.catalog.v1.CatalogService.ListAssetRevisions:output_type -> yaosu.catalog.v1.ListAssetRevisionsResponse
+	36,  // 111: yaosu.catalog.v1.CatalogService.SubmitApplication:output_type -> yaosu.catalog.v1.SubmitApplicationResponse
+	38,  // 112: yaosu.catalog.v1.CatalogService.GetApplication:output_type -> yaosu.catalog.v1.GetApplicationResponse
+	40,  // 113: yaosu.catalog.v1.CatalogService.ListApplications:output_type -> yaosu.catalog.v1.ListApplicationsResponse
+	42,  // 114: yaosu.catalog.v1.CatalogService.DecideApplication:output_type -> yaosu.catalog.v1.DecideApplicationResponse
+	44,  // 115: yaosu.catalog.v1.CatalogService.ResubmitApplication:output_type -> yaosu.catalog.v1.ResubmitApplicationResponse
+	46,  // 116: yaosu.catalog.v1.CatalogService.WithdrawApplication:output_type -> yaosu.catalog.v1.WithdrawApplicationResponse
+	48,  // 117: yaosu.catalog.v1.CatalogService.FileObjection:output_type -> yaosu.catalog.v1.FileObjectionResponse
+	50,  // 118: yaosu.catalog.v1.CatalogService.ResolveObjection:output_type -> yaosu.catalog.v1.ResolveObjectionResponse
+	52,  // 119: yaosu.catalog.v1.CatalogService.SuspendAsset:output_type -> yaosu.catalog.v1.SuspendAssetResponse
+	54,  // 120: yaosu.catalog.v1.CatalogService.ReinstateAsset:output_type -> yaosu.catalog.v1.ReinstateAssetResponse
+	56,  // 121: yaosu.catalog.v1.CatalogService.RequestDisposal:output_type -> yaosu.catalog.v1.RequestDisposalResponse
+	58,  // 122: yaosu.catalog.v1.CatalogService.DecideDisposal:output_type -> yaosu.catalog.v1.DecideDisposalResponse
+	61,  // 123: yaosu.catalog.v1.CatalogService.GetCertificate:output_type -> yaosu.catalog.v1.GetCertificateResponse
+	63,  // 124: yaosu.catalog.v1.CatalogService.GetRegistryKey:output_type -> yaosu.catalog.v1.GetRegistryKeyResponse
+	68,  // 125: yaosu.catalog.v1.CatalogService.ImportAssets:output_type -> yaosu.catalog.v1.ImportAssetsResponse
+	72,  // 126: yaosu.catalog.v1.CatalogService.ListCodeLists:output_type -> yaosu.catalog.v1.ListCodeListsResponse
+	106, // [106:127] is the sub-list for method output_type
+	85,  // [85:106] is the sub-list for method input_type
+	85,  // [85:85] is the sub-list for extension type_name
+	85,  // [85:85] is the sub-list for extension extendee
+	0,   // [0:85] is the sub-list for field type_name
 }
 
 func init() { file_yaosu_catalog_v1_catalog_proto_init() }
@@ -678,8 +5982,8 @@ func file_yaosu_catalog_v1_catalog_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_yaosu_catalog_v1_catalog_proto_rawDesc), len(file_yaosu_catalog_v1_catalog_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   7,
+			NumEnums:      12,
+			NumMessages:   61,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

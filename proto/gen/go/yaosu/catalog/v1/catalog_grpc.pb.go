@@ -19,37 +19,115 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	CatalogService_CreateAsset_FullMethodName = "/yaosu.catalog.v1.CatalogService/CreateAsset"
-	CatalogService_GetAsset_FullMethodName    = "/yaosu.catalog.v1.CatalogService/GetAsset"
-	CatalogService_ListAssets_FullMethodName  = "/yaosu.catalog.v1.CatalogService/ListAssets"
+	CatalogService_CreateAsset_FullMethodName         = "/yaosu.catalog.v1.CatalogService/CreateAsset"
+	CatalogService_GetAsset_FullMethodName            = "/yaosu.catalog.v1.CatalogService/GetAsset"
+	CatalogService_ListAssets_FullMethodName          = "/yaosu.catalog.v1.CatalogService/ListAssets"
+	CatalogService_UpdateAsset_FullMethodName         = "/yaosu.catalog.v1.CatalogService/UpdateAsset"
+	CatalogService_ListAssetRevisions_FullMethodName  = "/yaosu.catalog.v1.CatalogService/ListAssetRevisions"
+	CatalogService_SubmitApplication_FullMethodName   = "/yaosu.catalog.v1.CatalogService/SubmitApplication"
+	CatalogService_GetApplication_FullMethodName      = "/yaosu.catalog.v1.CatalogService/GetApplication"
+	CatalogService_ListApplications_FullMethodName    = "/yaosu.catalog.v1.CatalogService/ListApplications"
+	CatalogService_DecideApplication_FullMethodName   = "/yaosu.catalog.v1.CatalogService/DecideApplication"
+	CatalogService_ResubmitApplication_FullMethodName = "/yaosu.catalog.v1.CatalogService/ResubmitApplication"
+	CatalogService_WithdrawApplication_FullMethodName = "/yaosu.catalog.v1.CatalogService/WithdrawApplication"
+	CatalogService_FileObjection_FullMethodName       = "/yaosu.catalog.v1.CatalogService/FileObjection"
+	CatalogService_ResolveObjection_FullMethodName    = "/yaosu.catalog.v1.CatalogService/ResolveObjection"
+	CatalogService_SuspendAsset_FullMethodName        = "/yaosu.catalog.v1.CatalogService/SuspendAsset"
+	CatalogService_ReinstateAsset_FullMethodName      = "/yaosu.catalog.v1.CatalogService/ReinstateAsset"
+	CatalogService_RequestDisposal_FullMethodName     = "/yaosu.catalog.v1.CatalogService/RequestDisposal"
+	CatalogService_DecideDisposal_FullMethodName      = "/yaosu.catalog.v1.CatalogService/DecideDisposal"
+	CatalogService_GetCertificate_FullMethodName      = "/yaosu.catalog.v1.CatalogService/GetCertificate"
+	CatalogService_GetRegistryKey_FullMethodName      = "/yaosu.catalog.v1.CatalogService/GetRegistryKey"
+	CatalogService_ImportAssets_FullMethodName        = "/yaosu.catalog.v1.CatalogService/ImportAssets"
+	CatalogService_ListCodeLists_FullMethodName       = "/yaosu.catalog.v1.CatalogService/ListCodeLists"
 )
 
 // CatalogServiceClient is the client API for CatalogService service.
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
-// CatalogService registers data resources and data products.
+// CatalogService registers data resources and data products: the asset record, the
+// registration workflow (申请 → 受理 → 形式审核 → 公示 → 赋码), certificates, suspension,
+// cancellation and disposal.
 //
-// Every RPC needs an authenticated principal. Writes are one Postgres transaction that
-// also records the event in the service's outbox.
+// Every RPC needs an authenticated principal. Every write is one Postgres transaction that
+// also records its event in the service's outbox, and bumps the asset's revision.
+//
+// Who may do what (docs/architecture.md "Catalog" has the full table):
+//   - registrars act for their own organisation only (create, update, apply, withdraw,
+//     request disposal); admins may act for any organisation;
+//   - reviewers act for the registry (accept, review, resolve objections, suspend, reinstate,
+//     approve disposal) and never decide on an application they submitted themselves;
+//   - auditors read everything and change nothing;
+//   - other organisations see registered assets (and assets in publicity) only; drafts and
+//     applications stay private to the holder and the registry.
 type CatalogServiceClient interface {
-	// CreateAsset creates a draft asset held by the caller's organisation.
-	//
-	// Needs the registrar or admin role; a registrar may only create assets held by their own
-	// organisation; an admin may create for any organisation. Idempotent through request_id: a
-	// retry from the same organisation with the same request_id returns the asset created by
-	// the first call and emits no second event. Errors: INVALID_ARGUMENT (field violations;
-	// ERROR_REASON_INVALID_ORGANISATION_CODE for a bad check digit), PERMISSION_DENIED
-	// (missing role; ERROR_REASON_HOLDER_NOT_CALLER_ORGANISATION).
+	// CreateAsset creates a draft asset. Idempotent through request_id: a retry from the same
+	// organisation with the same request_id returns the first call's asset and emits nothing.
+	// Errors: INVALID_ARGUMENT (field violations; rule reasons such as
+	// ERROR_REASON_NOT_SHARED_IMPLIES_NOT_OPEN), FAILED_PRECONDITION
+	// (ERROR_REASON_CORE_DATA_NOT_REGISTRABLE), PERMISSION_DENIED, ALREADY_EXISTS (resource code
+	// taken).
 	CreateAsset(ctx context.Context, in *CreateAssetRequest, opts ...grpc.CallOption) (*CreateAssetResponse, error)
-	// GetAsset returns one asset. Errors: NOT_FOUND, also when the asset belongs to another
-	// organisation and the caller is not an auditor or admin.
+	// GetAsset returns one asset. NOT_FOUND also when the caller may not see it.
 	GetAsset(ctx context.Context, in *GetAssetRequest, opts ...grpc.CallOption) (*GetAssetResponse, error)
-	// ListAssets lists assets visible to the caller, newest first, in pages.
-	//
-	// Auditors and admins see every organisation; everyone else sees their own. The order is
-	// stable and page tokens stay valid while assets are inserted concurrently.
+	// ListAssets lists the assets visible to the caller, newest first, filtered and searched.
 	ListAssets(ctx context.Context, in *ListAssetsRequest, opts ...grpc.CallOption) (*ListAssetsResponse, error)
+	// UpdateAsset changes a draft (DRAFT, RETURNED, NOT_ACCEPTED or WITHDRAWN) in place. Only the
+	// paths in update_mask change; `*` replaces every writable field. asset.etag, when set, must
+	// be the current etag or the call fails with ABORTED. A registered asset changes through a
+	// CHANGE or CORRECTION application instead (FAILED_PRECONDITION).
+	UpdateAsset(ctx context.Context, in *UpdateAssetRequest, opts ...grpc.CallOption) (*UpdateAssetResponse, error)
+	// ListAssetRevisions lists every committed revision of an asset, newest first, with the
+	// actor, time, reason and a field-level diff against the previous revision.
+	ListAssetRevisions(ctx context.Context, in *ListAssetRevisionsRequest, opts ...grpc.CallOption) (*ListAssetRevisionsResponse, error)
+	// SubmitApplication files an application on an asset: FIRST_REGISTRATION for a draft,
+	// CHANGE, CORRECTION or CANCELLATION for a registered asset. One application per asset is
+	// open at a time. A FIRST_REGISTRATION needs a complete record
+	// (ERROR_REASON_INCOMPLETE_RECORD lists what is missing).
+	SubmitApplication(ctx context.Context, in *SubmitApplicationRequest, opts ...grpc.CallOption) (*SubmitApplicationResponse, error)
+	// GetApplication returns one application with its decisions and objections.
+	GetApplication(ctx context.Context, in *GetApplicationRequest, opts ...grpc.CallOption) (*GetApplicationResponse, error)
+	// ListApplications lists applications of one asset, or of every asset with parent
+	// `assets/-` (the registry's work queue), newest first.
+	ListApplications(ctx context.Context, in *ListApplicationsRequest, opts ...grpc.CallOption) (*ListApplicationsResponse, error)
+	// DecideApplication records a registry decision: accept or not accept (受理), then pass,
+	// return for correction or refuse (形式审核). Reviewer role; never on one's own application.
+	DecideApplication(ctx context.Context, in *DecideApplicationRequest, opts ...grpc.CallOption) (*DecideApplicationResponse, error)
+	// ResubmitApplication sends a RETURNED application back for review, with a new proposal
+	// for a CHANGE or CORRECTION.
+	ResubmitApplication(ctx context.Context, in *ResubmitApplicationRequest, opts ...grpc.CallOption) (*ResubmitApplicationResponse, error)
+	// WithdrawApplication withdraws an application before the registry decides on it.
+	WithdrawApplication(ctx context.Context, in *WithdrawApplicationRequest, opts ...grpc.CallOption) (*WithdrawApplicationResponse, error)
+	// FileObjection files an objection against an application in publicity. Anyone
+	// authenticated may object, except auditors.
+	FileObjection(ctx context.Context, in *FileObjectionRequest, opts ...grpc.CallOption) (*FileObjectionResponse, error)
+	// ResolveObjection resolves an objection: DISMISSED lets the application go on, UPHELD
+	// returns it for correction. Reviewer role.
+	ResolveObjection(ctx context.Context, in *ResolveObjectionRequest, opts ...grpc.CallOption) (*ResolveObjectionResponse, error)
+	// SuspendAsset freezes a registered asset in an emergency, recording the incident.
+	SuspendAsset(ctx context.Context, in *SuspendAssetRequest, opts ...grpc.CallOption) (*SuspendAssetResponse, error)
+	// ReinstateAsset lifts a suspension; the incident is resolved.
+	ReinstateAsset(ctx context.Context, in *ReinstateAssetRequest, opts ...grpc.CallOption) (*ReinstateAssetResponse, error)
+	// RequestDisposal asks for a registered, suspended or cancelled asset's data to be
+	// destroyed (销毁处置), with the method and evidence.
+	RequestDisposal(ctx context.Context, in *RequestDisposalRequest, opts ...grpc.CallOption) (*RequestDisposalResponse, error)
+	// DecideDisposal approves (the asset becomes DISPOSED, terminal) or rejects a disposal
+	// request. Needs a reviewer or admin who is not the requester.
+	DecideDisposal(ctx context.Context, in *DecideDisposalRequest, opts ...grpc.CallOption) (*DecideDisposalResponse, error)
+	// GetCertificate returns a registered asset's current registration certificate, signed with
+	// the registry's Ed25519 key, and whether it has been revoked.
+	GetCertificate(ctx context.Context, in *GetCertificateRequest, opts ...grpc.CallOption) (*GetCertificateResponse, error)
+	// GetRegistryKey returns the registry's name and the public key that signs certificates.
+	GetRegistryKey(ctx context.Context, in *GetRegistryKeyRequest, opts ...grpc.CallOption) (*GetRegistryKeyResponse, error)
+	// ImportAssets creates drafts from a batch of catalogue rows (at most 1000). Each row is
+	// validated on its own: the valid rows are created, the invalid ones reported. Rows carry an
+	// import_key; a row whose key was imported before is reported as a duplicate and not
+	// created again.
+	ImportAssets(ctx context.Context, in *ImportAssetsRequest, opts ...grpc.CallOption) (*ImportAssetsResponse, error)
+	// ListCodeLists returns the code lists of one version (categories, sectors, attributes,
+	// update cycles, storage modes, product forms).
+	ListCodeLists(ctx context.Context, in *ListCodeListsRequest, opts ...grpc.CallOption) (*ListCodeListsResponse, error)
 }
 
 type catalogServiceClient struct {
@@ -90,32 +168,272 @@ func (c *catalogServiceClient) ListAssets(ctx context.Context, in *ListAssetsReq
 	return out, nil
 }
 
+func (c *catalogServiceClient) UpdateAsset(ctx context.Context, in *UpdateAssetRequest, opts ...grpc.CallOption) (*UpdateAssetResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateAssetResponse)
+	err := c.cc.Invoke(ctx, CatalogService_UpdateAsset_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *catalogServiceClient) ListAssetRevisions(ctx context.Context, in *ListAssetRevisionsRequest, opts ...grpc.CallOption) (*ListAssetRevisionsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListAssetRevisionsResponse)
+	err := c.cc.Invoke(ctx, CatalogService_ListAssetRevisions_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *catalogServiceClient) SubmitApplication(ctx context.Context, in *SubmitApplicationRequest, opts ...grpc.CallOption) (*SubmitApplicationResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SubmitApplicationResponse)
+	err := c.cc.Invoke(ctx, CatalogService_SubmitApplication_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *catalogServiceClient) GetApplication(ctx context.Context, in *GetApplicationRequest, opts ...grpc.CallOption) (*GetApplicationResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetApplicationResponse)
+	err := c.cc.Invoke(ctx, CatalogService_GetApplication_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *catalogServiceClient) ListApplications(ctx context.Context, in *ListApplicationsRequest, opts ...grpc.CallOption) (*ListApplicationsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListApplicationsResponse)
+	err := c.cc.Invoke(ctx, CatalogService_ListApplications_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *catalogServiceClient) DecideApplication(ctx context.Context, in *DecideApplicationRequest, opts ...grpc.CallOption) (*DecideApplicationResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DecideApplicationResponse)
+	err := c.cc.Invoke(ctx, CatalogService_DecideApplication_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *catalogServiceClient) ResubmitApplication(ctx context.Context, in *ResubmitApplicationRequest, opts ...grpc.CallOption) (*ResubmitApplicationResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ResubmitApplicationResponse)
+	err := c.cc.Invoke(ctx, CatalogService_ResubmitApplication_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *catalogServiceClient) WithdrawApplication(ctx context.Context, in *WithdrawApplicationRequest, opts ...grpc.CallOption) (*WithdrawApplicationResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(WithdrawApplicationResponse)
+	err := c.cc.Invoke(ctx, CatalogService_WithdrawApplication_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *catalogServiceClient) FileObjection(ctx context.Context, in *FileObjectionRequest, opts ...grpc.CallOption) (*FileObjectionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(FileObjectionResponse)
+	err := c.cc.Invoke(ctx, CatalogService_FileObjection_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *catalogServiceClient) ResolveObjection(ctx context.Context, in *ResolveObjectionRequest, opts ...grpc.CallOption) (*ResolveObjectionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ResolveObjectionResponse)
+	err := c.cc.Invoke(ctx, CatalogService_ResolveObjection_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *catalogServiceClient) SuspendAsset(ctx context.Context, in *SuspendAssetRequest, opts ...grpc.CallOption) (*SuspendAssetResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SuspendAssetResponse)
+	err := c.cc.Invoke(ctx, CatalogService_SuspendAsset_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *catalogServiceClient) ReinstateAsset(ctx context.Context, in *ReinstateAssetRequest, opts ...grpc.CallOption) (*ReinstateAssetResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReinstateAssetResponse)
+	err := c.cc.Invoke(ctx, CatalogService_ReinstateAsset_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *catalogServiceClient) RequestDisposal(ctx context.Context, in *RequestDisposalRequest, opts ...grpc.CallOption) (*RequestDisposalResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RequestDisposalResponse)
+	err := c.cc.Invoke(ctx, CatalogService_RequestDisposal_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *catalogServiceClient) DecideDisposal(ctx context.Context, in *DecideDisposalRequest, opts ...grpc.CallOption) (*DecideDisposalResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DecideDisposalResponse)
+	err := c.cc.Invoke(ctx, CatalogService_DecideDisposal_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *catalogServiceClient) GetCertificate(ctx context.Context, in *GetCertificateRequest, opts ...grpc.CallOption) (*GetCertificateResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetCertificateResponse)
+	err := c.cc.Invoke(ctx, CatalogService_GetCertificate_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *catalogServiceClient) GetRegistryKey(ctx context.Context, in *GetRegistryKeyRequest, opts ...grpc.CallOption) (*GetRegistryKeyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetRegistryKeyResponse)
+	err := c.cc.Invoke(ctx, CatalogService_GetRegistryKey_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *catalogServiceClient) ImportAssets(ctx context.Context, in *ImportAssetsRequest, opts ...grpc.CallOption) (*ImportAssetsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ImportAssetsResponse)
+	err := c.cc.Invoke(ctx, CatalogService_ImportAssets_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *catalogServiceClient) ListCodeLists(ctx context.Context, in *ListCodeListsRequest, opts ...grpc.CallOption) (*ListCodeListsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListCodeListsResponse)
+	err := c.cc.Invoke(ctx, CatalogService_ListCodeLists_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // CatalogServiceServer is the server API for CatalogService service.
 // All implementations must embed UnimplementedCatalogServiceServer
 // for forward compatibility.
 //
-// CatalogService registers data resources and data products.
+// CatalogService registers data resources and data products: the asset record, the
+// registration workflow (申请 → 受理 → 形式审核 → 公示 → 赋码), certificates, suspension,
+// cancellation and disposal.
 //
-// Every RPC needs an authenticated principal. Writes are one Postgres transaction that
-// also records the event in the service's outbox.
+// Every RPC needs an authenticated principal. Every write is one Postgres transaction that
+// also records its event in the service's outbox, and bumps the asset's revision.
+//
+// Who may do what (docs/architecture.md "Catalog" has the full table):
+//   - registrars act for their own organisation only (create, update, apply, withdraw,
+//     request disposal); admins may act for any organisation;
+//   - reviewers act for the registry (accept, review, resolve objections, suspend, reinstate,
+//     approve disposal) and never decide on an application they submitted themselves;
+//   - auditors read everything and change nothing;
+//   - other organisations see registered assets (and assets in publicity) only; drafts and
+//     applications stay private to the holder and the registry.
 type CatalogServiceServer interface {
-	// CreateAsset creates a draft asset held by the caller's organisation.
-	//
-	// Needs the registrar or admin role; a registrar may only create assets held by their own
-	// organisation; an admin may create for any organisation. Idempotent through request_id: a
-	// retry from the same organisation with the same request_id returns the asset created by
-	// the first call and emits no second event. Errors: INVALID_ARGUMENT (field violations;
-	// ERROR_REASON_INVALID_ORGANISATION_CODE for a bad check digit), PERMISSION_DENIED
-	// (missing role; ERROR_REASON_HOLDER_NOT_CALLER_ORGANISATION).
+	// CreateAsset creates a draft asset. Idempotent through request_id: a retry from the same
+	// organisation with the same request_id returns the first call's asset and emits nothing.
+	// Errors: INVALID_ARGUMENT (field violations; rule reasons such as
+	// ERROR_REASON_NOT_SHARED_IMPLIES_NOT_OPEN), FAILED_PRECONDITION
+	// (ERROR_REASON_CORE_DATA_NOT_REGISTRABLE), PERMISSION_DENIED, ALREADY_EXISTS (resource code
+	// taken).
 	CreateAsset(context.Context, *CreateAssetRequest) (*CreateAssetResponse, error)
-	// GetAsset returns one asset. Errors: NOT_FOUND, also when the asset belongs to another
-	// organisation and the caller is not an auditor or admin.
+	// GetAsset returns one asset. NOT_FOUND also when the caller may not see it.
 	GetAsset(context.Context, *GetAssetRequest) (*GetAssetResponse, error)
-	// ListAssets lists assets visible to the caller, newest first, in pages.
-	//
-	// Auditors and admins see every organisation; everyone else sees their own. The order is
-	// stable and page tokens stay valid while assets are inserted concurrently.
+	// ListAssets lists the assets visible to the caller, newest first, filtered and searched.
 	ListAssets(context.Context, *ListAssetsRequest) (*ListAssetsResponse, error)
+	// UpdateAsset changes a draft (DRAFT, RETURNED, NOT_ACCEPTED or WITHDRAWN) in place. Only the
+	// paths in update_mask change; `*` replaces every writable field. asset.etag, when set, must
+	// be the current etag or the call fails with ABORTED. A registered asset changes through a
+	// CHANGE or CORRECTION application instead (FAILED_PRECONDITION).
+	UpdateAsset(context.Context, *UpdateAssetRequest) (*UpdateAssetResponse, error)
+	// ListAssetRevisions lists every committed revision of an asset, newest first, with the
+	// actor, time, reason and a field-level diff against the previous revision.
+	ListAssetRevisions(context.Context, *ListAssetRevisionsRequest) (*ListAssetRevisionsResponse, error)
+	// SubmitApplication files an application on an asset: FIRST_REGISTRATION for a draft,
+	// CHANGE, CORRECTION or CANCELLATION for a registered asset. One application per asset is
+	// open at a time. A FIRST_REGISTRATION needs a complete record
+	// (ERROR_REASON_INCOMPLETE_RECORD lists what is missing).
+	SubmitApplication(context.Context, *SubmitApplicationRequest) (*SubmitApplicationResponse, error)
+	// GetApplication returns one application with its decisions and objections.
+	GetApplication(context.Context, *GetApplicationRequest) (*GetApplicationResponse, error)
+	// ListApplications lists applications of one asset, or of every asset with parent
+	// `assets/-` (the registry's work queue), newest first.
+	ListApplications(context.Context, *ListApplicationsRequest) (*ListApplicationsResponse, error)
+	// DecideApplication records a registry decision: accept or not accept (受理), then pass,
+	// return for correction or refuse (形式审核). Reviewer role; never on one's own application.
+	DecideApplication(context.Context, *DecideApplicationRequest) (*DecideApplicationResponse, error)
+	// ResubmitApplication sends a RETURNED application back for review, with a new proposal
+	// for a CHANGE or CORRECTION.
+	ResubmitApplication(context.Context, *ResubmitApplicationRequest) (*ResubmitApplicationResponse, error)
+	// WithdrawApplication withdraws an application before the registry decides on it.
+	WithdrawApplication(context.Context, *WithdrawApplicationRequest) (*WithdrawApplicationResponse, error)
+	// FileObjection files an objection against an application in publicity. Anyone
+	// authenticated may object, except auditors.
+	FileObjection(context.Context, *FileObjectionRequest) (*FileObjectionResponse, error)
+	// ResolveObjection resolves an objection: DISMISSED lets the application go on, UPHELD
+	// returns it for correction. Reviewer role.
+	ResolveObjection(context.Context, *ResolveObjectionRequest) (*ResolveObjectionResponse, error)
+	// SuspendAsset freezes a registered asset in an emergency, recording the incident.
+	SuspendAsset(context.Context, *SuspendAssetRequest) (*SuspendAssetResponse, error)
+	// ReinstateAsset lifts a suspension; the incident is resolved.
+	ReinstateAsset(context.Context, *ReinstateAssetRequest) (*ReinstateAssetResponse, error)
+	// RequestDisposal asks for a registered, suspended or cancelled asset's data to be
+	// destroyed (销毁处置), with the method and evidence.
+	RequestDisposal(context.Context, *RequestDisposalRequest) (*RequestDisposalResponse, error)
+	// DecideDisposal approves (the asset becomes DISPOSED, terminal) or rejects a disposal
+	// request. Needs a reviewer or admin who is not the requester.
+	DecideDisposal(context.Context, *DecideDisposalRequest) (*DecideDisposalResponse, error)
+	// GetCertificate returns a registered asset's current registration certificate, signed with
+	// the registry's Ed25519 key, and whether it has been revoked.
+	GetCertificate(context.Context, *GetCertificateRequest) (*GetCertificateResponse, error)
+	// GetRegistryKey returns the registry's name and the public key that signs certificates.
+	GetRegistryKey(context.Context, *GetRegistryKeyRequest) (*GetRegistryKeyResponse, error)
+	// ImportAssets creates drafts from a batch of catalogue rows (at most 1000). Each row is
+	// validated on its own: the valid rows are created, the invalid ones reported. Rows carry an
+	// import_key; a row whose key was imported before is reported as a duplicate and not
+	// created again.
+	ImportAssets(context.Context, *ImportAssetsRequest) (*ImportAssetsResponse, error)
+	// ListCodeLists returns the code lists of one version (categories, sectors, attributes,
+	// update cycles, storage modes, product forms).
+	ListCodeLists(context.Context, *ListCodeListsRequest) (*ListCodeListsResponse, error)
 	mustEmbedUnimplementedCatalogServiceServer()
 }
 
@@ -134,6 +452,60 @@ func (UnimplementedCatalogServiceServer) GetAsset(context.Context, *GetAssetRequ
 }
 func (UnimplementedCatalogServiceServer) ListAssets(context.Context, *ListAssetsRequest) (*ListAssetsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListAssets not implemented")
+}
+func (UnimplementedCatalogServiceServer) UpdateAsset(context.Context, *UpdateAssetRequest) (*UpdateAssetResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateAsset not implemented")
+}
+func (UnimplementedCatalogServiceServer) ListAssetRevisions(context.Context, *ListAssetRevisionsRequest) (*ListAssetRevisionsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListAssetRevisions not implemented")
+}
+func (UnimplementedCatalogServiceServer) SubmitApplication(context.Context, *SubmitApplicationRequest) (*SubmitApplicationResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SubmitApplication not implemented")
+}
+func (UnimplementedCatalogServiceServer) GetApplication(context.Context, *GetApplicationRequest) (*GetApplicationResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetApplication not implemented")
+}
+func (UnimplementedCatalogServiceServer) ListApplications(context.Context, *ListApplicationsRequest) (*ListApplicationsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListApplications not implemented")
+}
+func (UnimplementedCatalogServiceServer) DecideApplication(context.Context, *DecideApplicationRequest) (*DecideApplicationResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DecideApplication not implemented")
+}
+func (UnimplementedCatalogServiceServer) ResubmitApplication(context.Context, *ResubmitApplicationRequest) (*ResubmitApplicationResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ResubmitApplication not implemented")
+}
+func (UnimplementedCatalogServiceServer) WithdrawApplication(context.Context, *WithdrawApplicationRequest) (*WithdrawApplicationResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method WithdrawApplication not implemented")
+}
+func (UnimplementedCatalogServiceServer) FileObjection(context.Context, *FileObjectionRequest) (*FileObjectionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method FileObjection not implemented")
+}
+func (UnimplementedCatalogServiceServer) ResolveObjection(context.Context, *ResolveObjectionRequest) (*ResolveObjectionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ResolveObjection not implemented")
+}
+func (UnimplementedCatalogServiceServer) SuspendAsset(context.Context, *SuspendAssetRequest) (*SuspendAssetResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SuspendAsset not implemented")
+}
+func (UnimplementedCatalogServiceServer) ReinstateAsset(context.Context, *ReinstateAssetRequest) (*ReinstateAssetResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReinstateAsset not implemented")
+}
+func (UnimplementedCatalogServiceServer) RequestDisposal(context.Context, *RequestDisposalRequest) (*RequestDisposalResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RequestDisposal not implemented")
+}
+func (UnimplementedCatalogServiceServer) DecideDisposal(context.Context, *DecideDisposalRequest) (*DecideDisposalResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DecideDisposal not implemented")
+}
+func (UnimplementedCatalogServiceServer) GetCertificate(context.Context, *GetCertificateRequest) (*GetCertificateResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetCertificate not implemented")
+}
+func (UnimplementedCatalogServiceServer) GetRegistryKey(context.Context, *GetRegistryKeyRequest) (*GetRegistryKeyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetRegistryKey not implemented")
+}
+func (UnimplementedCatalogServiceServer) ImportAssets(context.Context, *ImportAssetsRequest) (*ImportAssetsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ImportAssets not implemented")
+}
+func (UnimplementedCatalogServiceServer) ListCodeLists(context.Context, *ListCodeListsRequest) (*ListCodeListsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListCodeLists not implemented")
 }
 func (UnimplementedCatalogServiceServer) mustEmbedUnimplementedCatalogServiceServer() {}
 func (UnimplementedCatalogServiceServer) testEmbeddedByValue()                        {}
@@ -210,6 +582,330 @@ func _CatalogService_ListAssets_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _CatalogService_UpdateAsset_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateAssetRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CatalogServiceServer).UpdateAsset(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CatalogService_UpdateAsset_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CatalogServiceServer).UpdateAsset(ctx, req.(*UpdateAssetRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CatalogService_ListAssetRevisions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListAssetRevisionsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CatalogServiceServer).ListAssetRevisions(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CatalogService_ListAssetRevisions_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CatalogServiceServer).ListAssetRevisions(ctx, req.(*ListAssetRevisionsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CatalogService_SubmitApplication_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SubmitApplicationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CatalogServiceServer).SubmitApplication(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CatalogService_SubmitApplication_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CatalogServiceServer).SubmitApplication(ctx, req.(*SubmitApplicationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CatalogService_GetApplication_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetApplicationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CatalogServiceServer).GetApplication(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CatalogService_GetApplication_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CatalogServiceServer).GetApplication(ctx, req.(*GetApplicationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CatalogService_ListApplications_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListApplicationsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CatalogServiceServer).ListApplications(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CatalogService_ListApplications_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CatalogServiceServer).ListApplications(ctx, req.(*ListApplicationsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CatalogService_DecideApplication_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DecideApplicationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CatalogServiceServer).DecideApplication(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CatalogService_DecideApplication_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CatalogServiceServer).DecideApplication(ctx, req.(*DecideApplicationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CatalogService_ResubmitApplication_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ResubmitApplicationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CatalogServiceServer).ResubmitApplication(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CatalogService_ResubmitApplication_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CatalogServiceServer).ResubmitApplication(ctx, req.(*ResubmitApplicationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CatalogService_WithdrawApplication_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(WithdrawApplicationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CatalogServiceServer).WithdrawApplication(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CatalogService_WithdrawApplication_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CatalogServiceServer).WithdrawApplication(ctx, req.(*WithdrawApplicationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CatalogService_FileObjection_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(FileObjectionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CatalogServiceServer).FileObjection(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CatalogService_FileObjection_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CatalogServiceServer).FileObjection(ctx, req.(*FileObjectionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CatalogService_ResolveObjection_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ResolveObjectionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CatalogServiceServer).ResolveObjection(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CatalogService_ResolveObjection_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CatalogServiceServer).ResolveObjection(ctx, req.(*ResolveObjectionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CatalogService_SuspendAsset_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SuspendAssetRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CatalogServiceServer).SuspendAsset(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CatalogService_SuspendAsset_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CatalogServiceServer).SuspendAsset(ctx, req.(*SuspendAssetRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CatalogService_ReinstateAsset_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReinstateAssetRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CatalogServiceServer).ReinstateAsset(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CatalogService_ReinstateAsset_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CatalogServiceServer).ReinstateAsset(ctx, req.(*ReinstateAssetRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CatalogService_RequestDisposal_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RequestDisposalRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CatalogServiceServer).RequestDisposal(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CatalogService_RequestDisposal_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CatalogServiceServer).RequestDisposal(ctx, req.(*RequestDisposalRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CatalogService_DecideDisposal_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DecideDisposalRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CatalogServiceServer).DecideDisposal(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CatalogService_DecideDisposal_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CatalogServiceServer).DecideDisposal(ctx, req.(*DecideDisposalRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CatalogService_GetCertificate_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetCertificateRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CatalogServiceServer).GetCertificate(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CatalogService_GetCertificate_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CatalogServiceServer).GetCertificate(ctx, req.(*GetCertificateRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CatalogService_GetRegistryKey_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetRegistryKeyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CatalogServiceServer).GetRegistryKey(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CatalogService_GetRegistryKey_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CatalogServiceServer).GetRegistryKey(ctx, req.(*GetRegistryKeyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CatalogService_ImportAssets_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ImportAssetsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CatalogServiceServer).ImportAssets(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CatalogService_ImportAssets_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CatalogServiceServer).ImportAssets(ctx, req.(*ImportAssetsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CatalogService_ListCodeLists_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListCodeListsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CatalogServiceServer).ListCodeLists(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CatalogService_ListCodeLists_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CatalogServiceServer).ListCodeLists(ctx, req.(*ListCodeListsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // CatalogService_ServiceDesc is the grpc.ServiceDesc for CatalogService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -228,6 +924,78 @@ var CatalogService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListAssets",
 			Handler:    _CatalogService_ListAssets_Handler,
+		},
+		{
+			MethodName: "UpdateAsset",
+			Handler:    _CatalogService_UpdateAsset_Handler,
+		},
+		{
+			MethodName: "ListAssetRevisions",
+			Handler:    _CatalogService_ListAssetRevisions_Handler,
+		},
+		{
+			MethodName: "SubmitApplication",
+			Handler:    _CatalogService_SubmitApplication_Handler,
+		},
+		{
+			MethodName: "GetApplication",
+			Handler:    _CatalogService_GetApplication_Handler,
+		},
+		{
+			MethodName: "ListApplications",
+			Handler:    _CatalogService_ListApplications_Handler,
+		},
+		{
+			MethodName: "DecideApplication",
+			Handler:    _CatalogService_DecideApplication_Handler,
+		},
+		{
+			MethodName: "ResubmitApplication",
+			Handler:    _CatalogService_ResubmitApplication_Handler,
+		},
+		{
+			MethodName: "WithdrawApplication",
+			Handler:    _CatalogService_WithdrawApplication_Handler,
+		},
+		{
+			MethodName: "FileObjection",
+			Handler:    _CatalogService_FileObjection_Handler,
+		},
+		{
+			MethodName: "ResolveObjection",
+			Handler:    _CatalogService_ResolveObjection_Handler,
+		},
+		{
+			MethodName: "SuspendAsset",
+			Handler:    _CatalogService_SuspendAsset_Handler,
+		},
+		{
+			MethodName: "ReinstateAsset",
+			Handler:    _CatalogService_ReinstateAsset_Handler,
+		},
+		{
+			MethodName: "RequestDisposal",
+			Handler:    _CatalogService_RequestDisposal_Handler,
+		},
+		{
+			MethodName: "DecideDisposal",
+			Handler:    _CatalogService_DecideDisposal_Handler,
+		},
+		{
+			MethodName: "GetCertificate",
+			Handler:    _CatalogService_GetCertificate_Handler,
+		},
+		{
+			MethodName: "GetRegistryKey",
+			Handler:    _CatalogService_GetRegistryKey_Handler,
+		},
+		{
+			MethodName: "ImportAssets",
+			Handler:    _CatalogService_ImportAssets_Handler,
+		},
+		{
+			MethodName: "ListCodeLists",
+			Handler:    _CatalogService_ListCodeLists_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

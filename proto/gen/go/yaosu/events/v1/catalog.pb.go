@@ -68,13 +68,136 @@ func (x *AssetCreated) GetAsset() *v1.Asset {
 	return nil
 }
 
+// AssetChanged is the payload of every other catalog event about an asset
+// (`catalog.asset.updated`, `.registered`, `.changed`, `.corrected`, `.cancelled`,
+// `.suspended`, `.reinstated`, `.disposed`, `catalog.application.*`, `catalog.publicity.*`,
+// `catalog.objection.*`, `catalog.disposal.*`, `catalog.incident.*`,
+// `catalog.certificate.*`): the asset's new revision, what changed and why.
+type AssetChanged struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// asset is the asset as committed, at its new revision.
+	Asset *v1.Asset `protobuf:"bytes,1,opt,name=asset,proto3" json:"asset,omitempty"`
+	// previous_state is the asset's state before the change.
+	PreviousState v1.AssetState `protobuf:"varint,2,opt,name=previous_state,json=previousState,proto3,enum=yaosu.catalog.v1.AssetState" json:"previous_state,omitempty"`
+	// changed_paths are the asset fields that changed.
+	ChangedPaths []string `protobuf:"bytes,3,rep,name=changed_paths,json=changedPaths,proto3" json:"changed_paths,omitempty"`
+	// reason is the reason given by the actor.
+	Reason string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	// reason_code is the refusal or non-acceptance code, if any.
+	ReasonCode string `protobuf:"bytes,5,opt,name=reason_code,json=reasonCode,proto3" json:"reason_code,omitempty"`
+	// application is the application concerned, if any, as committed.
+	Application *v1.Application `protobuf:"bytes,6,opt,name=application,proto3" json:"application,omitempty"`
+	// objection is the objection concerned, if any.
+	Objection *v1.Objection `protobuf:"bytes,7,opt,name=objection,proto3" json:"objection,omitempty"`
+	// certificate is the certificate concerned, if any.
+	Certificate   *v1.Certificate `protobuf:"bytes,8,opt,name=certificate,proto3" json:"certificate,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AssetChanged) Reset() {
+	*x = AssetChanged{}
+	mi := &file_yaosu_events_v1_catalog_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AssetChanged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AssetChanged) ProtoMessage() {}
+
+func (x *AssetChanged) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_events_v1_catalog_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AssetChanged.ProtoReflect.Descriptor instead.
+func (*AssetChanged) Descriptor() ([]byte, []int) {
+	return file_yaosu_events_v1_catalog_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *AssetChanged) GetAsset() *v1.Asset {
+	if x != nil {
+		return x.Asset
+	}
+	return nil
+}
+
+func (x *AssetChanged) GetPreviousState() v1.AssetState {
+	if x != nil {
+		return x.PreviousState
+	}
+	return v1.AssetState(0)
+}
+
+func (x *AssetChanged) GetChangedPaths() []string {
+	if x != nil {
+		return x.ChangedPaths
+	}
+	return nil
+}
+
+func (x *AssetChanged) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *AssetChanged) GetReasonCode() string {
+	if x != nil {
+		return x.ReasonCode
+	}
+	return ""
+}
+
+func (x *AssetChanged) GetApplication() *v1.Application {
+	if x != nil {
+		return x.Application
+	}
+	return nil
+}
+
+func (x *AssetChanged) GetObjection() *v1.Objection {
+	if x != nil {
+		return x.Objection
+	}
+	return nil
+}
+
+func (x *AssetChanged) GetCertificate() *v1.Certificate {
+	if x != nil {
+		return x.Certificate
+	}
+	return nil
+}
+
 var File_yaosu_events_v1_catalog_proto protoreflect.FileDescriptor
 
 const file_yaosu_events_v1_catalog_proto_rawDesc = "" +
 	"\n" +
 	"\x1dyaosu/events/v1/catalog.proto\x12\x0fyaosu.events.v1\x1a\x1eyaosu/catalog/v1/catalog.proto\"=\n" +
 	"\fAssetCreated\x12-\n" +
-	"\x05asset\x18\x01 \x01(\v2\x17.yaosu.catalog.v1.AssetR\x05assetB\xac\x01\n" +
+	"\x05asset\x18\x01 \x01(\v2\x17.yaosu.catalog.v1.AssetR\x05asset\"\x9d\x03\n" +
+	"\fAssetChanged\x12-\n" +
+	"\x05asset\x18\x01 \x01(\v2\x17.yaosu.catalog.v1.AssetR\x05asset\x12C\n" +
+	"\x0eprevious_state\x18\x02 \x01(\x0e2\x1c.yaosu.catalog.v1.AssetStateR\rpreviousState\x12#\n" +
+	"\rchanged_paths\x18\x03 \x03(\tR\fchangedPaths\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\x12\x1f\n" +
+	"\vreason_code\x18\x05 \x01(\tR\n" +
+	"reasonCode\x12?\n" +
+	"\vapplication\x18\x06 \x01(\v2\x1d.yaosu.catalog.v1.ApplicationR\vapplication\x129\n" +
+	"\tobjection\x18\a \x01(\v2\x1b.yaosu.catalog.v1.ObjectionR\tobjection\x12?\n" +
+	"\vcertificate\x18\b \x01(\v2\x1d.yaosu.catalog.v1.CertificateR\vcertificateB\xac\x01\n" +
 	"\x13com.yaosu.events.v1B\fCatalogProtoP\x01Z)yaosu.dev/gen/go/yaosu/events/v1;eventsv1\xa2\x02\x03YEX\xaa\x02\x0fYaosu.Events.V1\xca\x02\x0fYaosu\\Events\\V1\xe2\x02\x1bYaosu\\Events\\V1\\GPBMetadata\xea\x02\x11Yaosu::Events::V1b\x06proto3"
 
 var (
@@ -89,18 +212,28 @@ func file_yaosu_events_v1_catalog_proto_rawDescGZIP() []byte {
 	return file_yaosu_events_v1_catalog_proto_rawDescData
 }
 
-var file_yaosu_events_v1_catalog_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
+var file_yaosu_events_v1_catalog_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
 var file_yaosu_events_v1_catalog_proto_goTypes = []any{
-	(*AssetCreated)(nil), // 0: yaosu.events.v1.AssetCreated
-	(*v1.Asset)(nil),     // 1: yaosu.catalog.v1.Asset
+	(*AssetCreated)(nil),   // 0: yaosu.events.v1.AssetCreated
+	(*AssetChanged)(nil),   // 1: yaosu.events.v1.AssetChanged
+	(*v1.Asset)(nil),       // 2: yaosu.catalog.v1.Asset
+	(v1.AssetState)(0),     // 3: yaosu.catalog.v1.AssetState
+	(*v1.Application)(nil), // 4: yaosu.catalog.v1.Application
+	(*v1.Objection)(nil),   // 5: yaosu.catalog.v1.Objection
+	(*v1.Certificate)(nil), // 6: yaosu.catalog.v1.Certificate
 }
 var file_yaosu_events_v1_catalog_proto_depIdxs = []int32{
-	1, // 0: yaosu.events.v1.AssetCreated.asset:type_name -> yaosu.catalog.v1.Asset
-	1, // [1:1] is the sub-list for method output_type
-	1, // [1:1] is the sub-list for method input_type
-	1, // [1:1] is the sub-list for extension type_name
-	1, // [1:1] is the sub-list for extension extendee
-	0, // [0:1] is the sub-list for field type_name
+	2, // 0: yaosu.events.v1.AssetCreated.asset:type_name -> yaosu.catalog.v1.Asset
+	2, // 1: yaosu.events.v1.AssetChanged.asset:type_name -> yaosu.catalog.v1.Asset
+	3, // 2: yaosu.events.v1.AssetChanged.previous_state:type_name -> yaosu.catalog.v1.AssetState
+	4, // 3: yaosu.events.v1.AssetChanged.application:type_name -> yaosu.catalog.v1.Application
+	5, // 4: yaosu.events.v1.AssetChanged.objection:type_name -> yaosu.catalog.v1.Objection
+	6, // 5: yaosu.events.v1.AssetChanged.certificate:type_name -> yaosu.catalog.v1.Certificate
+	6, // [6:6] is the sub-list for method output_type
+	6, // [6:6] is the sub-list for method input_type
+	6, // [6:6] is the sub-list for extension type_name
+	6, // [6:6] is the sub-list for extension extendee
+	0, // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_yaosu_events_v1_catalog_proto_init() }
@@ -114,7 +247,7 @@ func file_yaosu_events_v1_catalog_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_yaosu_events_v1_catalog_proto_rawDesc), len(file_yaosu_events_v1_catalog_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   1,
+			NumMessages:   2,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
