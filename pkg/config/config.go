@@ -37,6 +37,15 @@ type Config struct {
 	AuditKeyFile          string
 	AuditOrigin           string
 	AuditCheckpointEvery  time.Duration
+
+	CatalogKeyFile              string
+	CatalogKeyName              string
+	CatalogRegistryName         string
+	CatalogRegistrationNumber   string
+	CatalogPublicityWorkingDays int
+	CatalogPublicityDuration    time.Duration
+	CatalogHolidays             map[string]bool
+	CatalogSchedulerInterval    time.Duration
 }
 
 // Var documents and parses one environment variable.
@@ -113,6 +122,53 @@ var Vars = []Var{
 		}},
 	{"YAOSU_AUDIT_CHECKPOINT_INTERVAL", "30s", "How often the audit service signs a checkpoint when the log has grown (it also signs on demand when GetCheckpoint finds the latest one stale).",
 		func(c *Config, v string) error { d, err := duration(v); c.AuditCheckpointEvery = d; return err }},
+	{"YAOSU_CATALOG_KEY_FILE", "", "PEM PKCS#8 Ed25519 key that signs registration certificates. Empty: `YAOSU_DATA_DIR/catalog-registry.key`, created on first start (in production give a key you keep and publish its verifier key, `yaosuctl cert key`).",
+		func(c *Config, v string) error { c.CatalogKeyFile = v; return nil }},
+	{"YAOSU_CATALOG_KEY_NAME", "yaosu.local/registry", "Name of the certificate signing key, part of its verifier key: a name that identifies this registry.",
+		func(c *Config, v string) error {
+			c.CatalogKeyName = v
+			if v == "" || strings.ContainsAny(v, "+ \n\t") {
+				return errors.New("must be non-empty without spaces or '+'")
+			}
+			return nil
+		}},
+	{"YAOSU_CATALOG_REGISTRY_NAME", "Yaosu 数据资产登记平台", "Registry name printed on certificates.",
+		func(c *Config, v string) error { c.CatalogRegistryName = v; return nonEmpty(v) }},
+	{"YAOSU_CATALOG_REGISTRATION_NUMBER_FORMAT", "YS-{YYYY}-{SEQ:8}", "Format of registration numbers: `{YYYY}` is the year of registration, `{SEQ:n}` the registry-wide sequence zero-padded to n digits (required: it makes numbers unique and never reused). The default gives `YS-2026-00000042`.",
+		func(c *Config, v string) error {
+			c.CatalogRegistrationNumber = v
+			if !strings.Contains(v, "{SEQ") {
+				return errors.New("must contain {SEQ} or {SEQ:n}")
+			}
+			return nil
+		}},
+	{"YAOSU_CATALOG_PUBLICITY_WORKING_DAYS", "10", "Length of the publicity window (公示期) in working days (Monday to Friday, minus `YAOSU_CATALOG_HOLIDAYS`), counted from the day after review passes.",
+		func(c *Config, v string) error { n, err := positive(v); c.CatalogPublicityWorkingDays = n; return err }},
+	{"YAOSU_CATALOG_PUBLICITY_DURATION", "", "If set (e.g. `2m`), the publicity window lasts this long instead of the working days: for demonstrations and tests only.",
+		func(c *Config, v string) error {
+			if v == "" {
+				return nil
+			}
+			d, err := duration(v)
+			c.CatalogPublicityDuration = d
+			return err
+		}},
+	{"YAOSU_CATALOG_HOLIDAYS", "", "Comma-separated public holidays (YYYY-MM-DD) that do not count as working days in the publicity window.",
+		func(c *Config, v string) error {
+			c.CatalogHolidays = map[string]bool{}
+			for _, d := range strings.Split(v, ",") {
+				if d = strings.TrimSpace(d); d == "" {
+					continue
+				}
+				if _, err := time.Parse(time.DateOnly, d); err != nil {
+					return fmt.Errorf("holiday %q: %w", d, err)
+				}
+				c.CatalogHolidays[d] = true
+			}
+			return nil
+		}},
+	{"YAOSU_CATALOG_SCHEDULER_INTERVAL", "1m", "How often each catalog replica looks for publicity windows that have ended (replicas share the work; each window ends exactly once).",
+		func(c *Config, v string) error { d, err := duration(v); c.CatalogSchedulerInterval = d; return err }},
 	{"OTEL_EXPORTER_OTLP_ENDPOINT", "", "OTLP/gRPC endpoint for traces and metrics; empty keeps telemetry in-process (trace ids are still generated and logged). The other standard `OTEL_*` variables apply too.",
 		func(c *Config, v string) error { c.OTLPEndpoint = v; return nil }},
 }

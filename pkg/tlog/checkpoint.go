@@ -76,6 +76,17 @@ func (s *Signer) Sign(c Checkpoint) ([]byte, error) {
 	return signed, nil
 }
 
+// SignNote signs arbitrary note text (ending in a newline) with the signer's key, for other
+// documents the same key vouches for, such as registration certificates. The note's key
+// name is the signer's origin.
+func (s *Signer) SignNote(text string) ([]byte, error) {
+	signed, err := note.Sign(&note.Note{Text: text}, noteSigner{s})
+	if err != nil {
+		return nil, fmt.Errorf("tlog: sign note: %w", err)
+	}
+	return signed, nil
+}
+
 // noteSigner adapts Signer to note.Signer, whose Sign([]byte) would clash with
 // Sign(Checkpoint).
 type noteSigner struct{ s *Signer }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -76,7 +77,13 @@ func BenchmarkCreateAsset(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	catalog.New(catalog.Deps{Pool: pool, Log: quiet}).Register(gs)
+	svc, err := catalog.New(catalog.Deps{Pool: pool, Log: quiet, KeyFile: filepath.Join(b.TempDir(), "k.key"),
+		KeyName: "bench.local/registry", RegistryName: "bench", RegistrationNumberFormat: "YS-{YYYY}-{SEQ:8}",
+		PublicityWorkingDays: 10})
+	if err != nil {
+		b.Fatal(err)
+	}
+	svc.Register(gs)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)

@@ -46,7 +46,16 @@ var registry = map[string]serviceDef{
 	catalog.Name: {
 		migrations: catalog.Migrations,
 		build: func(d deps) (service, error) {
-			return catalog.New(catalog.Deps{Pool: d.pool, Log: d.log, Now: d.now}), nil
+			keyFile := d.config.CatalogKeyFile
+			if keyFile == "" {
+				keyFile = catalog.DefaultKeyFile(d.config.DataDir)
+			}
+			return catalog.New(catalog.Deps{Pool: d.pool, Log: d.log, Now: d.now, KeyFile: keyFile,
+				KeyName: d.config.CatalogKeyName, RegistryName: d.config.CatalogRegistryName,
+				RegistrationNumberFormat: d.config.CatalogRegistrationNumber,
+				PublicityWorkingDays:     d.config.CatalogPublicityWorkingDays,
+				PublicityDuration:        d.config.CatalogPublicityDuration, Holidays: d.config.CatalogHolidays,
+				SchedulerInterval: d.config.CatalogSchedulerInterval})
 		},
 		healthNames: catalog.ServiceNames(),
 	},

@@ -8,14 +8,18 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
 
+	catalogv1 "yaosu.dev/gen/go/yaosu/catalog/v1"
 	eventsv1 "yaosu.dev/gen/go/yaosu/events/v1"
 	"yaosu.dev/pkg/auth"
 	"yaosu.dev/pkg/errs"
 	"yaosu.dev/pkg/messaging"
+	"yaosu.dev/pkg/tlog"
 	"yaosu.dev/services/catalog/internal/domain"
 	"yaosu.dev/services/catalog/internal/protoconv"
 	"yaosu.dev/services/catalog/internal/store"
@@ -24,23 +28,44 @@ import (
 // ServiceName is the event source and schema of the catalog.
 const ServiceName = "catalog"
 
-// Event types the catalog emits.
-const (
-	EventAssetCreated = "catalog.asset.created"
-)
+// EventAssetCreated is the type of the event CreateAsset emits; the others are
+// "catalog." + the domain's effect names (domain.Effect.EventTypes).
+const EventAssetCreated = "catalog.asset.created"
+
+// Config is the registry's configuration.
+type Config struct {
+	// RegistryName is printed on certificates.
+	RegistryName string
+	// RegistrationNumberFormat formats registration numbers (domain.FormatRegistrationNumber).
+	RegistrationNumberFormat string
+	// PublicityWorkingDays is the length of the publicity window in working days.
+	PublicityWorkingDays int
+	// PublicityDuration, if set, replaces the working-day window with a fixed duration
+	// (demonstrations and tests).
+	PublicityDuration time.Duration
+	// Holidays are non-working dates (YYYY-MM-DD) besides weekends.
+	Holidays map[string]bool
+	// Signer signs certificates; its origin is the certificate key's name.
+	Signer *tlog.Signer
+}
 
 // App is the catalog's application layer.
 type App struct {
 	store *store.Store
+	cfg   Config
 	now   func() time.Time
+	log   *slog.Logger
 }
 
 // New returns the application layer over st; now is the clock (tests inject one).
-func New(st *store.Store, now func() time.Time) *App {
+func New(st *store.Store, cfg Config, now func() time.Time, log *slog.Logger) *App {
 	if now == nil {
 		now = time.Now
 	}
-	return &App{store: st, now: now}
+	if log == nil {
+		log = slog.Default()
+	}
+	return &App{store: st, cfg: cfg, now: now, log: log}
 }
 
 func caller(ctx context.Context) (domain.Caller, error) {
@@ -53,44 +78,53 @@ func caller(ctx context.Context) (domain.Caller, error) {
 		Subject:                p.Subject,
 		Organisation:           p.Organisation,
 		CanRegister:            p.Has(auth.RoleRegistrar, auth.RoleAdmin),
+		Reviewer:               p.Has(auth.RoleReviewer, auth.RoleAdmin),
 		CrossOrganisationWrite: p.Has(auth.RoleAdmin),
 		CrossOrganisationRead:  p.ReadsAllOrganisations(),
+		ReadOnly:               p.Has(auth.RoleAuditor) && !p.Has(auth.RoleRegistrar, auth.RoleReviewer, auth.RoleAdmin),
 	}, nil
 }
 
-// CreateAssetInput is a draft to create.
-type CreateAssetInput struct {
-	DisplayName        string
-	Summary            string
-	HolderOrganisation string
-	RequestID          string
+// codes returns the code lists a record cites ("" = current).
+func (a *App) codes(ctx context.Context, version string) (*store.CodeSet, error) {
+	set, err := a.store.CodeLists(ctx, version)
+	if errs.KindOf(err) == errs.KindNotFound {
+		return nil, errs.InvalidArgument(domain.ReasonUnknownCode, errs.FieldViolation{Field: "asset.code_list_version",
+			Description: "unknown code-list version " + version})
+	}
+	return set, err
 }
 
+// CodeLists returns a code-list version ("" = current).
+func (a *App) CodeLists(ctx context.Context, version string) (*store.CodeSet, error) {
+	if _, err := caller(ctx); err != nil {
+		return nil, err
+	}
+	return a.codes(ctx, version)
+}
+
+func newID() string { return uuid.Must(uuid.NewV7()).String() }
+
 // CreateAsset creates a draft asset and its catalog.asset.created event.
-func (a *App) CreateAsset(ctx context.Context, in CreateAssetInput) (*domain.Asset, error) {
+func (a *App) CreateAsset(ctx context.Context, rec domain.Record, requestID string) (*domain.Asset, error) {
 	c, err := caller(ctx)
 	if err != nil {
 		return nil, err
 	}
-	id, err := uuid.NewV7()
+	codes, err := a.codes(ctx, rec.CodeListVersion)
 	if err != nil {
 		return nil, err
 	}
-	asset, err := domain.NewDraft(id.String(), in.DisplayName, in.Summary, in.HolderOrganisation, c.Subject, a.now())
+	asset, err := domain.NewDraft(newID(), rec, c, codes, a.now())
 	if err != nil {
 		return nil, err
 	}
-	if err := c.CheckCreate(asset.HolderOrganisation()); err != nil {
+	ev, err := messaging.NewEvent(ctx, ServiceName, EventAssetCreated, asset.Name(), asset.Revision(),
+		&eventsv1.AssetCreated{Asset: protoconv.Asset(asset)})
+	if err != nil {
 		return nil, err
 	}
-	created, _, err := a.store.CreateAsset(ctx, asset, c.Organisation, in.RequestID, func(as *domain.Asset) ([]*eventsv1.Event, error) {
-		ev, err := messaging.NewEvent(ctx, ServiceName, EventAssetCreated, as.Name(), as.Revision(),
-			&eventsv1.AssetCreated{Asset: protoconv.Asset(as)})
-		if err != nil {
-			return nil, err
-		}
-		return []*eventsv1.Event{ev}, nil
-	})
+	created, _, err := a.store.CreateAsset(ctx, asset, requestID, createRevision(c), []*eventsv1.Event{ev})
 	if err != nil {
 		return nil, err
 	}
@@ -99,6 +133,10 @@ func (a *App) CreateAsset(ctx context.Context, in CreateAssetInput) (*domain.Ass
 		return nil, domain.NotFound(created.Name())
 	}
 	return created, nil
+}
+
+func createRevision(c domain.Caller) store.Revision {
+	return store.Revision{Action: "create", EventType: EventAssetCreated, Actor: c.Subject, ActorOrganisation: c.Organisation}
 }
 
 // GetAsset returns the asset id if the caller may see it.
@@ -117,67 +155,96 @@ func (a *App) GetAsset(ctx context.Context, id string) (*domain.Asset, error) {
 	return asset, nil
 }
 
-// Page sizes of ListAssets.
+// Page sizes of the List methods.
 const (
 	DefaultPageSize = 50
 	MaxPageSize     = 500
 )
 
-// pageToken is the decoded form of an opaque page token: the last id of the previous page
-// and a fingerprint of the query, so a token cannot be replayed against another query or
-// another caller's scope.
+func pageSize(n int) int {
+	switch {
+	case n <= 0:
+		return DefaultPageSize
+	case n > MaxPageSize:
+		return MaxPageSize
+	}
+	return n
+}
+
+// pageToken is the decoded form of an opaque page token: the position after the previous
+// page and a fingerprint of the query, so a token cannot be replayed against another query
+// or another caller's scope.
 type pageToken struct {
-	V      int    `json:"v"`
-	Before string `json:"b"`
-	Query  string `json:"q"`
+	V     int    `json:"v"`
+	After string `json:"a"`
+	Query string `json:"q"`
 }
 
-// decodePageToken returns the cursor of token if it is well-formed and was issued for the
-// query with fingerprint fp.
-func decodePageToken(token, fp string) (string, bool) {
+func encodePageToken(after, fp string) string {
+	raw, _ := json.Marshal(pageToken{V: 1, After: after, Query: fp})
+	return base64.RawURLEncoding.EncodeToString(raw)
+}
+
+// decodePageToken returns the position of token if it is well-formed and was issued for
+// the query with fingerprint fp.
+func decodePageToken(token, fp string) (string, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(token)
-	if err != nil {
-		return "", false
-	}
 	var pt pageToken
-	if json.Unmarshal(raw, &pt) != nil || pt.V != 1 || pt.Query != fp || uuid.Validate(pt.Before) != nil {
-		return "", false
+	if err != nil || json.Unmarshal(raw, &pt) != nil || pt.V != 1 || pt.Query != fp || pt.After == "" {
+		return "", errs.InvalidArgument(domain.ReasonInvalidPageToken,
+			errs.FieldViolation{Field: "page_token", Description: "malformed, or issued for a different query"})
 	}
-	return pt.Before, true
+	return pt.After, nil
 }
 
-func queryFingerprint(scope string) string {
+func queryFingerprint(parts ...any) string {
+	raw, _ := json.Marshal(parts)
 	m := hmac.New(sha256.New, []byte("yaosu.catalog.list.v1"))
-	m.Write([]byte(scope))
+	m.Write(raw)
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:12])
+}
+
+// ListFilter is what ListAssets filters on; empty fields do not filter.
+type ListFilter struct {
+	Query              string
+	HolderOrganisation string
+	Kinds              []string
+	States             []string
+	Grades             []string
+	Categories         []string
+	Sectors            []string
+	SharingAttributes  []string
+	OpenAttributes     []string
+	UpdatedSince       time.Time
 }
 
 // ListAssets returns a page of assets visible to the caller, newest first, and the token
 // of the next page ("" on the last).
-func (a *App) ListAssets(ctx context.Context, pageSize int, token string) ([]*domain.Asset, string, error) {
+func (a *App) ListAssets(ctx context.Context, f ListFilter, size int, token string) ([]*domain.Asset, string, error) {
 	c, err := caller(ctx)
 	if err != nil {
 		return nil, "", err
 	}
-	holder := c.Organisation
-	if c.CrossOrganisationRead {
-		holder = ""
+	q := store.ListQuery{
+		Holder: f.HolderOrganisation, Tokens: domain.QueryTokens(f.Query), Kinds: f.Kinds, States: f.States,
+		Grades: f.Grades, Categories: f.Categories, Sectors: f.Sectors, SharingAttributes: f.SharingAttributes,
+		OpenAttributes: f.OpenAttributes, UpdatedSince: f.UpdatedSince, Limit: pageSize(size),
 	}
-	fp := queryFingerprint("holder=" + holder)
-	q := store.ListQuery{Holder: holder, Limit: pageSize}
-	if q.Limit <= 0 {
-		q.Limit = DefaultPageSize
+	if !c.Registry() {
+		q.Viewer = c.Organisation
 	}
-	if q.Limit > MaxPageSize {
-		q.Limit = MaxPageSize
+	if strings.TrimSpace(f.Query) != "" && len(q.Tokens) == 0 {
+		// Only punctuation: nothing can match, and an empty token list would match everything.
+		return nil, "", nil
 	}
+	fp := queryFingerprint(q.Viewer, f)
 	if token != "" {
-		before, ok := decodePageToken(token, fp)
-		if !ok {
-			return nil, "", errs.InvalidArgument(domain.ReasonInvalidPageToken,
-				errs.FieldViolation{Field: "page_token", Description: "malformed, or issued for a different query"})
+		if q.Before, err = decodePageToken(token, fp); err != nil {
+			return nil, "", err
 		}
-		q.Before = before
+		if uuid.Validate(q.Before) != nil {
+			return nil, "", errs.InvalidArgument(domain.ReasonInvalidPageToken, errs.FieldViolation{Field: "page_token", Description: "malformed"})
+		}
 	}
 	assets, err := a.store.ListAssets(ctx, q)
 	if err != nil {
@@ -186,8 +253,29 @@ func (a *App) ListAssets(ctx context.Context, pageSize int, token string) ([]*do
 	next := ""
 	if len(assets) > q.Limit {
 		assets = assets[:q.Limit]
-		raw, _ := json.Marshal(pageToken{V: 1, Before: assets[len(assets)-1].ID(), Query: fp})
-		next = base64.RawURLEncoding.EncodeToString(raw)
+		next = encodePageToken(assets[len(assets)-1].ID(), fp)
 	}
 	return assets, next, nil
+}
+
+// UpdateAsset changes a draft's record on the mask's paths.
+func (a *App) UpdateAsset(ctx context.Context, id string, in *catalogv1.Asset, paths []string, reason string) (*domain.Asset, error) {
+	var out *domain.Asset
+	err := a.act(ctx, id, actOpts{}, func(w *store.Work, c domain.Caller) (domain.Command, error) {
+		rec, err := merged(w.Asset.Record(), in, paths)
+		if err != nil {
+			return domain.Command{}, err
+		}
+		return domain.Command{Action: domain.ActUpdate, ETag: in.GetEtag(), Record: &rec, Reason: reason}, nil
+	}, func(w *store.Work) { out = w.Asset })
+	return out, err
+}
+
+// merged applies the masked fields of in to rec.
+func merged(rec domain.Record, in *catalogv1.Asset, paths []string) (domain.Record, error) {
+	cur := protoconv.RecordProto(rec)
+	if err := protoconv.ApplyMask(cur, in, paths); err != nil {
+		return domain.Record{}, err
+	}
+	return protoconv.Record(cur)
 }

@@ -32,44 +32,94 @@ func TestValidUSCC(t *testing.T) {
 	}
 }
 
+// TestUSCCDivisionDigits checks the division-code rule on its own: in TestValidUSCC the
+// letter in the division code (O) is also outside the alphabet.
+func TestUSCCDivisionDigits(t *testing.T) {
+	t.Parallel()
+	require.False(t, domain.ValidUSCC("9135A100M000100Y4Y"), "A is in the alphabet and the check digit is right, but positions 3-8 are digits")
+	require.True(t, domain.ValidUSCC("91350100M000100Y43"))
+	require.True(t, domain.ValidUSCC("91350100000000000H"), "a computed check digit")
+	require.False(t, domain.ValidUSCC("91350100000000000J"))
+	require.False(t, domain.ValidUSCC("91350100M000100Y4３"), "full-width digit")
+}
+
 func TestNewDraft(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 1, 2, 3, 4, 5, 123456789, time.FixedZone("CST", 8*3600))
-	a, err := domain.NewDraft("id-1", "  企业登记信息 ", " 摘要 ", "91350100M000100Y43", "alice", now)
+	rec := completeRecord()
+	rec.DisplayName, rec.Summary = "  企业登记信息 ", " 摘要 "
+	a, err := domain.NewDraft("id-1", rec, registrar, codes, now)
 	require.NoError(t, err)
 	require.Equal(t, "企业登记信息", a.DisplayName())
-	require.Equal(t, "摘要", a.Summary())
+	require.Equal(t, "摘要", a.Record().Summary)
+	require.Equal(t, ownOrg, a.HolderOrganisation())
+	require.Equal(t, codes.Version(), a.Record().CodeListVersion, "a draft cites the current code-list version")
 	require.Equal(t, domain.StateDraft, a.State())
 	require.EqualValues(t, 1, a.Revision())
 	require.Equal(t, `W/"1"`, a.ETag())
+	require.Equal(t, "id-1", a.ID())
 	require.Equal(t, "assets/id-1", a.Name())
-	require.Equal(t, time.UTC, a.CreateTime().Location())
-	require.Equal(t, 123456000, a.CreateTime().Nanosecond(), "truncated to what Postgres stores")
-	require.Equal(t, a.Snapshot(), domain.FromSnapshot(a.Snapshot()).Snapshot())
+	require.Empty(t, a.OpenApplication())
+	require.Empty(t, a.RegistrationNumber())
+	s := a.Snapshot()
+	require.Equal(t, registrar.Subject, s.Creator)
+	require.Equal(t, ownOrg, s.CreatorOrganisation)
+	require.Equal(t, time.UTC, s.CreateTime.Location())
+	require.Equal(t, 123456000, s.CreateTime.Nanosecond(), "truncated to what Postgres stores")
+	require.Equal(t, s.CreateTime, s.UpdateTime)
+	require.Equal(t, s, domain.FromSnapshot(s).Snapshot())
+
+	// The snapshot and record are copies.
+	s.Record.Tags[0] = "changed"
+	r := a.Record()
+	r.Fields[0].Name = "changed"
+	require.Equal(t, "交通", a.Record().Tags[0])
+	require.Equal(t, "road_id", a.Record().Fields[0].Name)
 
 	for name, tc := range map[string]struct {
 		display, holder, reason, field string
 	}{
-		"blank name":     {"   ", "91350100M000100Y43", errs.ReasonValidation, "asset.display_name"},
-		"long name":      {strings.Repeat("数", 201), "91350100M000100Y43", errs.ReasonValidation, "asset.display_name"},
+		"blank name":     {"   ", ownOrg, errs.ReasonValidation, "asset.display_name"},
+		"long name":      {strings.Repeat("数", 201), ownOrg, errs.ReasonValidation, "asset.display_name"},
 		"bad holder":     {"x", "91350100M000100Y44", domain.ReasonInvalidOrganisationCode, "asset.holder_organisation"},
 		"missing holder": {"x", "", domain.ReasonInvalidOrganisationCode, "asset.holder_organisation"},
 	} {
-		_, err := domain.NewDraft("id", tc.display, "", tc.holder, "alice", now)
-		e, ok := errs.As(err)
-		require.True(t, ok, name)
-		require.Equal(t, errs.KindInvalidArgument, e.Kind, name)
-		require.Equal(t, tc.reason, e.Reason, name)
-		require.Equal(t, tc.field, e.Violations[0].Field, name)
+		r := completeRecord()
+		r.DisplayName, r.HolderOrganisation = tc.display, tc.holder
+		_, err := domain.NewDraft("id", r, admin, codes, now)
+		requireErr(t, err, errs.KindInvalidArgument, tc.reason, name)
+		require.Equal(t, []string{tc.field}, fields(t, err), name)
 	}
-	_, err = domain.NewDraft("id", strings.Repeat("数", 200), "", "91350100M000100Y43", "alice", now)
+	r = completeRecord()
+	r.DisplayName = strings.Repeat("数", 200)
+	_, err = domain.NewDraft("id", r, registrar, codes, now)
 	require.NoError(t, err, "200 characters (not bytes) is the limit")
+
+	// A draft may be incomplete, but never malformed or core data.
+	_, err = domain.NewDraft("id", domain.Record{DisplayName: "x", HolderOrganisation: ownOrg}, registrar, codes, now)
+	require.NoError(t, err)
+	r = completeRecord()
+	r.Grade = domain.GradeCore
+	_, err = domain.NewDraft("id", r, registrar, codes, now)
+	requireErr(t, err, errs.KindFailedPrecondition, domain.ReasonCoreData)
+	r = completeRecord()
+	r.CodeListVersion = "2019.1"
+	_, err = domain.NewDraft("id", r, registrar, codes, now)
+	requireErr(t, err, errs.KindInvalidArgument, domain.ReasonUnknownCode)
+	require.Equal(t, []string{"asset.code_list_version"}, fields(t, err))
+
+	// Who may create.
+	_, err = domain.NewDraft("id", completeRecord(), otherRegistrar, codes, now)
+	requireErr(t, err, errs.KindPermissionDenied, domain.ReasonHolderNotCallerOrg)
+	_, err = domain.NewDraft("id", completeRecord(), reviewer, codes, now)
+	requireErr(t, err, errs.KindPermissionDenied, errs.ReasonForbidden)
+	_, err = domain.NewDraft("id", completeRecord(), admin, codes, now)
+	require.NoError(t, err)
 }
 
 func TestCallerRules(t *testing.T) {
 	t.Parallel()
-	const own, other = "91350100M000100Y43", "91110000600037341L"
-	a, err := domain.NewDraft("id", "x", "", own, "alice", time.Now())
+	a, err := domain.NewDraft("id", completeRecord(), registrar, codes, time.Now())
 	require.NoError(t, err)
 	cases := []struct {
 		name     string
@@ -79,11 +129,12 @@ func TestCallerRules(t *testing.T) {
 		reason   string
 		canRead  bool
 	}{
-		{"registrar own org", domain.Caller{Organisation: own, CanRegister: true}, own, true, "", true},
-		{"registrar other org", domain.Caller{Organisation: other, CanRegister: true}, own, false, domain.ReasonHolderNotCallerOrg, false},
-		{"no register role", domain.Caller{Organisation: own}, own, false, errs.ReasonForbidden, true},
-		{"admin elsewhere", domain.Caller{Organisation: other, CanRegister: true, CrossOrganisationWrite: true, CrossOrganisationRead: true}, own, true, "", true},
-		{"auditor elsewhere", domain.Caller{Organisation: other, CrossOrganisationRead: true}, own, false, errs.ReasonForbidden, true},
+		{"registrar own org", domain.Caller{Organisation: ownOrg, CanRegister: true}, ownOrg, true, "", true},
+		{"registrar other org", domain.Caller{Organisation: otherOrg, CanRegister: true}, ownOrg, false, domain.ReasonHolderNotCallerOrg, false},
+		{"no register role", domain.Caller{Organisation: ownOrg}, ownOrg, false, errs.ReasonForbidden, true},
+		{"admin elsewhere", domain.Caller{Organisation: otherOrg, CanRegister: true, CrossOrganisationWrite: true, CrossOrganisationRead: true}, ownOrg, true, "", true},
+		{"auditor elsewhere", domain.Caller{Organisation: otherOrg, CrossOrganisationRead: true}, ownOrg, false, errs.ReasonForbidden, true},
+		{"reviewer elsewhere", domain.Caller{Organisation: otherOrg, Reviewer: true}, ownOrg, false, errs.ReasonForbidden, true},
 	}
 	for _, c := range cases {
 		err := c.caller.CheckCreate(c.holder)
@@ -95,4 +146,191 @@ func TestCallerRules(t *testing.T) {
 		}
 		require.Equal(t, c.canRead, c.caller.CanRead(a), c.name)
 	}
+}
+
+func TestVisibility(t *testing.T) {
+	t.Parallel()
+	public := map[domain.State]bool{domain.StateInPublicity: true, domain.StateRegistered: true,
+		domain.StateSuspended: true, domain.StateCancelled: true, domain.StateDisposed: true}
+	for _, s := range domain.AllStates {
+		require.Equal(t, public[s], s.Public(), s)
+		e := envIn(t, s)
+		require.Equal(t, public[s], citizen.CanRead(e.asset), s)
+		require.True(t, registrar.CanRead(e.asset), s)
+		require.True(t, auditor.CanRead(e.asset), s)
+		require.True(t, reviewer.CanRead(e.asset), s)
+		if p := e.open(); p != nil {
+			require.Equal(t, p.State == domain.AppInPublicity, citizen.CanReadApplication(e.asset, p), s)
+			require.True(t, registrar.CanReadApplication(e.asset, p), s)
+			require.True(t, auditor.CanReadApplication(e.asset, p), s)
+		}
+	}
+	registered := map[domain.State]bool{domain.StateRegistered: true, domain.StateSuspended: true,
+		domain.StateCancelled: true, domain.StateDisposed: true}
+	for _, s := range domain.AllStates {
+		require.Equal(t, registered[s], s.Registered(), s)
+	}
+}
+
+func TestSeparationOfDuties(t *testing.T) {
+	t.Parallel()
+	holderReviewer := domain.Caller{Subject: "hr-ivy", Organisation: ownOrg, CanRegister: true, Reviewer: true}
+
+	t.Run("first registration by an admin", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t)
+		e.must(domain.ActSubmit, as(admin))
+		require.Equal(t, admin.Subject, e.app.Submitter)
+		for _, a := range []domain.Action{domain.ActAccept, domain.ActNotAccept} {
+			e.fails(a, errs.KindPermissionDenied, domain.ReasonSelfReview, as(admin))
+		}
+		e.must(domain.ActAccept, as(reviewer))
+		for _, a := range []domain.Action{domain.ActPass, domain.ActReturn, domain.ActRefuse} {
+			e.fails(a, errs.KindPermissionDenied, domain.ReasonSelfReview, as(admin))
+		}
+		e.must(domain.ActPass, as(reviewer))
+		e.must(domain.ActObject)
+		e.fails(domain.ActResolve, errs.KindPermissionDenied, domain.ReasonSelfReview, as(admin))
+		e.must(domain.ActResolve, as(reviewer2))
+		e.must(domain.ActEndPublicity)
+		require.Equal(t, domain.StateRegistered, e.asset.State())
+	})
+
+	t.Run("change by a reviewer of the holder", func(t *testing.T) {
+		t.Parallel()
+		e := registeredEnv(t)
+		e.must(domain.ActApplyChange, as(holderReviewer))
+		e.fails(domain.ActAccept, errs.KindPermissionDenied, domain.ReasonSelfReview, as(holderReviewer))
+		e.must(domain.ActAccept, as(reviewer))
+		e.fails(domain.ActPass, errs.KindPermissionDenied, domain.ReasonSelfReview, as(holderReviewer))
+	})
+
+	t.Run("disposal", func(t *testing.T) {
+		t.Parallel()
+		e := registeredEnv(t)
+		e.must(domain.ActRequestDisposal, as(admin))
+		e.fails(domain.ActApproveDisposal, errs.KindPermissionDenied, domain.ReasonSelfReview, as(admin))
+		e.fails(domain.ActRejectDisposal, errs.KindPermissionDenied, domain.ReasonSelfReview, as(admin))
+		e.must(domain.ActApproveDisposal, as(reviewer))
+		require.Equal(t, domain.StateDisposed, e.asset.State())
+	})
+
+	t.Run("registrar of another organisation", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t)
+		for _, a := range []domain.Action{domain.ActUpdate, domain.ActSubmit} {
+			e.fails(a, errs.KindPermissionDenied, domain.ReasonHolderNotCallerOrg, as(otherRegistrar))
+		}
+		e = envIn(t, domain.StateSubmitted)
+		e.fails(domain.ActWithdraw, errs.KindPermissionDenied, domain.ReasonHolderNotCallerOrg, as(otherRegistrar))
+		e = envIn(t, domain.StateReturned)
+		e.fails(domain.ActResubmit, errs.KindPermissionDenied, domain.ReasonHolderNotCallerOrg, as(otherRegistrar))
+		e = registeredEnv(t)
+		for _, a := range []domain.Action{domain.ActApplyChange, domain.ActApplyCorrection, domain.ActApplyCancellation, domain.ActRequestDisposal} {
+			e.fails(a, errs.KindPermissionDenied, domain.ReasonHolderNotCallerOrg, as(otherRegistrar))
+		}
+		// An admin writes across organisations.
+		e.must(domain.ActApplyChange, as(admin))
+	})
+
+	t.Run("roles", func(t *testing.T) {
+		t.Parallel()
+		e := envIn(t, domain.StateSubmitted)
+		e.fails(domain.ActAccept, errs.KindPermissionDenied, errs.ReasonForbidden, as(registrar))
+		e.fails(domain.ActAccept, errs.KindPermissionDenied, errs.ReasonForbidden, as(auditor))
+		e.fails(domain.ActWithdraw, errs.KindPermissionDenied, errs.ReasonForbidden, as(reviewer))
+		e = newEnv(t)
+		e.fails(domain.ActUpdate, errs.KindPermissionDenied, errs.ReasonForbidden, as(reviewer))
+		e.fails(domain.ActSubmit, errs.KindPermissionDenied, errs.ReasonForbidden, as(systemCaller))
+
+		e = envIn(t, domain.StateInPublicity)
+		e.fails(domain.ActObject, errs.KindPermissionDenied, errs.ReasonForbidden, as(auditor))
+		e.must(domain.ActObject, as(otherRegistrar)) // anyone else may object
+		e.must(domain.ActResolve)
+		for _, c := range []domain.Caller{registrar, reviewer, admin, citizen, {Subject: domain.SystemPublicity}} {
+			e.fails(domain.ActEndPublicity, errs.KindPermissionDenied, errs.ReasonForbidden, as(c))
+		}
+		e.must(domain.ActEndPublicity, as(systemCaller))
+
+		e = registeredEnv(t)
+		e.fails(domain.ActSuspend, errs.KindPermissionDenied, errs.ReasonForbidden, as(registrar))
+		e.fails(domain.ActSuspend, errs.KindPermissionDenied, errs.ReasonForbidden, as(auditor))
+		e.must(domain.ActRequestDisposal)
+		e.fails(domain.ActApproveDisposal, errs.KindPermissionDenied, errs.ReasonForbidden, as(registrar))
+	})
+
+	t.Run("permission is checked before the state", func(t *testing.T) {
+		t.Parallel()
+		e := envIn(t, domain.StateRefused)
+		e.fails(domain.ActAccept, errs.KindPermissionDenied, errs.ReasonForbidden, as(registrar))
+		e.fails(domain.ActUpdate, errs.KindPermissionDenied, domain.ReasonHolderNotCallerOrg, as(otherRegistrar))
+	})
+}
+
+// TestResubmitterCannotReview: resubmitting a returned application (possibly with a new
+// proposal) makes one its applicant, so one may not then decide on it.
+func TestResubmitterCannotReview(t *testing.T) {
+	t.Parallel()
+	e := registeredEnv(t)
+	e.must(domain.ActApplyChange) // by reg-alice
+	e.must(domain.ActAccept)
+	e.must(domain.ActReturn)
+	second := e.asset.Record()
+	second.Summary = "管理员改写的提案"
+	e.must(domain.ActResubmit, as(admin), withRecord(second))
+	e.fails(domain.ActAccept, errs.KindPermissionDenied, domain.ReasonSelfReview, as(admin))
+}
+
+// TestFreezeStopsApplications: while an asset is suspended, the registry cannot move its
+// open application on; the applicant may still withdraw.
+func TestFreezeStopsApplications(t *testing.T) {
+	t.Parallel()
+	e := registeredEnv(t)
+	e.must(domain.ActApplyCancellation)
+	e.must(domain.ActSuspend)
+	e.fails(domain.ActAccept, errs.KindFailedPrecondition, domain.ReasonInvalidTransition)
+	e.must(domain.ActReinstate)
+	e.must(domain.ActAccept)
+	e.must(domain.ActSuspend)
+	e.fails(domain.ActPass, errs.KindFailedPrecondition, domain.ReasonInvalidTransition)
+	e.must(domain.ActWithdraw)
+	require.Equal(t, domain.StateSuspended, e.asset.State())
+}
+
+// TestDisposingACancelledAssetRevokesNothingTwice: cancellation revoked the certificate.
+func TestDisposingACancelledAssetRevokesNothingTwice(t *testing.T) {
+	t.Parallel()
+	e := registeredEnv(t)
+	e.must(domain.ActApplyCancellation)
+	e.must(domain.ActAccept)
+	eff := e.must(domain.ActPass)
+	require.Equal(t, "cancelled", eff.RevokeReason)
+	e.must(domain.ActRequestDisposal)
+	eff = e.must(domain.ActApproveDisposal)
+	require.Equal(t, []string{"disposal.approved", "asset.disposed"}, eff.EventTypes)
+	require.Empty(t, eff.RevokeReason)
+}
+
+// TestSnapshotIsACopy: a snapshot cannot reach into the aggregate.
+func TestSnapshotIsACopy(t *testing.T) {
+	t.Parallel()
+	e := registeredEnv(t)
+	e.must(domain.ActRequestDisposal)
+	s := e.asset.Snapshot()
+	s.Disposal.Requester = "someone-else"
+	s.Record.Tags = append(s.Record.Tags, "x")
+	require.Equal(t, registrar.Subject, e.asset.Snapshot().Disposal.Requester)
+	require.NotContains(t, e.asset.Record().Tags, "x")
+}
+
+// TestReviewerCannotResolveOwnObjection: the filer of an objection does not decide it.
+func TestReviewerCannotResolveOwnObjection(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.must(domain.ActSubmit)
+	e.must(domain.ActAccept)
+	e.must(domain.ActPass)
+	e.must(domain.ActObject, as(reviewer2), withObjection("o-1"))
+	e.fails(domain.ActResolve, errs.KindPermissionDenied, domain.ReasonSelfReview, as(reviewer2), withObjection("o-1"), withReason("x"))
+	e.must(domain.ActResolve, as(reviewer), withObjection("o-1"), withReason("not founded"))
 }

@@ -5299,12 +5299,12 @@ const file_yaosu_catalog_v1_catalog_proto_rawDesc = "" +
 	"\rprovider_name\x18\x06 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\fproviderName\x12.\n" +
 	"\x0esharing_method\x18\a \x01(\tB\a\xbaH\x04r\x02\x18(R\rsharingMethod\x12Q\n" +
 	"\x10publication_date\x18\b \x01(\tB&\xbaH#r!2\x1f^$|^[0-9]{4}-[0-9]{2}-[0-9]{2}$R\x0fpublicationDate\x12>\n" +
-	"\x16related_resource_codes\x18\t \x03(\tB\b\xbaH\x05\x92\x01\x02\x102R\x14relatedResourceCodes\"\xe9\x11\n" +
+	"\x16related_resource_codes\x18\t \x03(\tB\b\xbaH\x05\x92\x01\x02\x102R\x14relatedResourceCodes\"\xec\x11\n" +
 	"\x05Asset\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12+\n" +
 	"\fdisplay_name\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\vdisplayName\x12\"\n" +
-	"\asummary\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xa0\x1fR\asummary\x12o\n" +
-	"\x13holder_organisation\x18\x04 \x01(\tB>\xbaH;r927^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$R\x12holderOrganisation\x122\n" +
+	"\asummary\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xa0\x1fR\asummary\x12r\n" +
+	"\x13holder_organisation\x18\x04 \x01(\tBA\xbaH>r<2:^$|^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$R\x12holderOrganisation\x122\n" +
 	"\x05state\x18\x05 \x01(\x0e2\x1c.yaosu.catalog.v1.AssetStateR\x05state\x12\x1a\n" +
 	"\brevision\x18\x06 \x01(\x03R\brevision\x12\x1b\n" +
 	"\x04etag\x18\a \x01(\tB\a\xbaH\x04r\x02\x18(R\x04etag\x12\x18\n" +
