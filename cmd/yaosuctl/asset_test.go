@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	catalogv1 "yaosu.dev/gen/go/yaosu/catalog/v1"
@@ -34,6 +35,14 @@ type fakeCatalog struct {
 	pageReqs []*catalogv1.ListAssetsRequest
 	assets   []*catalogv1.Asset
 	failWith error
+
+	// The rest of the API (catalog_fake_test.go).
+	requests  []proto.Message
+	codeLists *catalogv1.ListCodeListsResponse
+	imports   []*catalogv1.ImportAssetsRequest
+	imported  map[string]string // import key → asset name
+	cert      *catalogv1.Certificate
+	vkey      string
 }
 
 var _ catalogv1.CatalogServiceServer = (*fakeCatalog)(nil)

@@ -92,7 +92,7 @@ func newRootCmd(getenv func(string) string) *cobra.Command {
 	})
 	root.AddCommand(
 		loginCmd(g), logoutCmd(g), whoamiCmd(g),
-		assetCmd(g),
+		assetCmd(g), applicationCmd(g), certCmd(g), codesCmd(g),
 		eventsCmd(g),
 		auditCmd(g),
 		versionCmd(g),

@@ -79,6 +79,12 @@ func startStack(t *testing.T) *stack {
 			return dsn
 		case "NATS_URL":
 			return n.URL()
+		case "YAOSU_CATALOG_PUBLICITY_DURATION":
+			// Short enough for the CLI walk-through to see publicity end, long enough to
+			// object first.
+			return "3s"
+		case "YAOSU_CATALOG_SCHEDULER_INTERVAL":
+			return "200ms"
 		}
 		return ""
 	})

@@ -1,0 +1,221 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"github.com/xuri/excelize/v2"
+	"google.golang.org/protobuf/proto"
+
+	catalogv1 "yaosu.dev/gen/go/yaosu/catalog/v1"
+)
+
+func readErrorsFile(t *testing.T, path string) [][]string {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(string(raw), utf8BOM), "Excel needs the BOM")
+	rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(string(raw), utf8BOM))).ReadAll()
+	require.NoError(t, err)
+	require.Equal(t, []string{"行号", "列", "原因"}, rows[0])
+	return rows[1:]
+}
+
+func TestImportCSVReportsBadRowsAndSkipsDuplicates(t *testing.T) {
+	f := withFake(t)
+	f.codeLists = testCodeBookResponse()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "目录.csv")
+	lines := []string{"资源名称,数据分级,应用领域,更新周期,信息资源代码,发布日期"}
+	for i := range 10 {
+		row := fmt.Sprintf("资产 %d,一般数据,工业制造,每日,101001/%06d,2024-01-01", i, i)
+		switch i {
+		case 2:
+			row = fmt.Sprintf("资产 %d,最高级,工业制造,每日,101001/%06d,2024-01-01", i, i) // bad enum
+		case 4:
+			row = fmt.Sprintf("资产 %d,一般数据,采矿,每季,101001/%06d,昨天", i, i) // three bad cells
+		case 6:
+			row = fmt.Sprintf("资产 %d,核心数据,工业制造,每日,101001/%06d,2024-01-01", i, i) // the server refuses
+		case 8:
+			row = "资产 8 重名,一般数据,工业制造,每日,101001/000007,2024-01-01" // same resource code as row 9
+		}
+		lines = append(lines, row)
+	}
+	lines = append(lines, ",,,,,") // blank rows are skipped
+	require.NoError(t, os.WriteFile(file, []byte(utf8BOM+strings.Join(lines, "\r\n")+"\r\n"), 0o600))
+
+	out, errOut, err := runCLI(t, context.Background(), "asset", "import", file, "--batch", "3")
+	var exit *exitError
+	require.True(t, errors.As(err, &exit), "%v", err)
+	require.Equal(t, 2, exit.code)
+	require.ErrorContains(t, err, "4 of 10 rows are invalid")
+	require.Contains(t, out, "created 6, duplicates 0, invalid 4\n")
+	errorsFile := filepath.Join(dir, "目录.errors.csv")
+	require.Contains(t, out, "invalid rows written to "+errorsFile)
+	require.Contains(t, errOut, "imported 3/7 rows", "plain progress lines when stderr is no terminal")
+	for _, req := range f.imports {
+		require.LessOrEqual(t, len(req.GetRows()), 3)
+	}
+
+	got := readErrorsFile(t, errorsFile)
+	require.Equal(t, [][]string{
+		{"4", "数据分级(grade)", `"最高级" is not one of GENERAL (一般数据), IMPORTANT (重要数据), CORE (核心数据)`},
+		{"6", "应用领域(sectors)", `"采矿" is neither a code nor a label of code list sector (version 2024.1)`},
+		{"6", "更新周期(update_cycle)", `"每季" is neither a code nor a label of code list update_cycle (version 2024.1)`},
+		{"6", "发布日期(catalogue.publication_date)", `"昨天" is not a date (want YYYY-MM-DD)`},
+		{"8", "数据分级(grade)", "core data cannot be registered [ERROR_REASON_CORE_DATA_NOT_REGISTRABLE]"},
+		{"10", "信息资源代码(catalogue.resource_code)", "same holder and resource code as row 9: each row must be a different asset"},
+	}, got, "every fault, local and from the server, sorted by row")
+
+	// What was sent: codes resolved from labels, holder from the token, keys from the code.
+	first := f.imports[0].GetRows()[0]
+	require.EqualValues(t, 2, first.GetRow())
+	require.Equal(t, []string{"industrial_manufacturing"}, first.GetAsset().GetSectors())
+	require.Equal(t, "daily", first.GetAsset().GetUpdateCycle())
+	require.Equal(t, testOrg, first.GetAsset().GetHolderOrganisation())
+	require.Equal(t, importKey(first.GetAsset()), first.GetImportKey())
+
+	// Again: nothing new.
+	out, _, err = runCLI(t, context.Background(), "asset", "import", file, "-o", "json", "--quiet")
+	require.True(t, errors.As(err, &exit))
+	require.JSONEq(t, fmt.Sprintf(`{"rows":10,"created":0,"duplicates":6,"invalid":4,"errors_file":%q}`, errorsFile), out)
+
+	// Fixed file: exit 0, and the stale errors file is gone.
+	fixed := []string{lines[0], lines[1], "资产 新,重要数据,transport,monthly,,2024/5/6"}
+	require.NoError(t, os.WriteFile(file, []byte(strings.Join(fixed, "\n")), 0o600))
+	out = mustRun(t, "asset", "import", file, "--quiet", "--holder", "91110000600037341L")
+	require.Equal(t, "created 2, duplicates 0, invalid 0\n", out, "another holder: other keys")
+	require.NoFileExists(t, errorsFile)
+	last := f.imports[len(f.imports)-1].GetRows()
+	require.Equal(t, "91110000600037341L", last[1].GetAsset().GetHolderOrganisation())
+	require.Equal(t, "2024-05-06", last[1].GetAsset().GetCatalogue().GetPublicationDate())
+}
+
+func testCodeBookResponse() *catalogv1.ListCodeListsResponse {
+	b := testCodeBook()
+	resp := &catalogv1.ListCodeListsResponse{Version: b.version}
+	for _, l := range []string{"category", "sector", "update_cycle", "sharing_method"} {
+		resp.Lists = append(resp.Lists, b.lists[l])
+	}
+	return resp
+}
+
+func TestImportStopsOnUnknownHeaderAndBadFlags(t *testing.T) {
+	f := withFake(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "x.csv")
+	require.NoError(t, os.WriteFile(file, []byte("资源名称,备注\n一,二\n"), 0o600))
+	_, _, err := runCLI(t, context.Background(), "asset", "import", file)
+	require.ErrorContains(t, err, `unknown column header "备注" (column B)`)
+	var exit *exitError
+	require.False(t, errors.As(err, &exit), "exit status 1: nothing imported")
+	require.Empty(t, f.imports)
+
+	_, _, err = runCLI(t, context.Background(), "asset", "import", file, "--batch", "1001")
+	require.ErrorContains(t, err, "--batch must be between 1 and 1000")
+	_, _, err = runCLI(t, context.Background(), "asset", "import", filepath.Join(dir, "x.json"))
+	require.ErrorContains(t, err, "want a .xlsx or .csv file")
+
+	// Without code lists on the server the codes go as they are, with a warning; --dry-run
+	// sends nothing.
+	require.NoError(t, os.WriteFile(file, []byte("资源名称,更新周期\n一,每日\n"), 0o600))
+	out, errOut, err := runCLI(t, context.Background(), "asset", "import", file, "--dry-run")
+	require.NoError(t, err)
+	require.Contains(t, errOut, "warning: the server has no code lists")
+	require.Equal(t, "checked 1 rows: valid 1, invalid 0 (dry run: nothing imported)\n", out)
+	require.Empty(t, f.imports)
+}
+
+// TestTemplateExportImportRoundTrip: the template's example row imports; an export of full
+// records reads back to the same records in XLSX and CSV.
+func TestTemplateExportImportRoundTrip(t *testing.T) {
+	f := withFake(t)
+	f.codeLists = testCodeBookResponse()
+	dir := t.TempDir()
+	tmpl := filepath.Join(dir, "模板.xlsx")
+	_, errOut, err := runCLI(t, context.Background(), "asset", "template", "-f", tmpl)
+	require.NoError(t, err)
+	require.Contains(t, errOut, "template written to "+tmpl)
+
+	x, err := excelize.OpenFile(tmpl)
+	require.NoError(t, err)
+	require.Equal(t, []string{sheetCatalogue, sheetHelp, sheetCodes}, x.GetSheetList())
+	rows, err := x.GetRows(sheetCatalogue)
+	require.NoError(t, err)
+	require.Len(t, rows, 2)
+	require.Equal(t, headerRow(), rows[0])
+	help, err := x.GetRows(sheetHelp)
+	require.NoError(t, err)
+	require.Contains(t, strings.Join(help[len(help)-len(columns)-1], "|"), "列标题|字段路径")
+	dvs, err := x.GetDataValidations(sheetCatalogue)
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, len(dvs), 6, "drop-downs for the 4 enums and the code columns with lists")
+	require.NoError(t, x.Close())
+
+	// The example row is complete and imports cleanly (labels resolved to codes).
+	out := mustRun(t, "asset", "import", tmpl, "--quiet")
+	require.Equal(t, "created 1, duplicates 0, invalid 0\n", out)
+	example := f.imports[0].GetRows()[0].GetAsset()
+	require.Equal(t, "A01", example.GetCategory(), "the first category, written as its label")
+	require.Equal(t, "daily", example.GetUpdateCycle())
+	require.Len(t, example.GetFields(), 4)
+	require.True(t, example.GetFields()[3].GetSensitive())
+
+	// Full records out and back in.
+	full := &catalogv1.Asset{}
+	fill(t, full.ProtoReflect(), "", 0)
+	full.Category, full.UpdateCycle, full.Sectors = "C13", "monthly", []string{"transport", "industrial_manufacturing"}
+	full.Catalogue.SharingMethod = "api"
+	f.assets = []*catalogv1.Asset{full, {DisplayName: "只有名称", HolderOrganisation: testOrg}}
+	for _, ext := range []string{".xlsx", ".csv"} {
+		file := filepath.Join(dir, "export"+ext)
+		_, errOut, err := runCLI(t, context.Background(), "asset", "export", "-f", file, "--state", "DRAFT")
+		require.NoError(t, err)
+		require.Contains(t, errOut, "exported 2 assets to "+file)
+		rows, err := readSheet(file, nil)
+		require.NoError(t, err)
+		cols, err := mapHeader(rows[0])
+		require.NoError(t, err)
+		book := testCodeBook()
+		for i, want := range f.assets {
+			got, errs := parseRow(cols, rows[i+1], func(string) (*codeBook, error) { return book, nil })
+			require.Empty(t, errs, ext)
+			require.True(t, proto.Equal(want, got), "%s row %d", ext, i+2)
+		}
+	}
+	require.Equal(t, []catalogv1.AssetState{catalogv1.AssetState_ASSET_STATE_DRAFT}, f.pageReqs[len(f.pageReqs)-1].GetStates())
+
+	// CSV to stdout without -f.
+	out = mustRun(t, "asset", "export", "--quiet")
+	require.True(t, strings.HasPrefix(out, utf8BOM+"资源名称(display_name),"), out[:40])
+}
+
+func TestTemplateOffline(t *testing.T) {
+	isolate(t)
+	t.Setenv(envAddr, "127.0.0.1:1")
+	dir := t.TempDir()
+	out, errOut, err := runCLI(t, context.Background(), "asset", "template", "-f", filepath.Join(dir, "t.xlsx"))
+	require.NoError(t, err, "no server, no login: a template without code lists")
+	require.Empty(t, out)
+	require.Contains(t, errOut, "warning: no code lists in the template")
+	x, err := excelize.OpenFile(filepath.Join(dir, "t.xlsx"))
+	require.NoError(t, err)
+	defer x.Close()
+	require.Equal(t, []string{sheetCatalogue, sheetHelp}, x.GetSheetList())
+
+	mustRun(t, "asset", "template", "-f", filepath.Join(dir, "t.csv"), "--offline")
+	rows, err := readSheet(filepath.Join(dir, "t.csv"), nil)
+	require.NoError(t, err)
+	require.Len(t, rows, 2)
+	cols, err := mapHeader(rows[0])
+	require.NoError(t, err)
+	_, errs := parseRow(cols, rows[1], noCodes)
+	require.Empty(t, errs)
+}
