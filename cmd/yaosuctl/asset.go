@@ -342,21 +342,15 @@ func assetListCmd(g *globals) *cobra.Command {
 			defer closeConn()
 			out := &catalogv1.ListAssetsResponse{}
 			req.PageSize, req.PageToken = pageSize, pageToken
-			for {
-				// The timeout is per request: --all over many pages may take longer.
-				ctx, cancel := context.WithTimeout(cmd.Context(), g.timeout)
+			out.NextPageToken, err = g.pages(cmd.Context(), req.PageToken, all, func(ctx context.Context, token string) (string, error) {
+				req.PageToken = token
 				resp, err := client.ListAssets(ctx, req)
-				cancel()
-				if err != nil {
-					return g.rpcFailed(err)
-				}
 				out.Assets = append(out.Assets, resp.GetAssets()...)
-				req.PageToken = resp.GetNextPageToken()
-				if !all || req.PageToken == "" {
-					break
-				}
+				return resp.GetNextPageToken(), err
+			})
+			if err != nil {
+				return err
 			}
-			out.NextPageToken = req.PageToken
 			if g.output == outputJSON {
 				if err := printProtoJSON(cmd.OutOrStdout(), out); err != nil {
 					return err

@@ -47,25 +47,24 @@ func assetExportCmd(g *globals) *cobra.Command {
 				return err
 			}
 			n := 0
-			for {
-				ctx, cancel := context.WithTimeout(cmd.Context(), g.timeout)
+			if _, err := g.pages(cmd.Context(), "", true, func(ctx context.Context, token string) (string, error) {
+				req.PageToken = token
 				resp, err := client.ListAssets(ctx, req)
-				cancel()
 				if err != nil {
-					return g.rpcFailed(err)
+					return "", err
 				}
 				for _, a := range resp.GetAssets() {
 					if err := w.write(rowValues(formatRow(a))); err != nil {
-						return err
+						return "", err
 					}
 					n++
 				}
-				if req.PageToken = resp.GetNextPageToken(); req.PageToken == "" {
-					break
-				}
-				if !quiet && isTerminal(cmd.ErrOrStderr()) {
+				if resp.GetNextPageToken() != "" && !quiet && isTerminal(cmd.ErrOrStderr()) {
 					fprintfErr(cmd.ErrOrStderr(), "exported %d assets\n", n)
 				}
+				return resp.GetNextPageToken(), nil
+			}); err != nil {
+				return err
 			}
 			if err := commit(); err != nil {
 				return err

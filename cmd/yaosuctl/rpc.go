@@ -179,3 +179,21 @@ func outcomeUnknown(err error) bool {
 	}
 	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
 }
+
+// pages fetches a list page by page: fetch gets the page token ("" first) and a context
+// with the per-request timeout (so following many pages may take longer than one
+// --timeout), and returns the next token. It stops after the first page unless all is set,
+// and returns the token where it stopped ("" when the list is exhausted).
+func (g *globals) pages(ctx context.Context, token string, all bool, fetch func(ctx context.Context, token string) (string, error)) (string, error) {
+	for {
+		rctx, cancel := context.WithTimeout(ctx, g.timeout)
+		next, err := fetch(rctx, token)
+		cancel()
+		if err != nil {
+			return "", g.rpcFailed(err)
+		}
+		if token = next; !all || token == "" {
+			return token, nil
+		}
+	}
+}

@@ -261,20 +261,15 @@ func applicationListCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer closeConn()
-			for {
-				ctx, cancel := context.WithTimeout(cmd.Context(), g.timeout)
+			out.NextPageToken, err = g.pages(cmd.Context(), req.PageToken, all, func(ctx context.Context, token string) (string, error) {
+				req.PageToken = token
 				resp, err := client.ListApplications(ctx, req)
-				cancel()
-				if err != nil {
-					return g.rpcFailed(err)
-				}
 				out.Applications = append(out.Applications, resp.GetApplications()...)
-				req.PageToken = resp.GetNextPageToken()
-				if !all || req.PageToken == "" {
-					break
-				}
+				return resp.GetNextPageToken(), err
+			})
+			if err != nil {
+				return err
 			}
-			out.NextPageToken = req.PageToken
 			if g.output == outputJSON {
 				if err := printProtoJSON(cmd.OutOrStdout(), out); err != nil {
 					return err
@@ -717,17 +712,13 @@ func assetHistoryCmd(g *globals) *cobra.Command {
 			defer closeConn()
 			out := &catalogv1.ListAssetRevisionsResponse{}
 			req := &catalogv1.ListAssetRevisionsRequest{Name: assetName(args[0]), PageSize: 500}
-			for {
-				ctx, cancel := context.WithTimeout(cmd.Context(), g.timeout)
+			if _, err := g.pages(cmd.Context(), "", true, func(ctx context.Context, token string) (string, error) {
+				req.PageToken = token
 				resp, err := client.ListAssetRevisions(ctx, req)
-				cancel()
-				if err != nil {
-					return g.rpcFailed(err)
-				}
 				out.Revisions = append(out.Revisions, resp.GetRevisions()...)
-				if req.PageToken = resp.GetNextPageToken(); req.PageToken == "" {
-					break
-				}
+				return resp.GetNextPageToken(), err
+			}); err != nil {
+				return err
 			}
 			if g.output == outputJSON {
 				return printProtoJSON(cmd.OutOrStdout(), out)
