@@ -65,3 +65,22 @@ func outboxArgs(ev *eventsv1.Event) ([]any, error) {
 	}
 	return []any{ev.GetId(), ev.GetType(), ev.GetSubject(), ev.GetResourceRevision(), body}, nil
 }
+
+// CopyAppend writes events to the outbox with COPY, for bulk writes (imports) where one
+// INSERT per event would dominate the transaction. Same contract as Append: call it in the
+// change's transaction.
+func CopyAppend(ctx context.Context, tx pgx.Tx, events []*eventsv1.Event) error {
+	rows := make([][]any, 0, len(events))
+	for _, ev := range events {
+		args, err := outboxArgs(ev)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, args)
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"outbox"},
+		[]string{"event_id", "event_type", "resource_name", "resource_revision", "body"}, pgx.CopyFromRows(rows)); err != nil {
+		return fmt.Errorf("write outbox: %w", err)
+	}
+	return nil
+}

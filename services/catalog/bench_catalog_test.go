@@ -412,10 +412,11 @@ func cbUUIDv7At(t time.Time) uuid.UUID {
 	return u
 }
 
-// cbLoadRegistered COPYs n registered assets spread over three years into pool's database,
-// 5% of them (deterministically) held by each holder on average, and ANALYZEs. The rows are
-// what the registration workflow leaves: state REGISTERED, a registration number from the
-// sequence, search tokens including the number.
+// cbLoadRegistered COPYs n registered assets created over the last three years, spread
+// evenly over the 20 holders, into pool's database and VACUUM ANALYZEs. The rows are what
+// the registration workflow leaves: state REGISTERED, a registration number from the
+// sequence, search tokens including the number. (No revisions or certificates: listing
+// does not read them.)
 func cbLoadRegistered(ctx context.Context, b *testing.B, pool *pgxpool.Pool, n int) {
 	codes, err := store.New(pool).CodeLists(ctx, "")
 	if err != nil {

@@ -32,6 +32,7 @@ import (
 	"yaosu.dev/pkg/telemetry"
 	"yaosu.dev/pkg/testkit"
 	"yaosu.dev/services/catalog"
+	"yaosu.dev/services/catalog/internal/domain"
 	"yaosu.dev/services/catalog/internal/store"
 )
 
@@ -162,9 +163,15 @@ func directCreate(ctx context.Context, pool *pgxpool.Pool, i int) error {
 	if err != nil {
 		return err
 	}
+	rec := domain.Record{DisplayName: fmt.Sprintf("资产 %d", i), Summary: "benchmark asset", HolderOrganisation: benchOrg,
+		CodeListVersion: "2024.1"}
 	return postgres.InTx(ctx, pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, store.InsertAssetSQL, id, fmt.Sprintf("资产 %d", i), "benchmark asset", benchOrg,
-			"DRAFT", 1, "bench", benchOrg, nil, now, now); err != nil {
+		if _, err := tx.Exec(ctx, store.InsertAssetSQL, id, rec.DisplayName, rec.Summary, benchOrg, "DRAFT", 1, "bench",
+			benchOrg, nil, now, now, rec, "", "", "", []string{}, "", "", nil, domain.IndexTokens(rec, "")); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, store.InsertRevisionSQL, id, 1, "create", "catalog.asset.created", "bench", benchOrg,
+			now, "", []domain.FieldChange{}); err != nil {
 			return err
 		}
 		return messaging.Append(ctx, tx, ev)

@@ -50,13 +50,21 @@ func (a *App) Import(ctx context.Context, rows []ImportRow) ([]ImportResult, err
 	var items []store.ImportItem
 	var itemRow []int
 	now := a.now()
+	// Rows nearly always cite the current version (or none): look it up once per batch.
+	current, err := a.codes(ctx, "")
+	if err != nil {
+		return nil, err
+	}
 	for i, r := range rows {
 		results[i].Row = r.Row
 		rec, err := protoconv.Record(r.Asset)
 		var asset *domain.Asset
 		if err == nil {
-			var codes *store.CodeSet
-			if codes, err = a.codes(ctx, rec.CodeListVersion); err == nil {
+			codes := current
+			if rec.CodeListVersion != "" && rec.CodeListVersion != current.Version() {
+				codes, err = a.codes(ctx, rec.CodeListVersion)
+			}
+			if err == nil {
 				asset, err = domain.NewDraft(newID(), rec, c, codes, now)
 			}
 		}

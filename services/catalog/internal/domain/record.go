@@ -1,7 +1,6 @@
 package domain
 
 import (
-	"encoding/json"
 	"fmt"
 	"regexp"
 	"slices"
@@ -123,9 +122,21 @@ func (r Record) ResourceCode() string {
 
 // Clone returns a deep copy of r.
 func (r Record) Clone() Record {
-	raw, _ := json.Marshal(r)
-	var c Record
-	_ = json.Unmarshal(raw, &c)
+	c := r
+	c.Evidence = slices.Clone(r.Evidence)
+	c.Sectors = slices.Clone(r.Sectors)
+	c.Fields = slices.Clone(r.Fields)
+	c.Contacts = slices.Clone(r.Contacts)
+	c.Tags = slices.Clone(r.Tags)
+	if r.Agent != nil {
+		a := *r.Agent
+		c.Agent = &a
+	}
+	if r.Catalogue != nil {
+		cat := *r.Catalogue
+		cat.RelatedResourceCodes = slices.Clone(r.Catalogue.RelatedResourceCodes)
+		c.Catalogue = &cat
+	}
 	return c
 }
 

@@ -74,7 +74,10 @@ func (s *Store) Import(ctx context.Context, org string, items []ImportItem) ([]I
 				taken[c] = true
 			}
 		}
-		var b pgx.Batch
+		// The rows are written with COPY: one round trip per table instead of three
+		// statements per row (the import benchmark's bottleneck).
+		var assetRows, revisionRows [][]any
+		var events []*eventsv1.Event
 		for i, it := range items {
 			snap := it.Asset.Snapshot()
 			code := snap.Record.ResourceCode()
@@ -93,21 +96,25 @@ func (s *Store) Import(ctx context.Context, org string, items []ImportItem) ([]I
 				taken[code] = true
 			}
 			out[i].Created = true
-			b.Queue(InsertAssetSQL, InsertArgs(it.Asset, it.Key)...)
+			assetRows = append(assetRows, insertArgs(snap, it.Key))
 			changes := it.Revision.Changes
 			if changes == nil {
 				changes = []domain.FieldChange{}
 			}
-			b.Queue(InsertRevisionSQL, snap.ID, snap.Revision, it.Revision.Action, it.Revision.EventType, it.Revision.Actor,
-				it.Revision.ActorOrganisation, snap.CreateTime, it.Revision.Reason, changes)
-			if err := messaging.QueueAppend(&b, it.Events...); err != nil {
-				return err
-			}
+			revisionRows = append(revisionRows, []any{snap.ID, snap.Revision, it.Revision.Action, it.Revision.EventType,
+				it.Revision.Actor, it.Revision.ActorOrganisation, snap.CreateTime, it.Revision.Reason, changes})
+			events = append(events, it.Events...)
 		}
-		if b.Len() == 0 {
+		if len(assetRows) == 0 {
 			return nil
 		}
-		return tx.SendBatch(ctx, &b).Close()
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"assets"}, assetInsertColumns, pgx.CopyFromRows(assetRows)); err != nil {
+			return err
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"asset_revisions"}, revisionColumns, pgx.CopyFromRows(revisionRows)); err != nil {
+			return err
+		}
+		return messaging.CopyAppend(ctx, tx, events)
 	})
 	if err != nil {
 		if postgres.IsUniqueViolation(err, "assets_create_request_key") || postgres.IsUniqueViolation(err, "assets_resource_code_key") {

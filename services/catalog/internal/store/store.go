@@ -7,6 +7,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -42,20 +44,34 @@ type querier interface {
 const assetColumns = `id, record, state, revision, creator, creator_organisation, create_time, update_time,
 	registration_number, register_time, open_application, incident, disposal`
 
+// assetInsertColumns are the columns a new asset row sets, in InsertArgs order.
+var assetInsertColumns = []string{"id", "display_name", "summary", "holder_organisation", "state", "revision",
+	"creator", "creator_organisation", "create_request_id", "create_time", "update_time", "record", "kind", "grade",
+	"category", "sectors", "sharing_attribute", "open_attribute", "resource_code", "search_tokens"}
+
+// revisionColumns are the columns of an asset_revisions row.
+var revisionColumns = []string{"asset_id", "revision", "action", "event_type", "actor", "actor_organisation",
+	"time", "reason", "changes"}
+
 // InsertAssetSQL inserts a new asset; exported so the benchmark's direct-SQL baseline runs
 // the identical statement.
-const InsertAssetSQL = `INSERT INTO assets (id, display_name, summary, holder_organisation, state, revision, creator,
-	creator_organisation, create_request_id, create_time, update_time, record, kind, grade, category, sectors,
-	sharing_attribute, open_attribute, resource_code, search_tokens)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`
+var InsertAssetSQL = insertSQL("assets", assetInsertColumns)
 
 // InsertRevisionSQL records one committed revision.
-const InsertRevisionSQL = `INSERT INTO asset_revisions (asset_id, revision, action, event_type, actor, actor_organisation,
-	time, reason, changes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
+var InsertRevisionSQL = insertSQL("asset_revisions", revisionColumns)
+
+func insertSQL(table string, columns []string) string {
+	params := make([]string, len(columns))
+	for i := range columns {
+		params[i] = "$" + strconv.Itoa(i+1)
+	}
+	return "INSERT INTO " + table + " (" + strings.Join(columns, ", ") + ") VALUES (" + strings.Join(params, ", ") + ")"
+}
 
 // InsertArgs returns the arguments of InsertAssetSQL for a new asset.
-func InsertArgs(a *domain.Asset, requestID string) []any {
-	s := a.Snapshot()
+func InsertArgs(a *domain.Asset, requestID string) []any { return insertArgs(a.Snapshot(), requestID) }
+
+func insertArgs(s domain.Snapshot, requestID string) []any {
 	var reqID *string
 	if requestID != "" {
 		reqID = &requestID
