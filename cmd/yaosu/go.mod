@@ -18,12 +18,13 @@ require (
 	yaosu.dev/pkg v0.0.0
 	yaosu.dev/services/audit v0.0.0
 	yaosu.dev/services/catalog v0.0.0
+	yaosu.dev/services/rights v0.0.0
 )
 
 require (
 	buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go v1.36.12-20260825204119-511051f7f437.1 // indirect
 	buf.build/go/protovalidate v1.4.0 // indirect
-	cel.dev/cel-go v0.32.0 // indirect
+	cel.dev/cel-go v0.33.2 // indirect
 	cel.dev/expr v0.25.3 // indirect
 	github.com/antithesishq/antithesis-sdk-go v0.8.0-default-no-op // indirect
 	github.com/antlr4-go/antlr/v4 v4.13.1 // indirect
@@ -78,4 +79,5 @@ replace (
 	yaosu.dev/pkg => ../../pkg
 	yaosu.dev/services/audit => ../../services/audit
 	yaosu.dev/services/catalog => ../../services/catalog
+	yaosu.dev/services/rights => ../../services/rights
 )

@@ -159,7 +159,7 @@ func (r *replayer) add(data []byte) {
 		r.stats.undecodable++
 	} else if ev.GetSubject() != "" {
 		r.stats.checked++
-		if p := r.revs.Add(index, ev.GetSubject(), ev.GetResourceRevision()); p != nil && r.stats.first == nil {
+		if p := r.revs.Add(index, ev.GetSubject(), ev.GetResourceRevision(), ev.GetType()); p != nil && r.stats.first == nil {
 			r.stats.first = p
 		}
 	}

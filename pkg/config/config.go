@@ -46,6 +46,9 @@ type Config struct {
 	CatalogPublicityDuration    time.Duration
 	CatalogHolidays             map[string]bool
 	CatalogSchedulerInterval    time.Duration
+
+	RightsExpiryInterval      time.Duration
+	RightsDenialFlushInterval time.Duration
 }
 
 // Var documents and parses one environment variable.
@@ -169,6 +172,10 @@ var Vars = []Var{
 		}},
 	{"YAOSU_CATALOG_SCHEDULER_INTERVAL", "1m", "How often each catalog replica looks for publicity windows that have ended (replicas share the work; each window ends exactly once).",
 		func(c *Config, v string) error { d, err := duration(v); c.CatalogSchedulerInterval = d; return err }},
+	{"YAOSU_RIGHTS_EXPIRY_INTERVAL", "1m", "How often each rights replica expires grants whose validity window has passed (checks deny from the window's end whether or not the job has run).",
+		func(c *Config, v string) error { d, err := duration(v); c.RightsExpiryInterval = d; return err }},
+	{"YAOSU_RIGHTS_DENIAL_FLUSH_INTERVAL", "10s", "How often denied checks, counted in memory per organisation, asset, right and reason, are published as one `rights.check.denied` event.",
+		func(c *Config, v string) error { d, err := duration(v); c.RightsDenialFlushInterval = d; return err }},
 	{"OTEL_EXPORTER_OTLP_ENDPOINT", "", "OTLP/gRPC endpoint for traces and metrics; empty keeps telemetry in-process (trace ids are still generated and logged). The other standard `OTEL_*` variables apply too.",
 		func(c *Config, v string) error { c.OTLPEndpoint = v; return nil }},
 }

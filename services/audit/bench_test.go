@@ -163,7 +163,7 @@ func verifyFromStream(b *testing.B, js jetstream.JetStream, note, key string) (*
 	err = messaging.Replay(context.Background(), js, 1, cp.Size, func(seq uint64, m jetstream.Msg) error {
 		leaves = append(leaves, tlog.LeafHash(m.Data()))
 		if ev, err := messaging.Decode(m.Data()); err == nil {
-			if p := revs.Add(seq-1, ev.GetSubject(), ev.GetResourceRevision()); p != nil && first == nil {
+			if p := revs.Add(seq-1, ev.GetSubject(), ev.GetResourceRevision(), ev.GetType()); p != nil && first == nil {
 				first = p
 			}
 		}

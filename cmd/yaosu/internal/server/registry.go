@@ -16,6 +16,7 @@ import (
 	"yaosu.dev/pkg/postgres"
 	"yaosu.dev/services/audit"
 	"yaosu.dev/services/catalog"
+	"yaosu.dev/services/rights"
 )
 
 // service is what the process needs of a wired service.
@@ -58,6 +59,14 @@ var registry = map[string]serviceDef{
 				SchedulerInterval: d.config.CatalogSchedulerInterval})
 		},
 		healthNames: catalog.ServiceNames(),
+	},
+	rights.Name: {
+		migrations: rights.Migrations,
+		build: func(d deps) (service, error) {
+			return rights.New(rights.Deps{Pool: d.pool, JS: d.js, Log: d.log, Now: d.now,
+				ExpiryInterval: d.config.RightsExpiryInterval, DenialFlushInterval: d.config.RightsDenialFlushInterval})
+		},
+		healthNames: rights.ServiceNames(),
 	},
 	audit.Name: {
 		migrations: audit.Migrations,
