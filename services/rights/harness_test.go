@@ -171,8 +171,8 @@ func grantSpec(asset, grantee string, depth int32, forms ...rightsv1.DeliveryFor
 	return &rightsv1.Grant{
 		Asset: asset, Right: rightsv1.Right_RIGHT_PROCESSING_USE, GranteeOrganisation: grantee,
 		LegalBasis: &rightsv1.LegalBasis{Kind: rightsv1.LegalBasisKind_LEGAL_BASIS_KIND_CONTRACT, DocumentNumber: "HT-2026-001", Sha256: sha},
-		Scope: &rightsv1.Scope{Purposes: []string{"TRANSPORT", "URBAN_GOVERNANCE"}, DeliveryForms: forms, Regions: []string{"350000"}},
-		ValidFrom: timestamppb.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)), ValidUntil: timestamppb.New(time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)),
+		Scope:      &rightsv1.Scope{Purposes: []string{"TRANSPORT", "URBAN_GOVERNANCE"}, DeliveryForms: forms, Regions: []string{"350000"}},
+		ValidFrom:  timestamppb.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)), ValidUntil: timestamppb.New(time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)),
 		SublicenseDepth: depth, FeeTerms: rightsv1.FeeTerms_FEE_TERMS_FREE_CONDITIONAL,
 	}
 }

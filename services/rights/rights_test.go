@@ -99,14 +99,16 @@ func TestSubLicencesStayInsideTheirParent(t *testing.T) {
 		edit   func(g *rightsv1.Grant)
 		reason string
 	}{
-		"purpose":  {func(g *rightsv1.Grant) { g.Scope.Purposes = []string{"HEALTHCARE"} }, domain.ReasonOutsideParentScope},
-		"form":     {func(g *rightsv1.Grant) { g.Scope.DeliveryForms = []rightsv1.DeliveryForm{rightsv1.DeliveryForm_DELIVERY_FORM_RAW_COPY} }, domain.ReasonOutsideParentScope},
+		"purpose": {func(g *rightsv1.Grant) { g.Scope.Purposes = []string{"HEALTHCARE"} }, domain.ReasonOutsideParentScope},
+		"form": {func(g *rightsv1.Grant) {
+			g.Scope.DeliveryForms = []rightsv1.DeliveryForm{rightsv1.DeliveryForm_DELIVERY_FORM_RAW_COPY}
+		}, domain.ReasonOutsideParentScope},
 		"region":   {func(g *rightsv1.Grant) { g.Scope.Regions = []string{"440000"} }, domain.ReasonOutsideParentScope},
 		"anywhere": {func(g *rightsv1.Grant) { g.Scope.Regions = nil }, domain.ReasonOutsideParentScope},
 		"term": {func(g *rightsv1.Grant) {
 			g.ValidUntil = timestamppb.New(time.Date(2028, 1, 1, 0, 0, 0, 0, time.UTC))
 		}, domain.ReasonOutsideParentScope},
-		"depth": {func(g *rightsv1.Grant) { g.SublicenseDepth = 1 }, domain.ReasonOutsideParentScope},
+		"depth":                    {func(g *rightsv1.Grant) { g.SublicenseDepth = 1 }, domain.ReasonOutsideParentScope},
 		"not the parent's grantee": {func(g *rightsv1.Grant) {}, domain.ReasonGrantorNotHolder},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -113,4 +113,6 @@ func (s *Service) ExpireDue(ctx context.Context) (int, error) { return s.app.Exp
 func (s *Service) CheckerReady() <-chan struct{} { return s.checker.Ready() }
 
 // FlushDenials publishes the denied checks counted so far now.
-func (s *Service) FlushDenials(ctx context.Context) error { return s.checker.FlushDenials(ctx, s.app.WriteDenials) }
+func (s *Service) FlushDenials(ctx context.Context) error {
+	return s.checker.FlushDenials(ctx, s.app.WriteDenials)
+}

@@ -67,7 +67,7 @@ func TestRightsFollowTheCatalogEndToEnd(t *testing.T) {
 			LegalBasis: &rightsv1.LegalBasis{Kind: rightsv1.LegalBasisKind_LEGAL_BASIS_KIND_CONTRACT, DocumentNumber: "HT-1", Sha256: strings.Repeat("cd", 32)},
 			Scope:      &rightsv1.Scope{Purposes: []string{"TRANSPORT"}, DeliveryForms: []rightsv1.DeliveryForm{rightsv1.DeliveryForm_DELIVERY_FORM_API}},
 			ValidFrom:  timestamppb.New(time.Now().Add(-time.Hour)), ValidUntil: timestamppb.New(time.Now().Add(24 * time.Hour)),
-			FeeTerms:   rightsv1.FeeTerms_FEE_TERMS_FREE_CONDITIONAL}})
+			FeeTerms: rightsv1.FeeTerms_FEE_TERMS_FREE_CONDITIONAL}})
 		grant = resp.GetGrant()
 		return err == nil
 	}, 10*time.Second, 50*time.Millisecond)
