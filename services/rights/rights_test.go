@@ -408,3 +408,34 @@ func TestConditionsAndDenialEvents(t *testing.T) {
 	require.NoError(t, h.pool.QueryRow(context.Background(), `SELECT count(*) FROM outbox WHERE event_type = 'rights.check.denied'`).Scan(&n))
 	require.Equal(t, 1, n, "one aggregated event")
 }
+
+// TestAuthorisedOperation: an authorised-operation agreement keeps raw data in its domain,
+// rests on an authorisation, and its start and end are announced.
+func TestAuthorisedOperation(t *testing.T) {
+	h := newHarness(t)
+	asset := h.registered(orgA, general)
+	spec := grantSpec(asset, orgB, 0, rightsv1.DeliveryForm_DELIVERY_FORM_RAW_COPY)
+	spec.Right, spec.AuthorisedOperation = rightsv1.Right_RIGHT_PRODUCT_OPERATION, true
+	spec.LegalBasis.Kind = rightsv1.LegalBasisKind_LEGAL_BASIS_KIND_AUTHORISATION
+	_, err := h.client.CreateGrant(h.admin(orgA), &rightsv1.CreateGrantRequest{Grant: spec})
+	requireStatus(t, err, codes.FailedPrecondition, domain.ReasonRawDataStays)
+	spec = grantSpec(asset, orgB, 0, rightsv1.DeliveryForm_DELIVERY_FORM_MODEL, rightsv1.DeliveryForm_DELIVERY_FORM_VERIFICATION)
+	spec.Right, spec.AuthorisedOperation = rightsv1.Right_RIGHT_PRODUCT_OPERATION, true
+	_, err = h.client.CreateGrant(h.admin(orgA), &rightsv1.CreateGrantRequest{Grant: spec})
+	requireStatus(t, err, codes.FailedPrecondition, domain.ReasonRawDataStays) // a contract is not an authorisation
+	spec.LegalBasis.Kind = rightsv1.LegalBasisKind_LEGAL_BASIS_KIND_AUTHORISATION
+	op := h.grant(h.admin(orgA), spec)
+	require.True(t, op.GetAuthorisedOperation())
+	_, err = h.client.RevokeGrant(h.admin(orgA), &rightsv1.RevokeGrantRequest{Name: op.GetName(), Reason: "协议终止"})
+	require.NoError(t, err)
+	rows, err := h.pool.Query(context.Background(), `SELECT event_type, resource_revision FROM outbox WHERE resource_name = $1 ORDER BY seq`, op.GetName())
+	require.NoError(t, err)
+	var got []string
+	for rows.Next() {
+		var typ string
+		var rev int64
+		require.NoError(t, rows.Scan(&typ, &rev))
+		got = append(got, typ)
+	}
+	require.Equal(t, []string{"rights.grant.activated", "rights.operation.authorised", "rights.grant.revoked", "rights.operation.terminated"}, got)
+}

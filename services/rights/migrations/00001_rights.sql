@@ -53,6 +53,8 @@ CREATE TABLE grants (
     valid_from            timestamptz NOT NULL,
     valid_until           timestamptz NOT NULL CHECK (valid_until > valid_from),
     exclusive             boolean     NOT NULL,
+    -- authorised_operation: an authorised-operation agreement (授权运营) for public data.
+    authorised_operation  boolean     NOT NULL DEFAULT false CHECK (NOT authorised_operation OR NOT ('RAW_COPY' = ANY(delivery_forms))),
     sublicense_depth      int         NOT NULL CHECK (sublicense_depth >= 0),
     fee_terms             text        NOT NULL,
     condition             text        NOT NULL DEFAULT '',

@@ -29,17 +29,19 @@ const ServiceName = "rights"
 // Event types (without the "rights." prefix) and when they are emitted; docs/events.md
 // lists each (a test checks it).
 var EventTypes = map[string]string{
-	"grant.requested":   "a grantee asks for a grant (`RequestGrant`); the grant is REQUESTED",
-	"grant.approved":    "the grantor approves a request (`ApproveGrant`); the grant is ACTIVE",
-	"grant.rejected":    "the grantor rejects a request (`RejectGrant`)",
-	"grant.activated":   "the grantor grants directly (`CreateGrant`); the grant is ACTIVE",
-	"grant.suspended":   "a grant is suspended: by its grantor, or with its parent grant or its asset (`cascade_from`)",
-	"grant.reinstated":  "a suspended grant is in force again, with what suspended it",
-	"grant.revoked":     "a grant ends early: by its grantor, with its parent, or when its asset is cancelled or disposed",
-	"grant.expired":     "a grant's validity window has passed (the expiry job; checks deny from the window's end regardless)",
-	"grant.transferred": "a first-level grant's grantor changed because the asset's holding moved (`TransferRight`)",
-	"right.transferred": "an asset's holding moves to another organisation (`TransferRight`), with the cause",
-	"check.denied":      "denied checks, counted per organisation, asset, right and reason over a window",
+	"grant.requested":      "a grantee asks for a grant (`RequestGrant`); the grant is REQUESTED",
+	"grant.approved":       "the grantor approves a request (`ApproveGrant`); the grant is ACTIVE",
+	"grant.rejected":       "the grantor rejects a request (`RejectGrant`)",
+	"grant.activated":      "the grantor grants directly (`CreateGrant`); the grant is ACTIVE",
+	"grant.suspended":      "a grant is suspended: by its grantor, or with its parent grant or its asset (`cascade_from`)",
+	"grant.reinstated":     "a suspended grant is in force again, with what suspended it",
+	"grant.revoked":        "a grant ends early: by its grantor, with its parent, or when its asset is cancelled or disposed",
+	"grant.expired":        "a grant's validity window has passed (the expiry job; checks deny from the window's end regardless)",
+	"grant.transferred":    "a first-level grant's grantor changed because the asset's holding moved (`TransferRight`)",
+	"right.transferred":    "an asset's holding moves to another organisation (`TransferRight`), with the cause",
+	"check.denied":         "denied checks, counted per organisation, asset, right and reason over a window",
+	"operation.authorised": "an authorised-operation agreement (授权运营) comes into force: with its `grant.activated` or `grant.approved`, same revision",
+	"operation.terminated": "an authorised-operation agreement ends: with its `grant.revoked` or `grant.expired`, same revision",
 }
 
 // Conditions evaluates grant conditions (the check package's CEL engine).
@@ -104,11 +106,24 @@ func event(ctx context.Context, typ string, g *domain.Grant, prev domain.State, 
 }
 
 func emit(ctx context.Context, tx *store.Tx, typ string, g *domain.Grant, prev domain.State, reason, cascadeFrom string) error {
-	ev, err := event(ctx, typ, g, prev, reason, cascadeFrom)
-	if err != nil {
-		return err
+	types := []string{typ}
+	if g.AuthorisedOperation {
+		// An agreement's start and end are facts of their own for disclosure (国家数据局 yearly
+		// reports); they share the grant change's revision.
+		switch {
+		case g.State == domain.StateActive && prev != domain.StateActive && prev != domain.StateSuspended:
+			types = append(types, "operation.authorised")
+		case (g.State == domain.StateRevoked || g.State == domain.StateExpired) && (prev == domain.StateActive || prev == domain.StateSuspended):
+			types = append(types, "operation.terminated")
+		}
 	}
-	tx.Emit(ev)
+	for _, t := range types {
+		ev, err := event(ctx, t, g, prev, reason, cascadeFrom)
+		if err != nil {
+			return err
+		}
+		tx.Emit(ev)
+	}
 	return nil
 }
 

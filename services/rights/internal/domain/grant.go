@@ -29,6 +29,7 @@ const (
 	ReasonUnknownPurpose         = "ERROR_REASON_UNKNOWN_PURPOSE"
 	ReasonInvalidPageToken       = "ERROR_REASON_INVALID_PAGE_TOKEN"
 	ReasonSelfGrant              = "ERROR_REASON_SELF_GRANT"
+	ReasonRawDataStays           = "ERROR_REASON_RAW_DATA_STAYS"
 )
 
 // Right is a grantable right (the names of rightsv1.Right values without the prefix).
@@ -138,6 +139,8 @@ type Grant struct {
 	Scope                 Scope
 	ValidFrom, ValidUntil time.Time
 	Exclusive             bool
+	// AuthorisedOperation marks an authorised-operation agreement (授权运营).
+	AuthorisedOperation   bool
 	SublicenseDepth       int
 	FeeTerms              string
 	Condition             string

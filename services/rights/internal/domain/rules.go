@@ -119,6 +119,14 @@ func Check(g *Grant, p Placement) error {
 	if len(bad) > 0 {
 		return errs.InvalidArgument(ReasonUnknownPurpose, bad...)
 	}
+	if g.AuthorisedOperation {
+		if slices.Contains(g.Scope.DeliveryForms, FormRawCopy) {
+			return errs.FailedPrecondition(ReasonRawDataStays, "an authorised operation delivers models, verification, APIs or aggregates; raw data never leaves its domain")
+		}
+		if g.LegalBasis.Kind != "AUTHORISATION" {
+			return errs.FailedPrecondition(ReasonRawDataStays, "an authorised operation rests on an authorisation (授权运营协议), not a %s", strings.ToLower(g.LegalBasis.Kind))
+		}
+	}
 	if g.Grantor == g.Grantee {
 		return errs.FailedPrecondition(ReasonSelfGrant, "an organisation cannot grant to itself")
 	}

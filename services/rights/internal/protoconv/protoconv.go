@@ -70,7 +70,7 @@ func Grant(g *domain.Grant) *rightsv1.Grant {
 		Name: g.Name(), Asset: "assets/" + g.AssetID, Right: Right(g.Right), GrantorOrganisation: g.Grantor,
 		GranteeOrganisation: g.Grantee, Depth: int32(g.Depth), LegalBasis: LegalBasis(g.LegalBasis),
 		Scope:     &rightsv1.Scope{Purposes: g.Scope.Purposes, OtherPurpose: g.Scope.OtherPurpose, Regions: g.Scope.Regions},
-		ValidFrom: ts(g.ValidFrom), ValidUntil: ts(g.ValidUntil), Exclusive: g.Exclusive,
+		ValidFrom: ts(g.ValidFrom), ValidUntil: ts(g.ValidUntil), Exclusive: g.Exclusive, AuthorisedOperation: g.AuthorisedOperation,
 		SublicenseDepth: int32(g.SublicenseDepth), FeeTerms: rightsv1.FeeTerms(rightsv1.FeeTerms_value["FEE_TERMS_"+g.FeeTerms]),
 		Condition: g.Condition, State: State(g.State), StateReason: g.StateReason, Justification: g.Justification,
 		Requester: g.Requester, Approver: g.Approver, Revision: g.Revision, Etag: g.ETag(),
@@ -94,7 +94,7 @@ func DomainGrant(in *rightsv1.Grant) domain.Grant {
 		Scope: domain.Scope{Purposes: in.GetScope().GetPurposes(), OtherPurpose: in.GetScope().GetOtherPurpose(),
 			DeliveryForms: Forms(in.GetScope().GetDeliveryForms()), Regions: in.GetScope().GetRegions()},
 		ValidFrom: in.GetValidFrom().AsTime().UTC().Truncate(time.Microsecond), ValidUntil: in.GetValidUntil().AsTime().UTC().Truncate(time.Microsecond),
-		Exclusive: in.GetExclusive(), SublicenseDepth: int(in.GetSublicenseDepth()),
+		Exclusive: in.GetExclusive(), AuthorisedOperation: in.GetAuthorisedOperation(), SublicenseDepth: int(in.GetSublicenseDepth()),
 		FeeTerms: strings.TrimPrefix(in.GetFeeTerms().String(), "FEE_TERMS_"), Condition: strings.TrimSpace(in.GetCondition()),
 		Justification: in.GetJustification(),
 	}

@@ -142,7 +142,7 @@ func nonNil(s []string) []string {
 // grantColumnList is the grant columns scanGrant reads; %[1]s is a table alias prefix.
 var grantColumnList = []string{"%[1]sid", "%[1]sasset_id", "%[1]sright_kind", "%[1]sgrantor_organisation",
 	"%[1]sgrantee_organisation", "coalesce(%[1]sparent_id::text, '')", "%[1]sdepth", "%[1]slegal_basis", "%[1]spurposes",
-	"%[1]sother_purpose", "%[1]sdelivery_forms", "%[1]sregions", "%[1]svalid_from", "%[1]svalid_until", "%[1]sexclusive",
+	"%[1]sother_purpose", "%[1]sdelivery_forms", "%[1]sregions", "%[1]svalid_from", "%[1]svalid_until", "%[1]sexclusive", "%[1]sauthorised_operation",
 	"%[1]ssublicense_depth", "%[1]sfee_terms", "%[1]scondition", "%[1]sstate", "%[1]sstate_reason", "%[1]ssuspended_by",
 	"%[1]sjustification", "%[1]srequester", "%[1]srequester_organisation", "%[1]sapprover", "%[1]srevision",
 	"%[1]screate_time", "%[1]supdate_time"}
@@ -159,7 +159,7 @@ func scanGrant(row pgx.Row) (*domain.Grant, error) {
 	var right, state string
 	err := row.Scan(&g.ID, &g.AssetID, &right, &g.Grantor, &g.Grantee, &g.ParentID, &g.Depth, &g.LegalBasis,
 		&g.Scope.Purposes, &g.Scope.OtherPurpose, &g.Scope.DeliveryForms, &g.Scope.Regions, &g.ValidFrom, &g.ValidUntil,
-		&g.Exclusive, &g.SublicenseDepth, &g.FeeTerms, &g.Condition, &state, &g.StateReason, &g.SuspendedBy,
+		&g.Exclusive, &g.AuthorisedOperation, &g.SublicenseDepth, &g.FeeTerms, &g.Condition, &state, &g.StateReason, &g.SuspendedBy,
 		&g.Justification, &g.Requester, &g.RequesterOrganisation, &g.Approver, &g.Revision, &g.CreateTime, &g.UpdateTime)
 	if err != nil {
 		return nil, err
@@ -245,13 +245,13 @@ func (t *Tx) InsertGrant(g *domain.Grant, requestID, action, actor string) error
 	}
 	_, err := t.tx.Exec(t.ctx, `INSERT INTO grants (id, asset_id, right_kind, grantor_organisation, grantee_organisation,
 		parent_id, depth, legal_basis, purposes, other_purpose, delivery_forms, regions, valid_from, valid_until, exclusive,
-		sublicense_depth, fee_terms, condition, state, state_reason, suspended_by, justification, requester,
+		authorised_operation, sublicense_depth, fee_terms, condition, state, state_reason, suspended_by, justification, requester,
 		requester_organisation, request_id, approver, revision, create_time, update_time)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,
-		$24, $25, $26, $27, $28, $29)`,
+		$24, $25, $26, $27, $28, $29, $30)`,
 		g.ID, g.AssetID, string(g.Right), g.Grantor, g.Grantee, parent, g.Depth, g.LegalBasis, nonNil(g.Scope.Purposes),
 		g.Scope.OtherPurpose, nonNil(g.Scope.DeliveryForms), nonNil(g.Scope.Regions), g.ValidFrom, g.ValidUntil, g.Exclusive,
-		g.SublicenseDepth, g.FeeTerms, g.Condition, string(g.State), g.StateReason, g.SuspendedBy, g.Justification,
+		g.AuthorisedOperation, g.SublicenseDepth, g.FeeTerms, g.Condition, string(g.State), g.StateReason, g.SuspendedBy, g.Justification,
 		g.Requester, g.RequesterOrganisation, reqID, g.Approver, g.Revision, g.CreateTime, g.UpdateTime)
 	if err != nil {
 		return err

@@ -524,6 +524,9 @@ const (
 	ErrorReason_ERROR_REASON_INVALID_PAGE_TOKEN ErrorReason = 14
 	// ERROR_REASON_SELF_GRANT: an organisation cannot grant to itself.
 	ErrorReason_ERROR_REASON_SELF_GRANT ErrorReason = 15
+	// ERROR_REASON_RAW_DATA_STAYS: an authorised-operation agreement cannot deliver raw copies
+	// (原始数据不出域) and rests on an authorisation.
+	ErrorReason_ERROR_REASON_RAW_DATA_STAYS ErrorReason = 16
 )
 
 // Enum value maps for ErrorReason.
@@ -545,6 +548,7 @@ var (
 		13: "ERROR_REASON_UNKNOWN_PURPOSE",
 		14: "ERROR_REASON_INVALID_PAGE_TOKEN",
 		15: "ERROR_REASON_SELF_GRANT",
+		16: "ERROR_REASON_RAW_DATA_STAYS",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":              0,
@@ -563,6 +567,7 @@ var (
 		"ERROR_REASON_UNKNOWN_PURPOSE":          13,
 		"ERROR_REASON_INVALID_PAGE_TOKEN":       14,
 		"ERROR_REASON_SELF_GRANT":               15,
+		"ERROR_REASON_RAW_DATA_STAYS":           16,
 	}
 )
 
@@ -797,9 +802,15 @@ type Grant struct {
 	// create_time is when it was created. Output only.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,23,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// update_time is when it last changed. Output only.
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,24,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,24,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// authorised_operation marks an authorised-operation agreement (授权运营) for public
+	// data: the operator delivers products and services "以模型、核验等" while the raw data
+	// never leaves its domain, so raw-copy delivery is refused; the legal basis must be an
+	// authorisation. Its activation and end are also announced as `rights.operation.authorised`
+	// and `rights.operation.terminated`.
+	AuthorisedOperation bool `protobuf:"varint,25,opt,name=authorised_operation,json=authorisedOperation,proto3" json:"authorised_operation,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *Grant) Reset() {
@@ -998,6 +1009,13 @@ func (x *Grant) GetUpdateTime() *timestamppb.Timestamp {
 		return x.UpdateTime
 	}
 	return nil
+}
+
+func (x *Grant) GetAuthorisedOperation() bool {
+	if x != nil {
+		return x.AuthorisedOperation
+	}
+	return false
 }
 
 // RequestGrantRequest is the request of RequestGrant.
@@ -3301,7 +3319,7 @@ const file_yaosu_rights_v1_rights_proto_rawDesc = "" +
 	"\xbaH\a\x92\x01\x04\b\x01\x10\rR\bpurposes\x12-\n" +
 	"\rother_purpose\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xf4\x03R\fotherPurpose\x12Y\n" +
 	"\x0edelivery_forms\x18\x03 \x03(\x0e2\x1d.yaosu.rights.v1.DeliveryFormB\x13\xbaH\x10\x92\x01\r\b\x01\x10\x05\"\a\x82\x01\x04\x10\x01 \x00R\rdeliveryForms\x12A\n" +
-	"\aregions\x18\x04 \x03(\tB'\xbaH$\x92\x01!\x102\"\x1dr\x1b2\x19^[0-9]{2}([0-9]{2}){0,2}$R\aregions\"\x8c\n" +
+	"\aregions\x18\x04 \x03(\tB'\xbaH$\x92\x01!\x102\"\x1dr\x1b2\x19^[0-9]{2}([0-9]{2}){0,2}$R\aregions\"\xbf\n" +
 	"\n" +
 	"\x05Grant\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12b\n" +
@@ -3335,7 +3353,8 @@ const file_yaosu_rights_v1_rights_proto_rawDesc = "" +
 	"\vcreate_time\x18\x17 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\x18 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"w\n" +
+	"updateTime\x121\n" +
+	"\x14authorised_operation\x18\x19 \x01(\bR\x13authorisedOperation\"w\n" +
 	"\x13RequestGrantRequest\x124\n" +
 	"\x05grant\x18\x01 \x01(\v2\x16.yaosu.rights.v1.GrantB\x06\xbaH\x03\xc8\x01\x01R\x05grant\x12*\n" +
 	"\n" +
@@ -3535,7 +3554,7 @@ const file_yaosu_rights_v1_rights_proto_rawDesc = "" +
 	"\x1dDENIAL_REASON_CONDITION_FALSE\x10\n" +
 	"\x12\x1e\n" +
 	"\x1aDENIAL_REASON_GRADE_POLICY\x10\v\x12\x1e\n" +
-	"\x1aDENIAL_REASON_CHAIN_BROKEN\x10\f*\xc7\x04\n" +
+	"\x1aDENIAL_REASON_CHAIN_BROKEN\x10\f*\xe8\x04\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cERROR_REASON_GRANT_NOT_FOUND\x10\x01\x12%\n" +
@@ -3553,7 +3572,8 @@ const file_yaosu_rights_v1_rights_proto_rawDesc = "" +
 	"\x1aERROR_REASON_ETAG_MISMATCH\x10\f\x12 \n" +
 	"\x1cERROR_REASON_UNKNOWN_PURPOSE\x10\r\x12#\n" +
 	"\x1fERROR_REASON_INVALID_PAGE_TOKEN\x10\x0e\x12\x1b\n" +
-	"\x17ERROR_REASON_SELF_GRANT\x10\x0f2\x8d\r\n" +
+	"\x17ERROR_REASON_SELF_GRANT\x10\x0f\x12\x1f\n" +
+	"\x1bERROR_REASON_RAW_DATA_STAYS\x10\x102\x8d\r\n" +
 	"\rRightsService\x12[\n" +
 	"\fRequestGrant\x12$.yaosu.rights.v1.RequestGrantRequest\x1a%.yaosu.rights.v1.RequestGrantResponse\x12[\n" +
 	"\fApproveGrant\x12$.yaosu.rights.v1.ApproveGrantRequest\x1a%.yaosu.rights.v1.ApproveGrantResponse\x12X\n" +
