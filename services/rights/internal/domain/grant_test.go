@@ -57,7 +57,9 @@ func TestPlacementRules(t *testing.T) {
 		{"purpose", func(g *domain.Grant, _ *domain.Placement) { g.Scope.Purposes = []string{"SPACE"} }, domain.ReasonUnknownPurpose},
 		{"other needs text", func(g *domain.Grant, _ *domain.Placement) { g.Scope.Purposes = []string{"OTHER"} }, domain.ReasonUnknownPurpose},
 		{"self", func(g *domain.Grant, _ *domain.Placement) { g.Grantee = "H" }, domain.ReasonSelfGrant},
-		{"unregistered", func(_ *domain.Grant, p *domain.Placement) { p.Asset = &domain.Asset{ID: "a1", Holder: "H", State: "SUSPENDED"} }, domain.ReasonAssetNotRegistered},
+		{"unregistered", func(_ *domain.Grant, p *domain.Placement) {
+			p.Asset = &domain.Asset{ID: "a1", Holder: "H", State: "SUSPENDED"}
+		}, domain.ReasonAssetNotRegistered},
 		{"unknown asset", func(_ *domain.Grant, p *domain.Placement) { p.Asset = nil }, domain.ReasonAssetNotRegistered},
 		{"core", func(_ *domain.Grant, p *domain.Placement) { p.Rule.GrantsAllowed = false }, domain.ReasonGradePolicy},
 		{"raw copy of important", func(g *domain.Grant, p *domain.Placement) {
@@ -65,7 +67,9 @@ func TestPlacementRules(t *testing.T) {
 			g.Scope.DeliveryForms = []string{domain.FormRawCopy}
 		}, domain.ReasonGradePolicy},
 		{"not holder", func(g *domain.Grant, _ *domain.Placement) { g.Grantor = "X" }, domain.ReasonGrantorNotHolder},
-		{"sub-licence ok", func(g *domain.Grant, p *domain.Placement) { g.Grantor, g.Grantee, g.ParentID, p.Parent = "B", "C", "p", &parent }, ""},
+		{"sub-licence ok", func(g *domain.Grant, p *domain.Placement) {
+			g.Grantor, g.Grantee, g.ParentID, p.Parent = "B", "C", "p", &parent
+		}, ""},
 		{"sub-licence region outside", func(g *domain.Grant, p *domain.Placement) {
 			g.Grantor, g.Grantee, g.ParentID, p.Parent = "B", "C", "p", &parent
 			g.Scope.Regions = []string{"110000"}
