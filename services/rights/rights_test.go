@@ -439,3 +439,53 @@ func TestAuthorisedOperation(t *testing.T) {
 	}
 	require.Equal(t, []string{"rights.grant.activated", "rights.operation.authorised", "rights.grant.revoked", "rights.operation.terminated"}, got)
 }
+
+// TestBatchCheckAndLookups: batch answers in order; lookups list what is in force, paged.
+func TestBatchCheckAndLookups(t *testing.T) {
+	h := newHarness(t)
+	a1 := h.registered(orgA, general)
+	a2 := h.registered(orgA, general)
+	g1 := h.grant(h.admin(orgA), grantSpec(a1, orgB, 0))
+	h.grant(h.admin(orgA), grantSpec(a2, orgB, 0))
+	gc := h.grant(h.admin(orgA), grantSpec(a1, orgC, 0))
+	_, err := h.client.RevokeGrant(h.admin(orgA), &rightsv1.RevokeGrantRequest{Name: gc.GetName(), Reason: "x"})
+	require.NoError(t, err)
+
+	svc := h.as("svc", orgD, auth.RoleService)
+	batch, err := h.client.BatchCheck(svc, &rightsv1.BatchCheckRequest{Checks: []*rightsv1.CheckRequest{
+		checkReq(orgB, a1), checkReq(orgC, a1), checkReq(orgD, a2), checkReq(orgA, a2)}})
+	require.NoError(t, err)
+	var allowed []bool
+	for _, r := range batch.GetResults() {
+		allowed = append(allowed, r.GetAllowed())
+	}
+	require.Equal(t, []bool{true, false, false, true}, allowed)
+	require.Equal(t, rightsv1.DenialReason_DENIAL_REASON_GRANT_NOT_ACTIVE, batch.GetResults()[1].GetDenialReason())
+
+	// What may B do: both grants, one per page.
+	p1, err := h.client.LookupGrants(h.admin(orgB), &rightsv1.LookupGrantsRequest{Organisation: orgB, PageSize: 1})
+	require.NoError(t, err)
+	require.Len(t, p1.GetGrants(), 1)
+	require.NotEmpty(t, p1.GetNextPageToken())
+	p2, err := h.client.LookupGrants(h.admin(orgB), &rightsv1.LookupGrantsRequest{Organisation: orgB, PageSize: 1, PageToken: p1.GetNextPageToken()})
+	require.NoError(t, err)
+	require.Len(t, p2.GetGrants(), 1)
+	require.NotEqual(t, p1.GetGrants()[0].GetName(), p2.GetGrants()[0].GetName())
+	_, err = h.client.LookupGrants(h.admin(orgC), &rightsv1.LookupGrantsRequest{Organisation: orgB})
+	requireStatus(t, err, codes.PermissionDenied, domain.ReasonNotYourOrganisation)
+
+	// Who may use a1: the holder, and B (C's grant is revoked).
+	who, err := h.client.LookupGrantees(h.admin(orgA), &rightsv1.LookupGranteesRequest{Asset: a1})
+	require.NoError(t, err)
+	require.Equal(t, orgA, who.GetHolding().GetHolderOrganisation())
+	require.Len(t, who.GetGrants(), 1)
+	require.Equal(t, g1.GetName(), who.GetGrants()[0].GetName())
+
+	list, err := h.client.ListGrants(h.admin(orgA), &rightsv1.ListGrantsRequest{Asset: a1,
+		States: []rightsv1.GrantState{rightsv1.GrantState_GRANT_STATE_REVOKED}})
+	require.NoError(t, err)
+	require.Len(t, list.GetGrants(), 1)
+	mine, err := h.client.ListGrants(h.admin(orgC), &rightsv1.ListGrantsRequest{})
+	require.NoError(t, err)
+	require.Len(t, mine.GetGrants(), 1, "an organisation sees its own grants only")
+}
