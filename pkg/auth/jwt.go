@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -38,27 +39,67 @@ type Ed25519Verifier struct {
 	key    ed25519.PublicKey
 	issuer string
 	parser *jwt.Parser
+	now    func() time.Time
+
+	// verified remembers tokens whose signature and claims were checked, until they expire:
+	// an internal system sends the same token with thousands of checks a second, and the
+	// Ed25519 verification would otherwise cost more than the check itself. A token is
+	// immutable, so what was verified stays verified; only its time limits are re-checked.
+	mu       sync.Mutex
+	verified map[string]verifiedToken
 }
+
+type verifiedToken struct {
+	principal Principal
+	notBefore time.Time // zero: none
+	expires   time.Time
+}
+
+// maxVerifiedTokens bounds the cache; when full it is emptied (tokens are re-verified).
+const maxVerifiedTokens = 10000
+
+// leeway is the clock skew tolerated on exp and nbf.
+const leeway = 30 * time.Second
 
 var _ Verifier = (*Ed25519Verifier)(nil)
 
 // NewEd25519Verifier returns a verifier that accepts tokens signed by key for issuer.
 func NewEd25519Verifier(key ed25519.PublicKey, issuer string) *Ed25519Verifier {
+	return newEd25519Verifier(key, issuer, time.Now)
+}
+
+func newEd25519Verifier(key ed25519.PublicKey, issuer string, now func() time.Time) *Ed25519Verifier {
 	return &Ed25519Verifier{
 		key:    key,
 		issuer: issuer,
+		now:    now,
 		parser: jwt.NewParser(
 			jwt.WithValidMethods([]string{jwt.SigningMethodEdDSA.Alg()}),
 			jwt.WithIssuer(issuer),
 			jwt.WithAudience(Audience),
 			jwt.WithExpirationRequired(),
-			jwt.WithLeeway(30*time.Second),
+			jwt.WithLeeway(leeway),
+			jwt.WithTimeFunc(now),
 		),
+		verified: map[string]verifiedToken{},
 	}
 }
 
 // Verify checks signature, issuer, audience and expiry, then the Yaosu claims.
 func (v *Ed25519Verifier) Verify(_ context.Context, token string) (Principal, error) {
+	now := v.now()
+	v.mu.Lock()
+	t, ok := v.verified[token]
+	v.mu.Unlock()
+	if ok {
+		if now.Before(t.expires.Add(leeway)) && (t.notBefore.IsZero() || !now.Before(t.notBefore.Add(-leeway))) {
+			return t.principal, nil
+		}
+		v.mu.Lock()
+		delete(v.verified, token)
+		v.mu.Unlock()
+		// Fall through: the full check reports why it no longer passes.
+	}
 	var c Claims
 	if _, err := v.parser.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return v.key, nil }); err != nil {
 		return Principal{}, errs.Wrap(err, errs.KindUnauthenticated, errs.ReasonUnauthenticated, "invalid bearer token")
@@ -71,7 +112,18 @@ func (v *Ed25519Verifier) Verify(_ context.Context, token string) (Principal, er
 			return Principal{}, errs.Unauthenticated("token has unknown role %q", r)
 		}
 	}
-	return Principal{Subject: c.Subject, Organisation: c.Org, Roles: c.Roles}, nil
+	p := Principal{Subject: c.Subject, Organisation: c.Org, Roles: c.Roles}
+	entry := verifiedToken{principal: p, expires: c.ExpiresAt.Time}
+	if c.NotBefore != nil {
+		entry.notBefore = c.NotBefore.Time
+	}
+	v.mu.Lock()
+	if len(v.verified) >= maxVerifiedTokens {
+		v.verified = map[string]verifiedToken{}
+	}
+	v.verified[token] = entry
+	v.mu.Unlock()
+	return p, nil
 }
 
 // Mint signs a token for p, valid for ttl. Used by dev mode and tests; production tokens
