@@ -93,6 +93,7 @@ func newRootCmd(getenv func(string) string) *cobra.Command {
 	root.AddCommand(
 		loginCmd(g), logoutCmd(g), whoamiCmd(g),
 		assetCmd(g), applicationCmd(g), certCmd(g), codesCmd(g),
+		rightsCmd(g),
 		eventsCmd(g),
 		auditCmd(g),
 		versionCmd(g),

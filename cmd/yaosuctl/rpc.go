@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	catalogv1 "yaosu.dev/gen/go/yaosu/catalog/v1"
+	rightsv1 "yaosu.dev/gen/go/yaosu/rights/v1"
 )
 
 // bearerToken sends the token as `authorization: Bearer <token>` on every RPC.
@@ -30,11 +31,13 @@ func (t bearerToken) GetRequestMetadata(context.Context, ...string) (map[string]
 func (bearerToken) RequireTransportSecurity() bool { return false }
 
 // retryServiceConfig retries calls the server could not take (UNAVAILABLE, e.g. while it
-// restarts). That is safe for every catalog RPC: reads have no effect and CreateAsset
-// carries a request_id, so a retried create returns the first call's asset. The audit API
-// only reads (GetCheckpoint may sign a checkpoint of the current log, which is idempotent).
+// restarts). A retry never does a change twice: creates carry a request_id (a retried
+// create returns the first call's result); every other write is a state transition or an
+// etag-guarded update, so if the first attempt did commit, the retry fails with a clear
+// FAILED_PRECONDITION or ABORTED instead of acting again; reads have no effect.
 const retryServiceConfig = `{"methodConfig": [{
-  "name": [{"service": "yaosu.catalog.v1.CatalogService"}, {"service": "yaosu.audit.v1.AuditService"}],
+  "name": [{"service": "yaosu.catalog.v1.CatalogService"}, {"service": "yaosu.rights.v1.RightsService"},
+    {"service": "yaosu.audit.v1.AuditService"}],
   "retryPolicy": {
     "maxAttempts": 4,
     "initialBackoff": "0.2s",
@@ -52,6 +55,16 @@ func (g *globals) catalogClient() (catalogv1.CatalogServiceClient, func(), error
 		return nil, nil, err
 	}
 	return catalogv1.NewCatalogServiceClient(conn), func() { _ = conn.Close() }, nil
+}
+
+// rightsClient connects to the server's rights service with the resolved token. The caller
+// closes the connection.
+func (g *globals) rightsClient() (rightsv1.RightsServiceClient, func(), error) {
+	conn, err := g.dial()
+	if err != nil {
+		return nil, nil, err
+	}
+	return rightsv1.NewRightsServiceClient(conn), func() { _ = conn.Close() }, nil
 }
 
 // dial connects to the server with the resolved token and the given call options.
