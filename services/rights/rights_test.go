@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/types/known/structpb"
@@ -14,6 +15,7 @@ import (
 	catalogv1 "yaosu.dev/gen/go/yaosu/catalog/v1"
 	rightsv1 "yaosu.dev/gen/go/yaosu/rights/v1"
 	"yaosu.dev/pkg/auth"
+	"yaosu.dev/pkg/messaging"
 	"yaosu.dev/services/rights/internal/domain"
 )
 
@@ -488,4 +490,33 @@ func TestBatchCheckAndLookups(t *testing.T) {
 	mine, err := h.client.ListGrants(h.admin(orgC), &rightsv1.ListGrantsRequest{})
 	require.NoError(t, err)
 	require.Len(t, mine.GetGrants(), 1, "an organisation sees its own grants only")
+}
+
+// TestManyDenialsBecomeSeveralEvents: a busy window with thousands of distinct denials is
+// published as several events, each under the outbox's size limit, in one flush.
+func TestManyDenialsBecomeSeveralEvents(t *testing.T) {
+	h := newHarness(t)
+	svc := h.as("svc", orgA, auth.RoleService)
+	batch := &rightsv1.BatchCheckRequest{}
+	for i := range 4100 {
+		batch.Checks = append(batch.Checks, checkReq(orgB, "assets/"+uuid.NewString()))
+		if len(batch.Checks) == 100 || i == 4099 {
+			_, err := h.client.BatchCheck(svc, batch)
+			require.NoError(t, err)
+			batch.Checks = nil
+		}
+	}
+	require.NoError(t, h.svc.FlushDenials(context.Background()))
+	rows, err := h.pool.Query(context.Background(), `SELECT length(body) FROM outbox WHERE event_type = 'rights.check.denied'`)
+	require.NoError(t, err)
+	var sizes []int
+	for rows.Next() {
+		var n int
+		require.NoError(t, rows.Scan(&n))
+		sizes = append(sizes, n)
+	}
+	require.Len(t, sizes, 3, "4100 distinct denials: 2000 + 2000 + 100")
+	for _, n := range sizes {
+		require.Less(t, n, messaging.MaxEventBytes)
+	}
 }

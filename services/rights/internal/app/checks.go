@@ -237,22 +237,35 @@ func (d DirectChecker) Check(ctx context.Context, in domain.CheckInput) (domain.
 	return domain.Evaluate(in, g, d.Cond), nil
 }
 
-// WriteDenials publishes denied-check counts as one rights.check.denied event.
+// maxCountsPerEvent keeps each rights.check.denied event well under the outbox's event size
+// limit (a count is about 70 bytes encoded): a busy window with many distinct keys becomes
+// several events, written in one transaction.
+const maxCountsPerEvent = 2000
+
+// WriteDenials publishes denied-check counts as rights.check.denied events.
 func (a *App) WriteDenials(ctx context.Context, counts []check.DenialCount) error {
 	if len(counts) == 0 {
 		return nil
 	}
-	p := &eventsv1.ChecksDenied{WindowEnd: timestamppb.New(a.now())}
-	for _, c := range counts {
-		p.Counts = append(p.Counts, &eventsv1.ChecksDenied_Count{Organisation: c.Organisation, Asset: "assets/" + c.AssetID,
-			Right: protoconv.Right(c.Right), Reason: protoconv.Denial(c.Reason), Count: c.Count})
-	}
-	ev, err := denialsEvent(ctx, p)
-	if err != nil {
-		return err
+	var events []*eventsv1.Event
+	end := timestamppb.New(a.now())
+	for start := 0; start < len(counts); start += maxCountsPerEvent {
+		p := &eventsv1.ChecksDenied{WindowEnd: end}
+		for _, c := range counts[start:min(start+maxCountsPerEvent, len(counts))] {
+			if p.WindowStart == nil || c.First.Before(p.WindowStart.AsTime()) {
+				p.WindowStart = timestamppb.New(c.First)
+			}
+			p.Counts = append(p.Counts, &eventsv1.ChecksDenied_Count{Organisation: c.Organisation, Asset: "assets/" + c.AssetID,
+				Right: protoconv.Right(c.Right), Reason: protoconv.Denial(c.Reason), Count: c.Count})
+		}
+		ev, err := denialsEvent(ctx, p)
+		if err != nil {
+			return err
+		}
+		events = append(events, ev)
 	}
 	return a.store.InTx(ctx, func(tx *store.Tx) error {
-		tx.Emit(ev)
+		tx.Emit(events...)
 		return nil
 	})
 }
