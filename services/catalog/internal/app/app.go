@@ -4,10 +4,6 @@ package app
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/json"
 	"log/slog"
 	"strings"
 	"time"
@@ -19,6 +15,7 @@ import (
 	"yaosu.dev/pkg/auth"
 	"yaosu.dev/pkg/errs"
 	"yaosu.dev/pkg/messaging"
+	"yaosu.dev/pkg/paging"
 	"yaosu.dev/pkg/tlog"
 	"yaosu.dev/services/catalog/internal/domain"
 	"yaosu.dev/services/catalog/internal/protoconv"
@@ -161,47 +158,11 @@ const (
 	MaxPageSize     = 500
 )
 
-func pageSize(n int) int {
-	switch {
-	case n <= 0:
-		return DefaultPageSize
-	case n > MaxPageSize:
-		return MaxPageSize
-	}
-	return n
-}
+func pageSize(n int) int { return paging.Size(n, DefaultPageSize, MaxPageSize) }
 
-// pageToken is the decoded form of an opaque page token: the position after the previous
-// page and a fingerprint of the query, so a token cannot be replayed against another query
-// or another caller's scope.
-type pageToken struct {
-	V     int    `json:"v"`
-	After string `json:"a"`
-	Query string `json:"q"`
-}
-
-func encodePageToken(after, fp string) string {
-	raw, _ := json.Marshal(pageToken{V: 1, After: after, Query: fp})
-	return base64.RawURLEncoding.EncodeToString(raw)
-}
-
-// decodePageToken returns the position of token if it is well-formed and was issued for
-// the query with fingerprint fp.
-func decodePageToken(token, fp string) (string, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(token)
-	var pt pageToken
-	if err != nil || json.Unmarshal(raw, &pt) != nil || pt.V != 1 || pt.Query != fp || pt.After == "" {
-		return "", errs.InvalidArgument(domain.ReasonInvalidPageToken,
-			errs.FieldViolation{Field: "page_token", Description: "malformed, or issued for a different query"})
-	}
-	return pt.After, nil
-}
-
-func queryFingerprint(parts ...any) string {
-	raw, _ := json.Marshal(parts)
-	m := hmac.New(sha256.New, []byte("yaosu.catalog.list.v1"))
-	m.Write(raw)
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:12])
+// listQuery fingerprints a catalog list query for its page tokens.
+func listQuery(parts ...any) paging.Query {
+	return paging.NewQuery("yaosu.catalog.list.v1", domain.ReasonInvalidPageToken, parts...)
 }
 
 // ListFilter is what ListAssets filters on; empty fields do not filter.
@@ -237,9 +198,9 @@ func (a *App) ListAssets(ctx context.Context, f ListFilter, size int, token stri
 		// Only punctuation: nothing can match, and an empty token list would match everything.
 		return nil, "", nil
 	}
-	fp := queryFingerprint(q.Viewer, f)
+	pq := listQuery(q.Viewer, f)
 	if token != "" {
-		if q.Before, err = decodePageToken(token, fp); err != nil {
+		if q.Before, err = pq.After(token); err != nil {
 			return nil, "", err
 		}
 		if uuid.Validate(q.Before) != nil {
@@ -253,7 +214,7 @@ func (a *App) ListAssets(ctx context.Context, f ListFilter, size int, token stri
 	next := ""
 	if len(assets) > q.Limit {
 		assets = assets[:q.Limit]
-		next = encodePageToken(assets[len(assets)-1].ID(), fp)
+		next = pq.Token(assets[len(assets)-1].ID())
 	}
 	return assets, next, nil
 }

@@ -323,9 +323,9 @@ func (a *App) ListApplications(ctx context.Context, assetID string, states []str
 	} else if !c.Registry() {
 		q.Holder, q.PublicityVisible = c.Organisation, true
 	}
-	fp := queryFingerprint("applications", q.AssetID, q.Holder, states)
+	pq := listQuery("applications", q.AssetID, q.Holder, states)
 	if token != "" {
-		if q.Before, err = decodePageToken(token, fp); err != nil {
+		if q.Before, err = pq.After(token); err != nil {
 			return nil, "", err
 		}
 	}
@@ -336,7 +336,7 @@ func (a *App) ListApplications(ctx context.Context, assetID string, states []str
 	next := ""
 	if len(apps) > q.Limit {
 		apps = apps[:q.Limit]
-		next = encodePageToken(apps[len(apps)-1].ID, fp)
+		next = pq.Token(apps[len(apps)-1].ID)
 	}
 	return apps, next, nil
 }
@@ -347,10 +347,10 @@ func (a *App) ListRevisions(ctx context.Context, assetID string, size int, token
 		return nil, "", err
 	}
 	limit := pageSize(size)
-	fp := queryFingerprint("revisions", assetID)
+	pq := listQuery("revisions", assetID)
 	var before int64
 	if token != "" {
-		after, err := decodePageToken(token, fp)
+		after, err := pq.After(token)
 		if err != nil {
 			return nil, "", err
 		}
@@ -366,7 +366,7 @@ func (a *App) ListRevisions(ctx context.Context, assetID string, size int, token
 	if len(revs) > limit {
 		revs = revs[:limit]
 		raw, _ := json.Marshal(revs[len(revs)-1].Number)
-		next = encodePageToken(string(raw), fp)
+		next = pq.Token(string(raw))
 	}
 	return revs, next, nil
 }

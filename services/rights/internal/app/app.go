@@ -17,6 +17,7 @@ import (
 	"yaosu.dev/pkg/auth"
 	"yaosu.dev/pkg/errs"
 	"yaosu.dev/pkg/messaging"
+	"yaosu.dev/pkg/paging"
 	"yaosu.dev/services/rights/internal/check"
 	"yaosu.dev/services/rights/internal/domain"
 	"yaosu.dev/services/rights/internal/protoconv"
@@ -432,15 +433,10 @@ func (a *App) ListGrants(ctx context.Context, q store.GrantQuery, token string) 
 	if !c.ReadAll {
 		q.Party = c.Organisation
 	}
-	switch {
-	case q.Limit <= 0:
-		q.Limit = 50
-	case q.Limit > 500:
-		q.Limit = 500
-	}
-	fp := fingerprint(q)
+	q.Limit = paging.Size(q.Limit, 50, 500)
+	pq := listQuery(q.AssetID, q.Grantor, q.Grantee, q.Right, q.States, q.Party)
 	if token != "" {
-		if q.Before, err = decodeToken(token, fp); err != nil {
+		if q.Before, err = pq.After(token); err != nil {
 			return nil, "", err
 		}
 	}
@@ -451,7 +447,7 @@ func (a *App) ListGrants(ctx context.Context, q store.GrantQuery, token string) 
 	next := ""
 	if len(grants) > q.Limit {
 		grants = grants[:q.Limit]
-		next = encodeToken(grants[len(grants)-1].ID, fp)
+		next = pq.Token(grants[len(grants)-1].ID)
 	}
 	return grants, next, nil
 }
@@ -461,6 +457,11 @@ func denialsEvent(ctx context.Context, p *eventsv1.ChecksDenied) (*eventsv1.Even
 	// Not about one revisioned resource: no subject, revision 0 (the audit's revision
 	// check skips it).
 	return messaging.NewEvent(ctx, ServiceName, "rights.check.denied", "", 0, proto.Clone(p))
+}
+
+// listQuery fingerprints a rights list or lookup for its page tokens.
+func listQuery(parts ...any) paging.Query {
+	return paging.NewQuery("yaosu.rights.list.v1", domain.ReasonInvalidPageToken, parts...)
 }
 
 func trimGrant(name string) string { return strings.TrimPrefix(name, "grants/") }

@@ -9,6 +9,7 @@ import (
 
 	eventsv1 "yaosu.dev/gen/go/yaosu/events/v1"
 	"yaosu.dev/pkg/errs"
+	"yaosu.dev/pkg/paging"
 	"yaosu.dev/services/rights/internal/check"
 	"yaosu.dev/services/rights/internal/domain"
 	"yaosu.dev/services/rights/internal/protoconv"
@@ -118,32 +119,22 @@ func (a *App) LookupGrantees(ctx context.Context, assetID string, t time.Time, a
 	}
 	holding := &store.HoldingRow{AssetID: assetID, Holder: g.Asset.Holder}
 	all := effective(g, "", t)
-	fp := fingerprint("grantees", assetID, t.UnixMicro(), asOf)
+	pq := listQuery("grantees", assetID, t.UnixMicro(), asOf)
 	start := 0
 	if token != "" {
-		after, err := decodeToken(token, fp)
+		after, err := pq.After(token)
 		if err != nil {
 			return nil, nil, "", err
 		}
 		start = slices.IndexFunc(all, func(x *domain.Grant) bool { return x.ID == after }) + 1
 	}
-	size = lookupSize(size)
+	size = paging.Size(size, 100, 1000)
 	end := min(start+size, len(all))
 	page, next := all[start:end], ""
 	if end < len(all) {
-		next = encodeToken(all[end-1].ID, fp)
+		next = pq.Token(all[end-1].ID)
 	}
 	return holding, page, next, nil
-}
-
-func lookupSize(n int) int {
-	switch {
-	case n <= 0:
-		return 100
-	case n > 1000:
-		return 1000
-	}
-	return n
 }
 
 // LookupGrants lists what an organisation may do at t: its holdings (first page) and the
@@ -159,17 +150,17 @@ func (a *App) LookupGrants(ctx context.Context, org string, t time.Time, asOf bo
 	if !asOf {
 		t = a.now()
 	}
-	fp := fingerprint("grants", org, t.UnixMicro(), asOf)
+	pq := listQuery("grants", org, t.UnixMicro(), asOf)
 	after := ""
 	var holdings []store.HoldingRow
 	if token != "" {
-		if after, err = decodeToken(token, fp); err != nil {
+		if after, err = pq.After(token); err != nil {
 			return nil, nil, "", err
 		}
 	} else if holdings, err = a.store.HoldingsOf(ctx, org, t); err != nil {
 		return nil, nil, "", err
 	}
-	size = lookupSize(size)
+	size = paging.Size(size, 100, 1000)
 	var out []*domain.Grant
 	next := ""
 	for len(out) < size {
@@ -185,7 +176,7 @@ func (a *App) LookupGrants(ctx context.Context, org string, t time.Time, asOf bo
 			out = append(out, effective(g, org, t)...)
 			after = id
 			if len(out) >= size {
-				next = encodeToken(after, fp)
+				next = pq.Token(after)
 				break
 			}
 		}
