@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	eventsv1 "yaosu.dev/gen/go/yaosu/events/v1"
+	"yaosu.dev/pkg/backoff"
 	"yaosu.dev/pkg/postgres"
 )
 
@@ -83,7 +84,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 // process handles msg, retrying in place until it succeeds or ctx ends, so events are
 // applied in stream order.
 func (c *Consumer) process(ctx context.Context, msg jetstream.Msg) {
-	b := backoff{min: 200 * time.Millisecond, max: 10 * time.Second}
+	b := backoff.Backoff{Min: 200 * time.Millisecond, Max: 10 * time.Second}
 	for {
 		err := c.handle(ctx, msg)
 		if err == nil {
@@ -94,7 +95,7 @@ func (c *Consumer) process(ctx context.Context, msg jetstream.Msg) {
 		}
 		c.log.ErrorContext(ctx, "event handler failed; retrying", "subject", msg.Subject(), "error", err)
 		_ = msg.InProgress() // keep the message ours while we retry
-		if !b.sleep(ctx) {
+		if !b.Sleep(ctx) {
 			return
 		}
 	}

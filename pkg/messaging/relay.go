@@ -15,6 +15,8 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
+
+	"yaosu.dev/pkg/backoff"
 )
 
 // RelayConfig tunes a Relay.
@@ -96,14 +98,14 @@ func (r *Relay) IsLeader() bool { return r.leader.Load() }
 // Run relays until ctx ends. Database and NATS failures are retried with backoff; nothing
 // is lost, the backlog simply waits in the outbox.
 func (r *Relay) Run(ctx context.Context) error {
-	b := backoff{min: 100 * time.Millisecond, max: 5 * time.Second}
+	b := backoff.Backoff{Min: 100 * time.Millisecond, Max: 5 * time.Second}
 	for {
 		err := r.session(ctx)
 		if ctx.Err() != nil {
 			return nil
 		}
 		r.log.WarnContext(ctx, "outbox relay session ended; reconnecting", "error", err)
-		if !b.sleep(ctx) {
+		if !b.Sleep(ctx) {
 			return nil
 		}
 	}
@@ -138,7 +140,7 @@ func (r *Relay) session(ctx context.Context) error {
 	if _, err := conn.Exec(ctx, `LISTEN yaosu_outbox`); err != nil {
 		return err
 	}
-	natsBackoff := backoff{min: 100 * time.Millisecond, max: 5 * time.Second}
+	natsBackoff := backoff.Backoff{Min: 100 * time.Millisecond, Max: 5 * time.Second}
 	for {
 		err := r.drain(ctx, conn)
 		if err != nil {
@@ -147,12 +149,12 @@ func (r *Relay) session(ctx context.Context) error {
 				return err // database trouble: start a new session
 			}
 			r.log.WarnContext(ctx, "publishing to JetStream failed; will retry", "error", err)
-			if !natsBackoff.sleep(ctx) {
+			if !natsBackoff.Sleep(ctx) {
 				return ctx.Err()
 			}
 			continue
 		}
-		natsBackoff.reset()
+		natsBackoff.Reset()
 		// Any notification on the channel (from any schema) just triggers a round.
 		waitCtx, cancel := context.WithTimeout(ctx, r.cfg.PollInterval)
 		_, err = conn.WaitForNotification(waitCtx)
@@ -268,28 +270,4 @@ wait:
 		return 0, &publishError{err: pubErr}
 	}
 	return len(batch), nil
-}
-
-// backoff is an exponential delay between retries.
-type backoff struct {
-	min, max, cur time.Duration
-}
-
-func (b *backoff) reset() { b.cur = 0 }
-
-// sleep waits for the next delay; false when ctx ended first.
-func (b *backoff) sleep(ctx context.Context) bool {
-	if b.cur == 0 {
-		b.cur = b.min
-	} else if b.cur *= 2; b.cur > b.max {
-		b.cur = b.max
-	}
-	t := time.NewTimer(b.cur)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }

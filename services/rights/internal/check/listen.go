@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"yaosu.dev/pkg/backoff"
 )
 
 // Channel is the notification channel the rights schema's triggers notify on commit; the
@@ -18,18 +20,18 @@ func (c *Checker) Run(ctx context.Context) error {
 	if c.pool == nil {
 		return errNoPool
 	}
-	b := backoff{min: c.backoffMin, max: c.backoffMax}
+	b := backoff.Backoff{Min: c.backoffMin, Max: c.backoffMax}
 	for {
 		connected, err := c.session(ctx)
 		if ctx.Err() != nil {
 			return nil
 		}
 		if connected {
-			b.reset()
+			b.Reset()
 		}
 		c.log.WarnContext(ctx, "rights cache listener disconnected; checks load from the database until it reconnects",
 			"component", "rights_check", "error", err)
-		if !b.sleep(ctx) {
+		if !b.Sleep(ctx) {
 			return nil
 		}
 	}
@@ -105,27 +107,4 @@ func (c *Checker) disconnected() {
 	c.caching.Store(false)
 	c.listenerPID.Store(0)
 	c.InvalidateAll()
-}
-
-type backoff struct {
-	min, max, cur time.Duration
-}
-
-func (b *backoff) reset() { b.cur = 0 }
-
-// sleep waits for the next delay; false when ctx ended first.
-func (b *backoff) sleep(ctx context.Context) bool {
-	if b.cur == 0 {
-		b.cur = b.min
-	} else if b.cur *= 2; b.cur > b.max {
-		b.cur = b.max
-	}
-	t := time.NewTimer(b.cur)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }
