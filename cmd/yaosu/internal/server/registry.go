@@ -32,6 +32,8 @@ type deps struct {
 	config config.Config
 	log    *slog.Logger
 	now    func() time.Time
+	// addr is this process's gRPC address, for services that call another one in it.
+	addr string
 }
 
 // serviceDef describes one service: its schema's migrations, how to wire it, and its gRPC

@@ -101,6 +101,12 @@ func Start(ctx context.Context, o Options) (_ *Server, err error) {
 	if err != nil {
 		return nil, err
 	}
+	// Listen before wiring the services: one that calls another service of this process
+	// (scenario calls rights) dials this address.
+	s.lis, err = net.Listen("tcp", cfg.GRPCAddr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", cfg.GRPCAddr, err)
+	}
 	for _, name := range o.Services {
 		def := registry[name]
 		pool, err := postgres.Connect(ctx, cfg.DatabaseURL, name, cfg.DatabaseMaxConns)
@@ -109,7 +115,7 @@ func Start(ctx context.Context, o Options) (_ *Server, err error) {
 		}
 		s.pools = append(s.pools, pool)
 		log := o.Log.With("service", name)
-		svc, err := def.build(deps{pool: pool, js: js, config: cfg, log: log, now: o.Now})
+		svc, err := def.build(deps{pool: pool, js: js, config: cfg, log: log, now: o.Now, addr: s.lis.Addr().String()})
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
@@ -127,10 +133,6 @@ func Start(ctx context.Context, o Options) (_ *Server, err error) {
 		}
 	}
 	s.grpc.SetServing("", true)
-	s.lis, err = net.Listen("tcp", cfg.GRPCAddr)
-	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", cfg.GRPCAddr, err)
-	}
 	return s, nil
 }
 
