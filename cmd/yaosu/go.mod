@@ -19,6 +19,7 @@ require (
 	yaosu.dev/services/audit v0.0.0
 	yaosu.dev/services/catalog v0.0.0
 	yaosu.dev/services/rights v0.0.0
+	yaosu.dev/services/scenario v0.0.0
 )
 
 require (
@@ -80,4 +81,5 @@ replace (
 	yaosu.dev/services/audit => ../../services/audit
 	yaosu.dev/services/catalog => ../../services/catalog
 	yaosu.dev/services/rights => ../../services/rights
+	yaosu.dev/services/scenario => ../../services/scenario
 )

@@ -11,12 +11,16 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	rightsv1 "yaosu.dev/gen/go/yaosu/rights/v1"
 
 	"yaosu.dev/pkg/config"
 	"yaosu.dev/pkg/postgres"
 	"yaosu.dev/services/audit"
 	"yaosu.dev/services/catalog"
 	"yaosu.dev/services/rights"
+	"yaosu.dev/services/scenario"
 )
 
 // service is what the process needs of a wired service.
@@ -69,6 +73,20 @@ var registry = map[string]serviceDef{
 				ExpiryInterval: d.config.RightsExpiryInterval, DenialFlushInterval: d.config.RightsDenialFlushInterval})
 		},
 		healthNames: rights.ServiceNames(),
+	},
+	scenario.Name: {
+		migrations: scenario.Migrations,
+		build: func(d deps) (service, error) {
+			// The rights service of this process answers LinkAsset's checks; each call
+			// forwards the caller's own token, so this connection carries no credentials.
+			conn, err := grpc.NewClient(d.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+			if err != nil {
+				return nil, err
+			}
+			return scenario.New(scenario.Deps{Pool: d.pool, JS: d.js, Log: d.log, Now: d.now,
+				Rights: rightsv1.NewRightsServiceClient(conn)})
+		},
+		healthNames: scenario.ServiceNames(),
 	},
 	audit.Name: {
 		migrations: audit.Migrations,

@@ -1,0 +1,261 @@
+// Package app holds the scenario service's use cases: authorisation, the lifecycle, links
+// checked against the rights service, and the events, each write in one transaction.
+package app
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	eventsv1 "yaosu.dev/gen/go/yaosu/events/v1"
+	rightsv1 "yaosu.dev/gen/go/yaosu/rights/v1"
+	"yaosu.dev/pkg/auth"
+	"yaosu.dev/pkg/errs"
+	"yaosu.dev/pkg/messaging"
+	"yaosu.dev/services/scenario/internal/domain"
+	"yaosu.dev/services/scenario/internal/protoconv"
+	"yaosu.dev/services/scenario/internal/store"
+)
+
+// ServiceName is the event source and schema of the scenario service.
+const ServiceName = "scenario"
+
+// Event types (without the "scenario." prefix) and when they are emitted; docs/events.md
+// lists each (a test checks it).
+var EventTypes = map[string]string{
+	"scenario.proposed":  "an operator proposes a scenario (`ProposeScenario`); it is PROPOSED",
+	"scenario.activated": "a proposed or suspended scenario is activated (`TransitionScenario`)",
+	"scenario.suspended": "an active scenario is suspended (`TransitionScenario`)",
+	"scenario.closed":    "a scenario is closed for good (`TransitionScenario`)",
+	"asset.linked":       "an asset is linked to a scenario after the rights check passed (`LinkAsset`); the link is ACTIVE",
+	"asset.unlinked":     "the operator ends a link (`UnlinkAsset`)",
+	"link.blocked":       "a link's grant was revoked, suspended or expired, or its asset suspended, cancelled or disposed (`cause`)",
+	"link.unblocked":     "what blocked a link (its grant or its asset) is reinstated; the link is ACTIVE again",
+}
+
+// RightsChecker is the rights service's Check (a rightsv1.RightsServiceClient does).
+type RightsChecker interface {
+	Check(ctx context.Context, req *rightsv1.CheckRequest) (*rightsv1.CheckResponse, error)
+}
+
+// App is the scenario application layer.
+type App struct {
+	store  *store.Store
+	rights RightsChecker
+	now    func() time.Time
+	log    *slog.Logger
+}
+
+// New returns the application layer.
+func New(st *store.Store, rights RightsChecker, now func() time.Time, log *slog.Logger) *App {
+	if now == nil {
+		now = time.Now
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	return &App{store: st, rights: rights, now: now, log: log}
+}
+
+func caller(ctx context.Context) (domain.Caller, error) {
+	p, ok := auth.FromContext(ctx)
+	if !ok {
+		return domain.Caller{}, errs.Unauthenticated("no authenticated principal")
+	}
+	return domain.Caller{Subject: p.Subject, Organisation: p.Organisation,
+		Manager: p.Has(auth.RoleScenarioOperator, auth.RoleAdmin), ReadAll: p.ReadsAllOrganisations()}, nil
+}
+
+func (a *App) now0() time.Time { return a.now().UTC().Truncate(time.Microsecond) }
+
+func newID() string { return uuid.Must(uuid.NewV7()).String() }
+
+func scenarioEvent(ctx context.Context, typ string, s *domain.Scenario, prev domain.State, reason string) (*eventsv1.Event, error) {
+	p := &eventsv1.ScenarioChanged{Scenario: protoconv.Scenario(s), Reason: reason}
+	if prev != "" {
+		p.PreviousState = protoconv.State(prev)
+	}
+	return messaging.NewEvent(ctx, ServiceName, ServiceName+"."+typ, s.Name(), s.Revision, p)
+}
+
+func linkEvent(ctx context.Context, typ string, l *domain.Link, prev domain.LinkState, reason, cause string) (*eventsv1.Event, error) {
+	p := &eventsv1.LinkChanged{Link: protoconv.Link(l), Reason: reason, Cause: cause}
+	if prev != "" {
+		p.PreviousState = protoconv.LinkState(prev)
+	}
+	return messaging.NewEvent(ctx, ServiceName, ServiceName+"."+typ, l.Name(), l.Revision, p)
+}
+
+// visible is NOT_FOUND for a scenario the caller may not see, exactly like a missing one.
+func visible(c domain.Caller, s *domain.Scenario) error {
+	if !c.CanRead(s) {
+		return errs.NotFound(domain.ReasonScenarioNotFound, "%s not found", s.Name())
+	}
+	return nil
+}
+
+// ProposeScenario creates a scenario in PROPOSED for the caller's organisation.
+func (a *App) ProposeScenario(ctx context.Context, s domain.Scenario, requestID string) (*domain.Scenario, error) {
+	c, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.RequireManager("proposing a scenario"); err != nil {
+		return nil, err
+	}
+	if requestID != "" {
+		if prior, err := a.store.ScenarioByRequest(ctx, c.Organisation, requestID); err != nil || prior != nil {
+			return prior, err
+		}
+	}
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	now := a.now0()
+	s.ID, s.Operator, s.State, s.Revision, s.CreateTime, s.UpdateTime = newID(), c.Organisation, domain.StateProposed, 1, now, now
+	err = a.store.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.InsertScenario(&s, c.Organisation, requestID, "propose", c.Subject, ""); err != nil {
+			return err
+		}
+		ev, err := scenarioEvent(ctx, "scenario.proposed", &s, "", "")
+		tx.Emit(ev)
+		return err
+	})
+	if err != nil {
+		if requestID != "" && errs.KindOf(err) == errs.KindAlreadyExists {
+			// A concurrent retry with the same request id won.
+			if prior, perr := a.store.ScenarioByRequest(ctx, c.Organisation, requestID); perr == nil && prior != nil {
+				return prior, nil
+			}
+		}
+		return nil, err
+	}
+	return &s, nil
+}
+
+// GetScenario returns a scenario the caller may see.
+func (a *App) GetScenario(ctx context.Context, id string) (*domain.Scenario, error) {
+	c, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s, err := a.store.Scenario(ctx, id)
+	if err == nil {
+		err = visible(c, s)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+var eventOf = map[domain.Action]string{
+	domain.ActActivate: "scenario.activated", domain.ActSuspend: "scenario.suspended", domain.ActClose: "scenario.closed",
+}
+
+// TransitionScenario moves a scenario through its lifecycle.
+func (a *App) TransitionScenario(ctx context.Context, id string, action domain.Action, reason, etag string) (*domain.Scenario, error) {
+	c, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out *domain.Scenario
+	err = a.store.InTx(ctx, func(tx *store.Tx) error {
+		s, err := tx.LockScenario(id)
+		if err == nil {
+			err = visible(c, s)
+		}
+		if err != nil {
+			return err
+		}
+		if err := c.RequireManages(s, string(action)); err != nil {
+			return err
+		}
+		if etag != "" && etag != s.ETag() {
+			return errs.New(errs.KindAborted, domain.ReasonETagMismatch, "etag %s is stale: the scenario is at %s", etag, s.ETag())
+		}
+		prev, err := s.Transition(action)
+		if err != nil {
+			return err
+		}
+		s.Revision, s.UpdateTime = s.Revision+1, a.now0()
+		if err := tx.UpdateScenario(s, string(action), c.Subject, reason); err != nil {
+			return err
+		}
+		ev, err := scenarioEvent(ctx, eventOf[action], s, prev, reason)
+		tx.Emit(ev)
+		out = s
+		return err
+	})
+	return out, err
+}
+
+// ListScenarios lists the scenarios the caller may see, newest first.
+func (a *App) ListScenarios(ctx context.Context, q store.ScenarioQuery, token string) ([]*domain.Scenario, string, error) {
+	c, err := caller(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	if !c.ReadAll {
+		q.Operator = c.Organisation
+	}
+	switch {
+	case q.Limit <= 0:
+		q.Limit = 50
+	case q.Limit > 500:
+		q.Limit = 500
+	}
+	fp := fingerprint(q.Operator, q.States, q.Sector)
+	if token != "" {
+		if q.Before, err = decodeToken(token, fp); err != nil {
+			return nil, "", err
+		}
+	}
+	out, err := a.store.ListScenarios(ctx, q)
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(out) > q.Limit {
+		out = out[:q.Limit]
+		next = encodeToken(out[len(out)-1].ID, fp)
+	}
+	return out, next, nil
+}
+
+type pageToken struct {
+	V     int    `json:"v"`
+	After string `json:"a"`
+	Query string `json:"q"`
+}
+
+func fingerprint(parts ...any) string {
+	raw, _ := json.Marshal(parts)
+	m := hmac.New(sha256.New, []byte("yaosu.scenario.list.v1"))
+	m.Write(raw)
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:12])
+}
+
+func encodeToken(after, fp string) string {
+	raw, _ := json.Marshal(pageToken{V: 1, After: after, Query: fp})
+	return base64.RawURLEncoding.EncodeToString(raw)
+}
+
+func decodeToken(token, fp string) (string, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(token)
+	var pt pageToken
+	if err != nil || json.Unmarshal(raw, &pt) != nil || pt.V != 1 || pt.Query != fp || uuid.Validate(pt.After) != nil {
+		return "", errs.InvalidArgument(domain.ReasonInvalidPageToken,
+			errs.FieldViolation{Field: "page_token", Description: "malformed, or issued for a different query"})
+	}
+	return pt.After, nil
+}
+
+func trim(name, prefix string) string { return strings.TrimPrefix(name, prefix) }

@@ -1,0 +1,145 @@
+package app
+
+import (
+	"context"
+
+	rightsv1 "yaosu.dev/gen/go/yaosu/rights/v1"
+	"yaosu.dev/pkg/errs"
+	"yaosu.dev/services/scenario/internal/domain"
+	"yaosu.dev/services/scenario/internal/protoconv"
+	"yaosu.dev/services/scenario/internal/store"
+)
+
+// check asks the rights service whether the scenario's operator may use the link's asset
+// for the scenario's sector, form and region now.
+func (a *App) check(ctx context.Context, s *domain.Scenario, l *domain.Link) (domain.Decision, error) {
+	resp, err := a.rights.Check(ctx, &rightsv1.CheckRequest{Organisation: s.Operator, Asset: "assets/" + l.AssetID,
+		Right: protoconv.Right(l.Right), Purpose: s.Sector, DeliveryForm: protoconv.Form(l.DeliveryForm), Region: s.Region})
+	if err != nil {
+		return domain.Decision{}, errs.Wrap(err, errs.KindUnavailable, domain.ReasonRightsUnavailable, "the rights service could not be asked; retry")
+	}
+	d := domain.Decision{Allowed: resp.GetAllowed(), Holder: resp.GetHolder(), Detail: resp.GetDetail(),
+		Denial: resp.GetDenialReason().String()}
+	for _, g := range resp.GetChain() {
+		d.Chain = append(d.Chain, trim(g, "grants/"))
+	}
+	return d, nil
+}
+
+// LinkAsset links an asset to a scenario when the rights service's check passes; it
+// returns the link and the grant chain (grant names) the check returned.
+func (a *App) LinkAsset(ctx context.Context, scenarioID string, l domain.Link) (*domain.Link, []string, error) {
+	c, err := caller(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := a.store.Scenario(ctx, scenarioID)
+	if err == nil {
+		err = visible(c, s)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := c.RequireManages(s, "linking an asset"); err != nil {
+		return nil, nil, err
+	}
+	if s.State.Final() {
+		return nil, nil, errs.FailedPrecondition(domain.ReasonScenarioClosed, "%s is closed", s.Name())
+	}
+	// The check runs outside the transaction: no lock is held across the network call.
+	d, err := a.check(ctx, s, &l)
+	if err != nil {
+		return nil, nil, err
+	}
+	if l.GrantID, err = domain.ResolveGrant(l.GrantID, d); err != nil {
+		return nil, nil, err
+	}
+	now := a.now0()
+	l.ID, l.ScenarioID, l.State, l.Linker, l.Revision, l.CreateTime, l.UpdateTime =
+		newID(), s.ID, domain.LinkActive, c.Subject, 1, now, now
+	causes := []string{domain.AssetCause(l.AssetID)}
+	if l.GrantID != "" {
+		causes = append([]string{domain.GrantCause(l.GrantID)}, causes...)
+	}
+	err = a.store.InTx(ctx, func(tx *store.Tx) error {
+		cur, err := tx.LockScenario(s.ID)
+		if err != nil {
+			return err
+		}
+		if cur.State.Final() {
+			return errs.FailedPrecondition(domain.ReasonScenarioClosed, "%s is closed", s.Name())
+		}
+		// A revocation or suspension may have arrived since the check answered: the
+		// consumer records it under the same per-cause lock.
+		if err := tx.LockCauses(causes...); err != nil {
+			return err
+		}
+		cause, typ, err := tx.Blocked(causes...)
+		if err != nil {
+			return err
+		}
+		if cause != "" {
+			return errs.FailedPrecondition(domain.ReasonNotAllowedByRights, "the rights service does not allow this use: %s (%s)", typ, cause)
+		}
+		if err := tx.InsertLink(&l, "link", c.Subject); err != nil {
+			return err
+		}
+		ev, err := linkEvent(ctx, "asset.linked", &l, "", l.Reason, "")
+		tx.Emit(ev)
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	chain := make([]string, len(d.Chain))
+	for i, g := range d.Chain {
+		chain[i] = "grants/" + g
+	}
+	return &l, chain, nil
+}
+
+// UnlinkAsset ends a link.
+func (a *App) UnlinkAsset(ctx context.Context, scenarioID, linkID, reason string) (*domain.Link, error) {
+	c, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out *domain.Link
+	err = a.store.InTx(ctx, func(tx *store.Tx) error {
+		s, err := tx.LockScenario(scenarioID)
+		if err == nil {
+			err = visible(c, s)
+		}
+		if err != nil {
+			return err
+		}
+		if err := c.RequireManages(s, "unlinking an asset"); err != nil {
+			return err
+		}
+		l, err := tx.LockLink(scenarioID, linkID)
+		if err != nil {
+			return err
+		}
+		prev, err := l.Transition(domain.LinkUnlink, reason, "")
+		if err != nil {
+			return err
+		}
+		l.Revision, l.UpdateTime = l.Revision+1, a.now0()
+		if err := tx.UpdateLink(l, string(domain.LinkUnlink), c.Subject, reason); err != nil {
+			return err
+		}
+		ev, err := linkEvent(ctx, "asset.unlinked", l, prev, reason, "")
+		tx.Emit(ev)
+		out = l
+		return err
+	})
+	return out, err
+}
+
+// ListLinks lists a visible scenario's links.
+func (a *App) ListLinks(ctx context.Context, scenarioID string) ([]*domain.Link, error) {
+	if _, err := a.GetScenario(ctx, scenarioID); err != nil {
+		return nil, err
+	}
+	return a.store.Links(ctx, scenarioID)
+}

@@ -1,0 +1,115 @@
+// Package grpcapi adapts the scenario application layer to its gRPC API: conversion only.
+package grpcapi
+
+import (
+	"context"
+	"strings"
+
+	scenariov1 "yaosu.dev/gen/go/yaosu/scenario/v1"
+	"yaosu.dev/services/scenario/internal/app"
+	"yaosu.dev/services/scenario/internal/domain"
+	"yaosu.dev/services/scenario/internal/protoconv"
+	"yaosu.dev/services/scenario/internal/store"
+)
+
+// Server implements scenariov1.ScenarioServiceServer. Usage, alerts, outcomes and reports
+// are not built yet: they answer UNIMPLEMENTED.
+type Server struct {
+	scenariov1.UnimplementedScenarioServiceServer
+	app *app.App
+}
+
+var _ scenariov1.ScenarioServiceServer = (*Server)(nil)
+
+// New returns the gRPC adapter of a.
+func New(a *app.App) *Server { return &Server{app: a} }
+
+func scenarioID(name string) string { return strings.TrimPrefix(name, "scenarios/") }
+
+// linkIDs splits `scenarios/{scenario}/links/{link}`.
+func linkIDs(name string) (string, string) {
+	s, l, _ := strings.Cut(strings.TrimPrefix(name, "scenarios/"), "/links/")
+	return s, l
+}
+
+var actions = map[scenariov1.ScenarioAction]domain.Action{
+	scenariov1.ScenarioAction_SCENARIO_ACTION_ACTIVATE: domain.ActActivate,
+	scenariov1.ScenarioAction_SCENARIO_ACTION_SUSPEND:  domain.ActSuspend,
+	scenariov1.ScenarioAction_SCENARIO_ACTION_CLOSE:    domain.ActClose,
+}
+
+// ProposeScenario implements scenariov1.ScenarioServiceServer.
+func (s *Server) ProposeScenario(ctx context.Context, req *scenariov1.ProposeScenarioRequest) (*scenariov1.ProposeScenarioResponse, error) {
+	sc, err := s.app.ProposeScenario(ctx, protoconv.DomainScenario(req.GetScenario()), req.GetRequestId())
+	if err != nil {
+		return nil, err
+	}
+	return &scenariov1.ProposeScenarioResponse{Scenario: protoconv.Scenario(sc)}, nil
+}
+
+// GetScenario implements scenariov1.ScenarioServiceServer.
+func (s *Server) GetScenario(ctx context.Context, req *scenariov1.GetScenarioRequest) (*scenariov1.GetScenarioResponse, error) {
+	sc, err := s.app.GetScenario(ctx, scenarioID(req.GetName()))
+	if err != nil {
+		return nil, err
+	}
+	return &scenariov1.GetScenarioResponse{Scenario: protoconv.Scenario(sc)}, nil
+}
+
+// ListScenarios implements scenariov1.ScenarioServiceServer.
+func (s *Server) ListScenarios(ctx context.Context, req *scenariov1.ListScenariosRequest) (*scenariov1.ListScenariosResponse, error) {
+	q := store.ScenarioQuery{Sector: req.GetSector(), Limit: int(req.GetPageSize())}
+	for _, st := range req.GetStates() {
+		q.States = append(q.States, protoconv.DomainState(st))
+	}
+	out, next, err := s.app.ListScenarios(ctx, q, req.GetPageToken())
+	if err != nil {
+		return nil, err
+	}
+	resp := &scenariov1.ListScenariosResponse{NextPageToken: next}
+	for _, sc := range out {
+		resp.Scenarios = append(resp.Scenarios, protoconv.Scenario(sc))
+	}
+	return resp, nil
+}
+
+// TransitionScenario implements scenariov1.ScenarioServiceServer.
+func (s *Server) TransitionScenario(ctx context.Context, req *scenariov1.TransitionScenarioRequest) (*scenariov1.TransitionScenarioResponse, error) {
+	sc, err := s.app.TransitionScenario(ctx, scenarioID(req.GetName()), actions[req.GetAction()], req.GetReason(), req.GetEtag())
+	if err != nil {
+		return nil, err
+	}
+	return &scenariov1.TransitionScenarioResponse{Scenario: protoconv.Scenario(sc)}, nil
+}
+
+// LinkAsset implements scenariov1.ScenarioServiceServer.
+func (s *Server) LinkAsset(ctx context.Context, req *scenariov1.LinkAssetRequest) (*scenariov1.LinkAssetResponse, error) {
+	l, chain, err := s.app.LinkAsset(ctx, scenarioID(req.GetParent()), protoconv.DomainLink(req.GetLink()))
+	if err != nil {
+		return nil, err
+	}
+	return &scenariov1.LinkAssetResponse{Link: protoconv.Link(l), Chain: chain}, nil
+}
+
+// UnlinkAsset implements scenariov1.ScenarioServiceServer.
+func (s *Server) UnlinkAsset(ctx context.Context, req *scenariov1.UnlinkAssetRequest) (*scenariov1.UnlinkAssetResponse, error) {
+	sid, lid := linkIDs(req.GetName())
+	l, err := s.app.UnlinkAsset(ctx, sid, lid, req.GetReason())
+	if err != nil {
+		return nil, err
+	}
+	return &scenariov1.UnlinkAssetResponse{Link: protoconv.Link(l)}, nil
+}
+
+// ListLinks implements scenariov1.ScenarioServiceServer.
+func (s *Server) ListLinks(ctx context.Context, req *scenariov1.ListLinksRequest) (*scenariov1.ListLinksResponse, error) {
+	links, err := s.app.ListLinks(ctx, scenarioID(req.GetParent()))
+	if err != nil {
+		return nil, err
+	}
+	resp := &scenariov1.ListLinksResponse{}
+	for _, l := range links {
+		resp.Links = append(resp.Links, protoconv.Link(l))
+	}
+	return resp, nil
+}

@@ -1,0 +1,95 @@
+// Package protoconv converts scenario aggregates to their API and event messages and back.
+package protoconv
+
+import (
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	rightsv1 "yaosu.dev/gen/go/yaosu/rights/v1"
+	scenariov1 "yaosu.dev/gen/go/yaosu/scenario/v1"
+	"yaosu.dev/services/scenario/internal/domain"
+)
+
+func ts(t time.Time) *timestamppb.Timestamp {
+	if t.IsZero() {
+		return nil
+	}
+	return timestamppb.New(t)
+}
+
+// State converts a scenario state.
+func State(s domain.State) scenariov1.ScenarioState {
+	return scenariov1.ScenarioState(scenariov1.ScenarioState_value["SCENARIO_STATE_"+string(s)])
+}
+
+// DomainState converts an API scenario state.
+func DomainState(s scenariov1.ScenarioState) string {
+	return strings.TrimPrefix(s.String(), "SCENARIO_STATE_")
+}
+
+// LinkState converts a link state.
+func LinkState(s domain.LinkState) scenariov1.LinkState {
+	return scenariov1.LinkState(scenariov1.LinkState_value["LINK_STATE_"+string(s)])
+}
+
+// Right converts a right name.
+func Right(r string) rightsv1.Right { return rightsv1.Right(rightsv1.Right_value["RIGHT_"+r]) }
+
+// DomainRight converts an API right.
+func DomainRight(r rightsv1.Right) string { return strings.TrimPrefix(r.String(), "RIGHT_") }
+
+// Form converts a delivery form name.
+func Form(f string) rightsv1.DeliveryForm {
+	return rightsv1.DeliveryForm(rightsv1.DeliveryForm_value["DELIVERY_FORM_"+f])
+}
+
+// DomainForm converts an API delivery form.
+func DomainForm(f rightsv1.DeliveryForm) string {
+	return strings.TrimPrefix(f.String(), "DELIVERY_FORM_")
+}
+
+// Scenario converts a scenario.
+func Scenario(s *domain.Scenario) *scenariov1.Scenario {
+	out := &scenariov1.Scenario{Name: s.Name(), DisplayName: s.DisplayName, Sector: s.Sector, Description: s.Description,
+		OperatorOrganisation: s.Operator, Objective: s.Objective, Region: s.Region, State: State(s.State),
+		Revision: s.Revision, Etag: s.ETag(), CreateTime: ts(s.CreateTime), UpdateTime: ts(s.UpdateTime)}
+	for _, k := range s.KPIs {
+		out.Kpis = append(out.Kpis, &scenariov1.KPI{Name: k.Name, Target: k.Target, Unit: k.Unit})
+	}
+	return out
+}
+
+// DomainScenario converts the client-settable fields of an API scenario.
+func DomainScenario(s *scenariov1.Scenario) domain.Scenario {
+	out := domain.Scenario{DisplayName: s.GetDisplayName(), Sector: s.GetSector(), Description: s.GetDescription(),
+		Objective: s.GetObjective(), Region: s.GetRegion()}
+	for _, k := range s.GetKpis() {
+		out.KPIs = append(out.KPIs, domain.KPI{Name: k.GetName(), Target: k.GetTarget(), Unit: k.GetUnit()})
+	}
+	return out
+}
+
+// Link converts a link.
+func Link(l *domain.Link) *scenariov1.Link {
+	out := &scenariov1.Link{Name: l.Name(), Asset: "assets/" + l.AssetID, Right: Right(l.Right),
+		DeliveryForm: Form(l.DeliveryForm), Reason: l.Reason, DailyBaselineRecords: l.DailyBaseline,
+		State: LinkState(l.State), StateReason: l.StateReason, Linker: l.Linker,
+		CreateTime: ts(l.CreateTime), UpdateTime: ts(l.UpdateTime)}
+	if l.GrantID != "" {
+		out.Grant = "grants/" + l.GrantID
+	}
+	return out
+}
+
+// DomainLink converts the client-settable fields of an API link; an unspecified right is
+// processing-use.
+func DomainLink(l *scenariov1.Link) domain.Link {
+	right := domain.RightProcessingUse
+	if l.GetRight() != rightsv1.Right_RIGHT_UNSPECIFIED {
+		right = DomainRight(l.GetRight())
+	}
+	return domain.Link{AssetID: strings.TrimPrefix(l.GetAsset(), "assets/"), GrantID: strings.TrimPrefix(l.GetGrant(), "grants/"),
+		Right: right, DeliveryForm: DomainForm(l.GetDeliveryForm()), Reason: l.GetReason(), DailyBaseline: l.GetDailyBaselineRecords()}
+}

@@ -1,0 +1,108 @@
+// Package scenario is the scenario service: application scenarios (应用场景) that use data
+// assets, their lifecycle, and links of assets to them that rest on grants the rights
+// service checks. cmd/yaosu wires it in through New and Register.
+package scenario
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go/jetstream"
+	"golang.org/x/sync/errgroup"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
+
+	rightsv1 "yaosu.dev/gen/go/yaosu/rights/v1"
+	scenariov1 "yaosu.dev/gen/go/yaosu/scenario/v1"
+	"yaosu.dev/pkg/messaging"
+	"yaosu.dev/services/scenario/internal/app"
+	"yaosu.dev/services/scenario/internal/grpcapi"
+	"yaosu.dev/services/scenario/internal/store"
+)
+
+// Name is the service's name in `yaosu serve` and its Postgres schema.
+const Name = app.ServiceName
+
+// ConsumerName is the durable consumer of rights and catalog events (and its
+// processed_events key).
+const ConsumerName = "scenario-rights"
+
+// RightsChecker is the rights service's Check; a rightsv1.RightsServiceClient is one.
+type RightsChecker interface {
+	Check(ctx context.Context, req *rightsv1.CheckRequest, opts ...grpc.CallOption) (*rightsv1.CheckResponse, error)
+}
+
+// Deps are what the scenario service needs from the process.
+type Deps struct {
+	// Pool is a pool whose search_path is the scenario schema.
+	Pool *pgxpool.Pool
+	// JS is the JetStream the rights and catalog events arrive on; nil runs without the
+	// consumer.
+	JS  jetstream.JetStream
+	Log *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Rights answers the checks LinkAsset needs. Each call carries the caller's own bearer
+	// token (an organisation may check for itself).
+	Rights RightsChecker
+}
+
+// Service is a wired scenario service.
+type Service struct {
+	d        Deps
+	app      *app.App
+	api      *grpcapi.Server
+	consumer *messaging.Consumer
+}
+
+// New wires the scenario service: store → app → gRPC adapter, and the consumer.
+func New(d Deps) (*Service, error) {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	a := app.New(store.New(d.Pool), forwarding{d.Rights}, d.Now, d.Log)
+	s := &Service{d: d, app: a, api: grpcapi.New(a)}
+	if d.JS != nil {
+		subjects := make([]string, 0, len(app.ConsumedEventTypes()))
+		for _, t := range app.ConsumedEventTypes() {
+			subjects = append(subjects, messaging.NATSSubject(t))
+		}
+		s.consumer = messaging.NewConsumer(d.Pool, d.JS, messaging.ConsumerConfig{Name: ConsumerName,
+			FilterSubjects: subjects}, a.HandleEvent, d.Log)
+	}
+	return s, nil
+}
+
+// forwarding calls the rights service with the incoming request's own credentials.
+type forwarding struct{ rights RightsChecker }
+
+func (f forwarding) Check(ctx context.Context, req *rightsv1.CheckRequest) (*rightsv1.CheckResponse, error) {
+	if md, ok := metadata.FromIncomingContext(ctx); ok {
+		if v := md.Get("authorization"); len(v) > 0 {
+			ctx = metadata.AppendToOutgoingContext(ctx, "authorization", v[0])
+		}
+	}
+	return f.rights.Check(ctx, req)
+}
+
+// Register adds the scenario API to gs.
+func (s *Service) Register(gs grpc.ServiceRegistrar) {
+	scenariov1.RegisterScenarioServiceServer(gs, s.api)
+}
+
+// ServiceNames are the full gRPC service names the scenario service registers.
+func ServiceNames() []string { return []string{scenariov1.ScenarioService_ServiceDesc.ServiceName} }
+
+// Run runs the background work until ctx ends: the rights and catalog consumer.
+func (s *Service) Run(ctx context.Context) error {
+	g, ctx := errgroup.WithContext(ctx)
+	if s.consumer != nil {
+		g.Go(func() error { return s.consumer.Run(ctx) })
+	}
+	return g.Wait()
+}
