@@ -415,7 +415,8 @@ func TestScenarioEventsInOrder(t *testing.T) {
 
 func TestLaterRPCsAreUnimplemented(t *testing.T) {
 	h := newHarness(t)
-	_, err := h.client.ListAlerts(h.operator(orgB), &scenariov1.ListAlertsRequest{})
+	_, err := h.client.GetUsageReport(h.operator(orgB), &scenariov1.GetUsageReportRequest{
+		PeriodStart: "2026-01-01", PeriodEnd: "2026-01-31"})
 	requireStatus(t, err, codes.Unimplemented, "")
 	_, err = h.client.RecordOutcome(h.operator(orgB), &scenariov1.RecordOutcomeRequest{Outcome: &scenariov1.Outcome{
 		Scenario: "scenarios/" + uuid.NewString(), PeriodStart: "2026-01-01", PeriodEnd: "2026-01-31"}})

@@ -38,6 +38,10 @@ var EventTypes = map[string]string{
 	"asset.unlinked":     "the operator ends a link (`UnlinkAsset`)",
 	"link.blocked":       "a link's grant was revoked, suspended or expired, or its asset suspended, cancelled or disposed (`cause`)",
 	"link.unblocked":     "what blocked a link (its grant or its asset) is reinstated; the link is ACTIVE again",
+	"usage.recorded":     "allowed usage of one link in one `ReportUsage` batch, summed (no subject)",
+	"usage.denied":       "usage records of one link in one `ReportUsage` batch denied for one reason, with their ids (no subject)",
+	"alert.raised":       "denied usage raised a `denied_usage` alert on a link that had no OPEN one (`ReportUsage`)",
+	"alert.resolved":     "an operator resolves an alert (`UpdateAlert`)",
 }
 
 // RightsChecker is the rights service's Check (a rightsv1.RightsServiceClient does).

@@ -27,12 +27,15 @@ const (
 	ReasonInvalidPageToken    = "ERROR_REASON_INVALID_PAGE_TOKEN"
 	ReasonRightsUnavailable   = "ERROR_REASON_RIGHTS_UNAVAILABLE"
 	ReasonAlreadyLinked       = "ERROR_REASON_ALREADY_LINKED"
+	ReasonAlertNotFound       = "ERROR_REASON_ALERT_NOT_FOUND"
+	ReasonReportingSystem     = "ERROR_REASON_REPORTING_SYSTEM_CHANGED"
 )
 
 // ErrorReasons are every reason the scenario service returns.
 var ErrorReasons = []string{ReasonScenarioNotFound, ReasonLinkNotFound, ReasonInvalidTransition,
 	ReasonNotAllowedByRights, ReasonGrantMismatch, ReasonScenarioClosed, ReasonUnknownSector, ReasonETagMismatch,
-	ReasonNotYourOrganisation, ReasonInvalidPageToken, ReasonRightsUnavailable, ReasonAlreadyLinked}
+	ReasonNotYourOrganisation, ReasonInvalidPageToken, ReasonRightsUnavailable, ReasonAlreadyLinked,
+	ReasonAlertNotFound, ReasonReportingSystem}
 
 // Sectors are the twelve 数据要素× sectors (国数政策〔2023〕11号) and OTHER: a scenario's
 // sector is the purpose its links are checked for, so these are the rights service's

@@ -3,7 +3,11 @@ package grpcapi
 
 import (
 	"context"
+	"errors"
+	"io"
 	"strings"
+
+	"yaosu.dev/pkg/errs"
 
 	scenariov1 "yaosu.dev/gen/go/yaosu/scenario/v1"
 	"yaosu.dev/services/scenario/internal/app"
@@ -12,8 +16,8 @@ import (
 	"yaosu.dev/services/scenario/internal/store"
 )
 
-// Server implements scenariov1.ScenarioServiceServer. Usage, alerts, outcomes and reports
-// are not built yet: they answer UNIMPLEMENTED.
+// Server implements scenariov1.ScenarioServiceServer. Outcomes and reports are not built
+// yet: they answer UNIMPLEMENTED.
 type Server struct {
 	scenariov1.UnimplementedScenarioServiceServer
 	app *app.App
@@ -112,4 +116,76 @@ func (s *Server) ListLinks(ctx context.Context, req *scenariov1.ListLinksRequest
 		resp.Links = append(resp.Links, protoconv.Link(l))
 	}
 	return resp, nil
+}
+
+// maxDenials caps the denials a ReportUsage response lists.
+const maxDenials = 1000
+
+// ReportUsage implements scenariov1.ScenarioServiceServer: each message is one batch,
+// ingested in its own transaction as it arrives; the response sums the stream.
+func (s *Server) ReportUsage(stream scenariov1.ScenarioService_ReportUsageServer) error {
+	ctx := stream.Context()
+	resp := &scenariov1.ReportUsageResponse{}
+	system := ""
+	for {
+		req, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return stream.SendAndClose(resp)
+		}
+		if err != nil {
+			return err
+		}
+		if system == "" {
+			system = req.GetReportingSystem()
+		} else if req.GetReportingSystem() != system {
+			return errs.InvalidArgument(domain.ReasonReportingSystem, errs.FieldViolation{Field: "reporting_system",
+				Description: "fixed for the stream: " + system})
+		}
+		recs := make([]*domain.UsageRecord, 0, len(req.GetRecords()))
+		for _, r := range req.GetRecords() {
+			sid, lid := linkIDs(r.GetLink())
+			recs = append(recs, &domain.UsageRecord{RecordID: r.GetRecordId(), ScenarioID: sid, LinkID: lid,
+				DeliveryForm: protoconv.DomainForm(r.GetDeliveryForm()), Calls: r.GetCalls(), Records: r.GetRecords(),
+				Bytes: r.GetBytes(), WindowStart: r.GetWindowStart().AsTime(), WindowEnd: r.GetWindowEnd().AsTime()})
+		}
+		res, err := s.app.ReportUsage(ctx, system, recs)
+		if err != nil {
+			return err
+		}
+		resp.Allowed += res.Allowed
+		resp.Denied += res.Denied
+		resp.Duplicates += res.Duplicates
+		for _, d := range res.Denials {
+			if len(resp.Denials) < maxDenials {
+				resp.Denials = append(resp.Denials, &scenariov1.Denial{RecordId: d.RecordID, Reason: d.Reason})
+			}
+		}
+	}
+}
+
+// ListAlerts implements scenariov1.ScenarioServiceServer.
+func (s *Server) ListAlerts(ctx context.Context, req *scenariov1.ListAlertsRequest) (*scenariov1.ListAlertsResponse, error) {
+	q := store.AlertQuery{Scenario: scenarioID(req.GetScenario()), Limit: int(req.GetPageSize())}
+	for _, st := range req.GetStates() {
+		q.States = append(q.States, protoconv.DomainAlertState(st))
+	}
+	out, next, err := s.app.ListAlerts(ctx, q, protoconv.DomainSeverity(req.GetMinSeverity()), req.GetPageToken())
+	if err != nil {
+		return nil, err
+	}
+	resp := &scenariov1.ListAlertsResponse{NextPageToken: next}
+	for _, a := range out {
+		resp.Alerts = append(resp.Alerts, protoconv.Alert(a))
+	}
+	return resp, nil
+}
+
+// UpdateAlert implements scenariov1.ScenarioServiceServer.
+func (s *Server) UpdateAlert(ctx context.Context, req *scenariov1.UpdateAlertRequest) (*scenariov1.UpdateAlertResponse, error) {
+	a, err := s.app.UpdateAlert(ctx, strings.TrimPrefix(req.GetName(), "alerts/"), protoconv.DomainAlertState(req.GetState()),
+		req.GetAssignee(), req.GetNote())
+	if err != nil {
+		return nil, err
+	}
+	return &scenariov1.UpdateAlertResponse{Alert: protoconv.Alert(a)}, nil
 }

@@ -93,3 +93,45 @@ func DomainLink(l *scenariov1.Link) domain.Link {
 	return domain.Link{AssetID: strings.TrimPrefix(l.GetAsset(), "assets/"), GrantID: strings.TrimPrefix(l.GetGrant(), "grants/"),
 		Right: right, DeliveryForm: DomainForm(l.GetDeliveryForm()), Reason: l.GetReason(), DailyBaseline: l.GetDailyBaselineRecords()}
 }
+
+// AlertState converts an alert state.
+func AlertState(s string) scenariov1.AlertState {
+	return scenariov1.AlertState(scenariov1.AlertState_value["ALERT_STATE_"+s])
+}
+
+// DomainAlertState converts an API alert state ("" for unspecified).
+func DomainAlertState(s scenariov1.AlertState) string {
+	if s == scenariov1.AlertState_ALERT_STATE_UNSPECIFIED {
+		return ""
+	}
+	return strings.TrimPrefix(s.String(), "ALERT_STATE_")
+}
+
+// Severity converts a severity.
+func Severity(s string) scenariov1.Severity {
+	return scenariov1.Severity(scenariov1.Severity_value["SEVERITY_"+s])
+}
+
+// DomainSeverity converts an API severity ("" for unspecified).
+func DomainSeverity(s scenariov1.Severity) string {
+	if s == scenariov1.Severity_SEVERITY_UNSPECIFIED {
+		return ""
+	}
+	return strings.TrimPrefix(s.String(), "SEVERITY_")
+}
+
+// Alert converts an alert.
+func Alert(a *domain.Alert) *scenariov1.Alert {
+	out := &scenariov1.Alert{Name: a.Name(), Scenario: "scenarios/" + a.ScenarioID, Rule: a.Rule,
+		Severity: Severity(a.Severity), State: AlertState(a.State), Assignee: a.Assignee, Detail: a.Detail,
+		RaiseTime: ts(a.RaiseTime), UpdateTime: ts(a.UpdateTime)}
+	if a.LinkID != "" {
+		out.Link = "scenarios/" + a.ScenarioID + "/links/" + a.LinkID
+	}
+	return out
+}
+
+// UsageOutcome converts a usage outcome.
+func UsageOutcome(o string) scenariov1.UsageOutcome {
+	return scenariov1.UsageOutcome(scenariov1.UsageOutcome_value["USAGE_OUTCOME_"+o])
+}

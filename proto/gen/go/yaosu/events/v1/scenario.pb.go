@@ -162,6 +162,265 @@ func (x *LinkChanged) GetCause() string {
 	return ""
 }
 
+// UsageRecorded is the payload of `scenario.usage.recorded`: the allowed usage of one link
+// in one ReportUsage batch, summed (no subject: usage has no revisions).
+type UsageRecorded struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// scenario is the scenario, `scenarios/{scenario}`.
+	Scenario string `protobuf:"bytes,1,opt,name=scenario,proto3" json:"scenario,omitempty"`
+	// link is the link used, `scenarios/{scenario}/links/{link}`.
+	Link string `protobuf:"bytes,2,opt,name=link,proto3" json:"link,omitempty"`
+	// asset is the asset used, `assets/{asset}`.
+	Asset string `protobuf:"bytes,3,opt,name=asset,proto3" json:"asset,omitempty"`
+	// reporting_system is the internal system that reported the usage.
+	ReportingSystem string `protobuf:"bytes,4,opt,name=reporting_system,json=reportingSystem,proto3" json:"reporting_system,omitempty"`
+	// records, calls and bytes are the sums of the batch's new allowed records of the link.
+	Records int64 `protobuf:"varint,5,opt,name=records,proto3" json:"records,omitempty"`
+	// calls is the number of calls.
+	Calls int64 `protobuf:"varint,6,opt,name=calls,proto3" json:"calls,omitempty"`
+	// bytes is the number of bytes.
+	Bytes int64 `protobuf:"varint,7,opt,name=bytes,proto3" json:"bytes,omitempty"`
+	// record_count is how many usage records were summed.
+	RecordCount   int64 `protobuf:"varint,8,opt,name=record_count,json=recordCount,proto3" json:"record_count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UsageRecorded) Reset() {
+	*x = UsageRecorded{}
+	mi := &file_yaosu_events_v1_scenario_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UsageRecorded) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UsageRecorded) ProtoMessage() {}
+
+func (x *UsageRecorded) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_events_v1_scenario_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UsageRecorded.ProtoReflect.Descriptor instead.
+func (*UsageRecorded) Descriptor() ([]byte, []int) {
+	return file_yaosu_events_v1_scenario_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *UsageRecorded) GetScenario() string {
+	if x != nil {
+		return x.Scenario
+	}
+	return ""
+}
+
+func (x *UsageRecorded) GetLink() string {
+	if x != nil {
+		return x.Link
+	}
+	return ""
+}
+
+func (x *UsageRecorded) GetAsset() string {
+	if x != nil {
+		return x.Asset
+	}
+	return ""
+}
+
+func (x *UsageRecorded) GetReportingSystem() string {
+	if x != nil {
+		return x.ReportingSystem
+	}
+	return ""
+}
+
+func (x *UsageRecorded) GetRecords() int64 {
+	if x != nil {
+		return x.Records
+	}
+	return 0
+}
+
+func (x *UsageRecorded) GetCalls() int64 {
+	if x != nil {
+		return x.Calls
+	}
+	return 0
+}
+
+func (x *UsageRecorded) GetBytes() int64 {
+	if x != nil {
+		return x.Bytes
+	}
+	return 0
+}
+
+func (x *UsageRecorded) GetRecordCount() int64 {
+	if x != nil {
+		return x.RecordCount
+	}
+	return 0
+}
+
+// UsageDenied is the payload of `scenario.usage.denied`: the records of one link in one
+// ReportUsage batch that were denied for one reason (no subject).
+type UsageDenied struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// scenario is the scenario, `scenarios/{scenario}`.
+	Scenario string `protobuf:"bytes,1,opt,name=scenario,proto3" json:"scenario,omitempty"`
+	// link is the link named by the records, `scenarios/{scenario}/links/{link}`.
+	Link string `protobuf:"bytes,2,opt,name=link,proto3" json:"link,omitempty"`
+	// reporting_system is the internal system that reported the usage.
+	ReportingSystem string `protobuf:"bytes,3,opt,name=reporting_system,json=reportingSystem,proto3" json:"reporting_system,omitempty"`
+	// record_ids are the denied records' ids within the reporting system.
+	RecordIds []string `protobuf:"bytes,4,rep,name=record_ids,json=recordIds,proto3" json:"record_ids,omitempty"`
+	// reason is why they were denied (LINK_BLOCKED, LINK_UNLINKED, LINK_NOT_FOUND,
+	// SCENARIO_NOT_ACTIVE, DELIVERY_FORM_NOT_LINKED, WINDOW_BEFORE_LINK, WINDOW_IN_FUTURE).
+	Reason        string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UsageDenied) Reset() {
+	*x = UsageDenied{}
+	mi := &file_yaosu_events_v1_scenario_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UsageDenied) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UsageDenied) ProtoMessage() {}
+
+func (x *UsageDenied) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_events_v1_scenario_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UsageDenied.ProtoReflect.Descriptor instead.
+func (*UsageDenied) Descriptor() ([]byte, []int) {
+	return file_yaosu_events_v1_scenario_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *UsageDenied) GetScenario() string {
+	if x != nil {
+		return x.Scenario
+	}
+	return ""
+}
+
+func (x *UsageDenied) GetLink() string {
+	if x != nil {
+		return x.Link
+	}
+	return ""
+}
+
+func (x *UsageDenied) GetReportingSystem() string {
+	if x != nil {
+		return x.ReportingSystem
+	}
+	return ""
+}
+
+func (x *UsageDenied) GetRecordIds() []string {
+	if x != nil {
+		return x.RecordIds
+	}
+	return nil
+}
+
+func (x *UsageDenied) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// AlertChanged is the payload of `scenario.alert.raised` and `scenario.alert.resolved`: the
+// alert as committed (its name is the subject; its revision the envelope's).
+type AlertChanged struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// alert is the alert at its new revision.
+	Alert *v1.Alert `protobuf:"bytes,1,opt,name=alert,proto3" json:"alert,omitempty"`
+	// previous_state is its state before the change (unspecified for a new alert).
+	PreviousState v1.AlertState `protobuf:"varint,2,opt,name=previous_state,json=previousState,proto3,enum=yaosu.scenario.v1.AlertState" json:"previous_state,omitempty"`
+	// note is the note given with the change.
+	Note          string `protobuf:"bytes,3,opt,name=note,proto3" json:"note,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AlertChanged) Reset() {
+	*x = AlertChanged{}
+	mi := &file_yaosu_events_v1_scenario_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AlertChanged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AlertChanged) ProtoMessage() {}
+
+func (x *AlertChanged) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_events_v1_scenario_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AlertChanged.ProtoReflect.Descriptor instead.
+func (*AlertChanged) Descriptor() ([]byte, []int) {
+	return file_yaosu_events_v1_scenario_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *AlertChanged) GetAlert() *v1.Alert {
+	if x != nil {
+		return x.Alert
+	}
+	return nil
+}
+
+func (x *AlertChanged) GetPreviousState() v1.AlertState {
+	if x != nil {
+		return x.PreviousState
+	}
+	return v1.AlertState(0)
+}
+
+func (x *AlertChanged) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
 var File_yaosu_events_v1_scenario_proto protoreflect.FileDescriptor
 
 const file_yaosu_events_v1_scenario_proto_rawDesc = "" +
@@ -175,7 +434,27 @@ const file_yaosu_events_v1_scenario_proto_rawDesc = "" +
 	"\x04link\x18\x01 \x01(\v2\x17.yaosu.scenario.v1.LinkR\x04link\x12C\n" +
 	"\x0eprevious_state\x18\x02 \x01(\x0e2\x1c.yaosu.scenario.v1.LinkStateR\rpreviousState\x12\x16\n" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x14\n" +
-	"\x05cause\x18\x04 \x01(\tR\x05causeB\xad\x01\n" +
+	"\x05cause\x18\x04 \x01(\tR\x05cause\"\xe9\x01\n" +
+	"\rUsageRecorded\x12\x1a\n" +
+	"\bscenario\x18\x01 \x01(\tR\bscenario\x12\x12\n" +
+	"\x04link\x18\x02 \x01(\tR\x04link\x12\x14\n" +
+	"\x05asset\x18\x03 \x01(\tR\x05asset\x12)\n" +
+	"\x10reporting_system\x18\x04 \x01(\tR\x0freportingSystem\x12\x18\n" +
+	"\arecords\x18\x05 \x01(\x03R\arecords\x12\x14\n" +
+	"\x05calls\x18\x06 \x01(\x03R\x05calls\x12\x14\n" +
+	"\x05bytes\x18\a \x01(\x03R\x05bytes\x12!\n" +
+	"\frecord_count\x18\b \x01(\x03R\vrecordCount\"\x9f\x01\n" +
+	"\vUsageDenied\x12\x1a\n" +
+	"\bscenario\x18\x01 \x01(\tR\bscenario\x12\x12\n" +
+	"\x04link\x18\x02 \x01(\tR\x04link\x12)\n" +
+	"\x10reporting_system\x18\x03 \x01(\tR\x0freportingSystem\x12\x1d\n" +
+	"\n" +
+	"record_ids\x18\x04 \x03(\tR\trecordIds\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\"\x98\x01\n" +
+	"\fAlertChanged\x12.\n" +
+	"\x05alert\x18\x01 \x01(\v2\x18.yaosu.scenario.v1.AlertR\x05alert\x12D\n" +
+	"\x0eprevious_state\x18\x02 \x01(\x0e2\x1d.yaosu.scenario.v1.AlertStateR\rpreviousState\x12\x12\n" +
+	"\x04note\x18\x03 \x01(\tR\x04noteB\xad\x01\n" +
 	"\x13com.yaosu.events.v1B\rScenarioProtoP\x01Z)yaosu.dev/gen/go/yaosu/events/v1;eventsv1\xa2\x02\x03YEX\xaa\x02\x0fYaosu.Events.V1\xca\x02\x0fYaosu\\Events\\V1\xe2\x02\x1bYaosu\\Events\\V1\\GPBMetadata\xea\x02\x11Yaosu::Events::V1b\x06proto3"
 
 var (
@@ -190,25 +469,32 @@ func file_yaosu_events_v1_scenario_proto_rawDescGZIP() []byte {
 	return file_yaosu_events_v1_scenario_proto_rawDescData
 }
 
-var file_yaosu_events_v1_scenario_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
+var file_yaosu_events_v1_scenario_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_yaosu_events_v1_scenario_proto_goTypes = []any{
 	(*ScenarioChanged)(nil), // 0: yaosu.events.v1.ScenarioChanged
 	(*LinkChanged)(nil),     // 1: yaosu.events.v1.LinkChanged
-	(*v1.Scenario)(nil),     // 2: yaosu.scenario.v1.Scenario
-	(v1.ScenarioState)(0),   // 3: yaosu.scenario.v1.ScenarioState
-	(*v1.Link)(nil),         // 4: yaosu.scenario.v1.Link
-	(v1.LinkState)(0),       // 5: yaosu.scenario.v1.LinkState
+	(*UsageRecorded)(nil),   // 2: yaosu.events.v1.UsageRecorded
+	(*UsageDenied)(nil),     // 3: yaosu.events.v1.UsageDenied
+	(*AlertChanged)(nil),    // 4: yaosu.events.v1.AlertChanged
+	(*v1.Scenario)(nil),     // 5: yaosu.scenario.v1.Scenario
+	(v1.ScenarioState)(0),   // 6: yaosu.scenario.v1.ScenarioState
+	(*v1.Link)(nil),         // 7: yaosu.scenario.v1.Link
+	(v1.LinkState)(0),       // 8: yaosu.scenario.v1.LinkState
+	(*v1.Alert)(nil),        // 9: yaosu.scenario.v1.Alert
+	(v1.AlertState)(0),      // 10: yaosu.scenario.v1.AlertState
 }
 var file_yaosu_events_v1_scenario_proto_depIdxs = []int32{
-	2, // 0: yaosu.events.v1.ScenarioChanged.scenario:type_name -> yaosu.scenario.v1.Scenario
-	3, // 1: yaosu.events.v1.ScenarioChanged.previous_state:type_name -> yaosu.scenario.v1.ScenarioState
-	4, // 2: yaosu.events.v1.LinkChanged.link:type_name -> yaosu.scenario.v1.Link
-	5, // 3: yaosu.events.v1.LinkChanged.previous_state:type_name -> yaosu.scenario.v1.LinkState
-	4, // [4:4] is the sub-list for method output_type
-	4, // [4:4] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	5,  // 0: yaosu.events.v1.ScenarioChanged.scenario:type_name -> yaosu.scenario.v1.Scenario
+	6,  // 1: yaosu.events.v1.ScenarioChanged.previous_state:type_name -> yaosu.scenario.v1.ScenarioState
+	7,  // 2: yaosu.events.v1.LinkChanged.link:type_name -> yaosu.scenario.v1.Link
+	8,  // 3: yaosu.events.v1.LinkChanged.previous_state:type_name -> yaosu.scenario.v1.LinkState
+	9,  // 4: yaosu.events.v1.AlertChanged.alert:type_name -> yaosu.scenario.v1.Alert
+	10, // 5: yaosu.events.v1.AlertChanged.previous_state:type_name -> yaosu.scenario.v1.AlertState
+	6,  // [6:6] is the sub-list for method output_type
+	6,  // [6:6] is the sub-list for method input_type
+	6,  // [6:6] is the sub-list for extension type_name
+	6,  // [6:6] is the sub-list for extension extendee
+	0,  // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_yaosu_events_v1_scenario_proto_init() }
@@ -222,7 +508,7 @@ func file_yaosu_events_v1_scenario_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_yaosu_events_v1_scenario_proto_rawDesc), len(file_yaosu_events_v1_scenario_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   2,
+			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -41,7 +41,7 @@ const (
 // which asset under which grant, how much, with what outcome, and raises alerts when use goes
 // outside what was granted (加强数据资产使用管理, 强化数据资产过程监测, the 数据要素× scenarios).
 //
-// Status (issue 5): scenarios and links are served; ReportUsage, ListAlerts, UpdateAlert,
+// Status (issue 5): scenarios, links, usage ingestion and denial alerts are served;
 // RecordOutcome and GetUsageReport answer UNIMPLEMENTED until the next slice.
 //
 // Every RPC needs an authenticated principal. Scenario operators (role scenario_operator) of
@@ -217,7 +217,7 @@ func (c *scenarioServiceClient) GetUsageReport(ctx context.Context, in *GetUsage
 // which asset under which grant, how much, with what outcome, and raises alerts when use goes
 // outside what was granted (加强数据资产使用管理, 强化数据资产过程监测, the 数据要素× scenarios).
 //
-// Status (issue 5): scenarios and links are served; ReportUsage, ListAlerts, UpdateAlert,
+// Status (issue 5): scenarios, links, usage ingestion and denial alerts are served;
 // RecordOutcome and GetUsageReport answer UNIMPLEMENTED until the next slice.
 //
 // Every RPC needs an authenticated principal. Scenario operators (role scenario_operator) of

@@ -1,0 +1,350 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	eventsv1 "yaosu.dev/gen/go/yaosu/events/v1"
+	"yaosu.dev/pkg/auth"
+	"yaosu.dev/pkg/errs"
+	"yaosu.dev/pkg/messaging"
+	"yaosu.dev/pkg/paging"
+	"yaosu.dev/services/scenario/internal/domain"
+	"yaosu.dev/services/scenario/internal/protoconv"
+	"yaosu.dev/services/scenario/internal/store"
+)
+
+// UsageResult is what became of one batch of usage records.
+type UsageResult struct {
+	Allowed, Denied, Duplicates int64
+	// Denials are the denied records, in the batch's order.
+	Denials []Denial
+}
+
+// Denial is one denied record.
+type Denial struct{ RecordID, Reason string }
+
+// ReportUsage ingests one batch of usage records from reportingSystem in one transaction.
+// A record whose (reporting system, record id) was seen before is a duplicate and changes
+// nothing. A new one is judged against its link and scenario: allowed usage is added to
+// the daily sums and announced per link (usage.recorded); denied usage is counted,
+// announced per link and reason (usage.denied) and raises a denied_usage alert on its
+// link unless one is OPEN. Internal systems (role service) report for every scenario;
+// scenario operators and admins for their organisation's.
+func (a *App) ReportUsage(ctx context.Context, reportingSystem string, recs []*domain.UsageRecord) (*UsageResult, error) {
+	c, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, _ := auth.FromContext(ctx)
+	service := p.Has(auth.RoleService)
+	if !service && !c.Manager {
+		return nil, errs.PermissionDenied(errs.ReasonForbidden, "reporting usage needs the service or scenario_operator role")
+	}
+	res := &UsageResult{}
+	seen := make(map[string]bool, len(recs))
+	var fresh []*domain.UsageRecord
+	scenarioIDs, linkIDs := []string{}, []string{}
+	for i, r := range recs {
+		if uuid.Validate(r.ScenarioID) != nil || uuid.Validate(r.LinkID) != nil {
+			return nil, errs.InvalidArgument(errs.ReasonValidation, errs.FieldViolation{
+				Field: fmt.Sprintf("records[%d].link", i), Description: "not scenarios/{uuid}/links/{uuid}"})
+		}
+		if r.WindowEnd.Before(r.WindowStart) {
+			return nil, errs.InvalidArgument(errs.ReasonValidation, errs.FieldViolation{
+				Field: fmt.Sprintf("records[%d].window_end", i), Description: "before window_start"})
+		}
+		r.ReportingSystem = reportingSystem
+		r.WindowStart, r.WindowEnd = r.WindowStart.UTC().Truncate(time.Microsecond), r.WindowEnd.UTC().Truncate(time.Microsecond)
+		if seen[r.RecordID] {
+			res.Duplicates++
+			continue
+		}
+		seen[r.RecordID] = true
+		fresh = append(fresh, r)
+		scenarioIDs, linkIDs = append(scenarioIDs, r.ScenarioID), append(linkIDs, r.LinkID)
+	}
+	slices.Sort(scenarioIDs)
+	slices.Sort(linkIDs)
+	scenarioIDs, linkIDs = slices.Compact(scenarioIDs), slices.Compact(linkIDs)
+	now := a.now0()
+	err = a.store.InTx(ctx, func(tx *store.Tx) error {
+		scenarios, err := tx.ShareScenarios(scenarioIDs)
+		if err != nil {
+			return err
+		}
+		links, err := tx.ShareLinks(linkIDs)
+		if err != nil {
+			return err
+		}
+		if !service {
+			for _, s := range scenarios {
+				if err := visible(c, s); err != nil {
+					return err
+				}
+				if err := c.RequireManages(s, "reporting usage"); err != nil {
+					return err
+				}
+			}
+		}
+		judged := make(map[*domain.UsageRecord]*domain.Link, len(fresh))
+		for _, r := range fresh {
+			l := links[r.LinkID]
+			if l != nil && l.ScenarioID != r.ScenarioID {
+				l = nil
+			}
+			s := scenarios[r.ScenarioID]
+			r.Outcome, r.Reason = domain.Judge(r, l, s, now)
+			if l != nil {
+				r.AssetID = l.AssetID
+			}
+			judged[r] = l
+		}
+		inserted, err := tx.InsertUsage(fresh, now)
+		if err != nil {
+			return err
+		}
+		return a.account(ctx, tx, c, reportingSystem, fresh, inserted, judged, scenarios, res)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// account sums, announces and alerts on the batch's newly stored records.
+func (a *App) account(ctx context.Context, tx *store.Tx, c domain.Caller, system string, fresh []*domain.UsageRecord,
+	inserted map[string]bool, judged map[*domain.UsageRecord]*domain.Link, scenarios map[string]*domain.Scenario, res *UsageResult) error {
+	type dayKey struct {
+		link string
+		day  int64
+	}
+	type denyKey struct{ link, reason string }
+	daily := map[dayKey]*store.DailyUsage{}
+	var dayOrder []dayKey
+	recorded := map[string]*eventsv1.UsageRecorded{}
+	var recOrder []string
+	denied := map[denyKey]*eventsv1.UsageDenied{}
+	var denyOrder []denyKey
+	deniedLinks := map[string][]string{} // link id → reasons, for alerts
+	var alertOrder []string
+	for _, r := range fresh {
+		if !inserted[r.RecordID] {
+			res.Duplicates++
+			continue
+		}
+		l := judged[r]
+		if l != nil {
+			k := dayKey{l.ID, r.Day().Unix()}
+			d, ok := daily[k]
+			if !ok {
+				d = &store.DailyUsage{ScenarioID: l.ScenarioID, LinkID: l.ID, AssetID: l.AssetID, Day: r.Day()}
+				daily[k] = d
+				dayOrder = append(dayOrder, k)
+			}
+			if r.Outcome == domain.OutcomeAllowed {
+				d.Calls, d.Records, d.Bytes = d.Calls+r.Calls, d.Records+r.Records, d.Bytes+r.Bytes
+			} else {
+				d.Denied++
+			}
+		}
+		if r.Outcome == domain.OutcomeAllowed {
+			res.Allowed++
+			u, ok := recorded[l.ID]
+			if !ok {
+				u = &eventsv1.UsageRecorded{Scenario: "scenarios/" + l.ScenarioID, Link: l.Name(),
+					Asset: "assets/" + l.AssetID, ReportingSystem: system}
+				recorded[l.ID] = u
+				recOrder = append(recOrder, l.ID)
+			}
+			u.Records, u.Calls, u.Bytes, u.RecordCount = u.Records+r.Records, u.Calls+r.Calls, u.Bytes+r.Bytes, u.RecordCount+1
+			continue
+		}
+		res.Denied++
+		res.Denials = append(res.Denials, Denial{RecordID: r.RecordID, Reason: r.Reason})
+		k := denyKey{r.LinkName(), r.Reason}
+		u, ok := denied[k]
+		if !ok {
+			u = &eventsv1.UsageDenied{Scenario: "scenarios/" + r.ScenarioID, Link: r.LinkName(), ReportingSystem: system, Reason: r.Reason}
+			denied[k] = u
+			denyOrder = append(denyOrder, k)
+		}
+		u.RecordIds = append(u.RecordIds, r.RecordID)
+		if l != nil {
+			if _, ok := deniedLinks[l.ID]; !ok {
+				alertOrder = append(alertOrder, l.ID)
+			}
+			if !slices.Contains(deniedLinks[l.ID], r.Reason) {
+				deniedLinks[l.ID] = append(deniedLinks[l.ID], r.Reason)
+			}
+		}
+	}
+	// Row locks in one order (link, day; alerts by link) so that concurrent batches over the
+	// same links cannot deadlock.
+	slices.SortFunc(dayOrder, func(x, y dayKey) int {
+		if x.link != y.link {
+			return strings.Compare(x.link, y.link)
+		}
+		return int(x.day - y.day)
+	})
+	slices.Sort(alertOrder)
+	rows := make([]store.DailyUsage, 0, len(dayOrder))
+	for _, k := range dayOrder {
+		rows = append(rows, *daily[k])
+	}
+	if err := tx.AddDaily(rows); err != nil {
+		return err
+	}
+	for _, id := range recOrder {
+		ev, err := messaging.NewEvent(ctx, ServiceName, ServiceName+".usage.recorded", "", 0, recorded[id])
+		if err != nil {
+			return err
+		}
+		tx.Emit(ev)
+	}
+	for _, k := range denyOrder {
+		ev, err := messaging.NewEvent(ctx, ServiceName, ServiceName+".usage.denied", "", 0, denied[k])
+		if err != nil {
+			return err
+		}
+		tx.Emit(ev)
+	}
+	links := map[string]*domain.Link{}
+	for _, l := range judged {
+		if l != nil {
+			links[l.ID] = l
+		}
+	}
+	now := a.now0()
+	for _, id := range alertOrder {
+		l := links[id]
+		n := 0
+		for k, u := range denied {
+			if k.link == l.Name() {
+				n += len(u.RecordIds)
+			}
+		}
+		detail := fmt.Sprintf("%d usage record(s) from %s denied through %s: %v", n, system, l.Name(), deniedLinks[id])
+		if l.StateReason != "" {
+			detail += "; the link: " + l.StateReason
+		}
+		al := &domain.Alert{ID: newID(), ScenarioID: l.ScenarioID, Operator: scenarios[l.ScenarioID].Operator, LinkID: l.ID,
+			Rule: domain.RuleDeniedUsage, Severity: "HIGH", State: domain.AlertOpen, Detail: detail, Revision: 1,
+			RaiseTime: now, UpdateTime: now}
+		raised, err := tx.RaiseAlert(al, c.Subject)
+		if err != nil {
+			return err
+		}
+		if raised {
+			ev, err := alertEvent(ctx, "alert.raised", al, "", detail)
+			if err != nil {
+				return err
+			}
+			tx.Emit(ev)
+		}
+	}
+	return nil
+}
+
+func alertEvent(ctx context.Context, typ string, al *domain.Alert, prev, note string) (*eventsv1.Event, error) {
+	p := &eventsv1.AlertChanged{Alert: protoconv.Alert(al), Note: note}
+	if prev != "" {
+		p.PreviousState = protoconv.AlertState(prev)
+	}
+	return messaging.NewEvent(ctx, ServiceName, ServiceName+"."+typ, al.Name(), al.Revision, p)
+}
+
+// ListAlerts lists the alerts the caller may see (its organisation's, or all for auditors
+// and admins), newest first; minSeverity "" means any.
+func (a *App) ListAlerts(ctx context.Context, q store.AlertQuery, minSeverity, token string) ([]*domain.Alert, string, error) {
+	c, err := caller(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	if !c.ReadAll {
+		q.Operator = c.Organisation
+	}
+	if q.Scenario != "" && uuid.Validate(q.Scenario) != nil {
+		return nil, "", errs.InvalidArgument(errs.ReasonValidation, errs.FieldViolation{Field: "scenario", Description: "not scenarios/{uuid}"})
+	}
+	if minSeverity != "" {
+		i := slices.Index(domain.Severities, minSeverity)
+		if i < 0 {
+			return nil, "", errs.InvalidArgument(errs.ReasonValidation, errs.FieldViolation{Field: "min_severity", Description: "unknown severity"})
+		}
+		q.Severities = domain.Severities[i:]
+	}
+	q.Limit = paging.Size(q.Limit, 50, 500)
+	pq := paging.NewQuery("yaosu.scenario.alerts.v1", domain.ReasonInvalidPageToken, q.Operator, q.Scenario, q.States, q.Severities)
+	if token != "" {
+		if q.Before, err = pq.After(token); err != nil {
+			return nil, "", err
+		}
+		if uuid.Validate(q.Before) != nil {
+			return nil, "", errs.InvalidArgument(domain.ReasonInvalidPageToken,
+				errs.FieldViolation{Field: "page_token", Description: "malformed, or issued for a different query"})
+		}
+	}
+	out, err := a.store.ListAlerts(ctx, q)
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(out) > q.Limit {
+		out = out[:q.Limit]
+		next = pq.Token(out[len(out)-1].ID)
+	}
+	return out, next, nil
+}
+
+// UpdateAlert acknowledges, resolves or assigns an alert: scenario operators and admins of
+// its scenario's operating organisation. Resolving emits alert.resolved.
+func (a *App) UpdateAlert(ctx context.Context, id, state, assignee, note string) (*domain.Alert, error) {
+	c, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if uuid.Validate(id) != nil {
+		return nil, errs.NotFound(domain.ReasonAlertNotFound, "alerts/%s not found", id)
+	}
+	if state == domain.AlertOpen {
+		return nil, errs.InvalidArgument(errs.ReasonValidation, errs.FieldViolation{Field: "state", Description: "an alert cannot be reopened"})
+	}
+	var out *domain.Alert
+	err = a.store.InTx(ctx, func(tx *store.Tx) error {
+		al, err := tx.LockAlert(id)
+		if err != nil {
+			return err
+		}
+		owner := &domain.Scenario{ID: al.ScenarioID, Operator: al.Operator}
+		if !c.CanRead(owner) {
+			return errs.NotFound(domain.ReasonAlertNotFound, "%s not found", al.Name())
+		}
+		if err := c.RequireManages(owner, "updating an alert"); err != nil {
+			return err
+		}
+		prev, action, err := al.Update(state, assignee)
+		if err != nil {
+			return err
+		}
+		al.Revision, al.UpdateTime = al.Revision+1, a.now0()
+		if err := tx.UpdateAlert(al, action, c.Subject, note); err != nil {
+			return err
+		}
+		if al.State == domain.AlertResolved && prev != domain.AlertResolved {
+			ev, err := alertEvent(ctx, "alert.resolved", al, prev, note)
+			if err != nil {
+				return err
+			}
+			tx.Emit(ev)
+		}
+		out = al
+		return nil
+	})
+	return out, err
+}
