@@ -94,6 +94,7 @@ func newRootCmd(getenv func(string) string) *cobra.Command {
 		loginCmd(g), logoutCmd(g), whoamiCmd(g),
 		assetCmd(g), applicationCmd(g), certCmd(g), codesCmd(g),
 		rightsCmd(g),
+		scenarioCmd(g),
 		eventsCmd(g),
 		auditCmd(g),
 		versionCmd(g),

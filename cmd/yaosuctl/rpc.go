@@ -16,6 +16,7 @@ import (
 
 	catalogv1 "yaosu.dev/gen/go/yaosu/catalog/v1"
 	rightsv1 "yaosu.dev/gen/go/yaosu/rights/v1"
+	scenariov1 "yaosu.dev/gen/go/yaosu/scenario/v1"
 )
 
 // bearerToken sends the token as `authorization: Bearer <token>` on every RPC.
@@ -37,7 +38,7 @@ func (bearerToken) RequireTransportSecurity() bool { return false }
 // FAILED_PRECONDITION or ABORTED instead of acting again; reads have no effect.
 const retryServiceConfig = `{"methodConfig": [{
   "name": [{"service": "yaosu.catalog.v1.CatalogService"}, {"service": "yaosu.rights.v1.RightsService"},
-    {"service": "yaosu.audit.v1.AuditService"}],
+    {"service": "yaosu.audit.v1.AuditService"}, {"service": "yaosu.scenario.v1.ScenarioService"}],
   "retryPolicy": {
     "maxAttempts": 4,
     "initialBackoff": "0.2s",
@@ -65,6 +66,17 @@ func (g *globals) rightsClient() (rightsv1.RightsServiceClient, func(), error) {
 		return nil, nil, err
 	}
 	return rightsv1.NewRightsServiceClient(conn), func() { _ = conn.Close() }, nil
+}
+
+// scenarioClient connects to the server's scenario service with the resolved token. The
+// caller closes the connection. ProposeScenario carries a request_id and ReportUsage is
+// idempotent per record id, so retrying the service is safe (see retryServiceConfig).
+func (g *globals) scenarioClient() (scenariov1.ScenarioServiceClient, func(), error) {
+	conn, err := g.dial()
+	if err != nil {
+		return nil, nil, err
+	}
+	return scenariov1.NewScenarioServiceClient(conn), func() { _ = conn.Close() }, nil
 }
 
 // dial connects to the server with the resolved token and the given call options.

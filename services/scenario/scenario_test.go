@@ -413,14 +413,15 @@ func TestScenarioEventsInOrder(t *testing.T) {
 		"scenario.scenario.activated", "scenario.scenario.closed"}, types)
 }
 
-func TestLaterRPCsAreUnimplemented(t *testing.T) {
+// TestNoRPCIsUnimplemented: outcomes and reports are served (the last RPCs to be built).
+func TestNoRPCIsUnimplemented(t *testing.T) {
 	h := newHarness(t)
 	_, err := h.client.GetUsageReport(h.operator(orgB), &scenariov1.GetUsageReportRequest{
 		PeriodStart: "2026-01-01", PeriodEnd: "2026-01-31"})
-	requireStatus(t, err, codes.Unimplemented, "")
+	require.NoError(t, err)
 	_, err = h.client.RecordOutcome(h.operator(orgB), &scenariov1.RecordOutcomeRequest{Outcome: &scenariov1.Outcome{
 		Scenario: "scenarios/" + uuid.NewString(), PeriodStart: "2026-01-01", PeriodEnd: "2026-01-31"}})
-	requireStatus(t, err, codes.Unimplemented, "")
+	requireStatus(t, err, codes.NotFound, domain.ReasonScenarioNotFound)
 }
 
 // docs/events.md is the consumers' contract: every type the scenario service emits is listed.

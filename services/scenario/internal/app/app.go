@@ -42,6 +42,7 @@ var EventTypes = map[string]string{
 	"usage.denied":       "usage records of one link in one `ReportUsage` batch denied for one reason, with their ids (no subject)",
 	"alert.raised":       "denied usage raised a `denied_usage` alert on a link that had no OPEN one (`ReportUsage`)",
 	"alert.resolved":     "an operator resolves an alert (`UpdateAlert`)",
+	"outcome.recorded":   "an operator records a scenario's outcome for a period (`RecordOutcome`); a second record for the same period replaces it, one revision up",
 }
 
 // RightsChecker is the rights service's Check (a rightsv1.RightsServiceClient does).

@@ -16,8 +16,7 @@ import (
 	"yaosu.dev/services/scenario/internal/store"
 )
 
-// Server implements scenariov1.ScenarioServiceServer. Outcomes and reports are not built
-// yet: they answer UNIMPLEMENTED.
+// Server implements scenariov1.ScenarioServiceServer.
 type Server struct {
 	scenariov1.UnimplementedScenarioServiceServer
 	app *app.App
@@ -188,4 +187,42 @@ func (s *Server) UpdateAlert(ctx context.Context, req *scenariov1.UpdateAlertReq
 		return nil, err
 	}
 	return &scenariov1.UpdateAlertResponse{Alert: protoconv.Alert(a)}, nil
+}
+
+// RecordOutcome implements scenariov1.ScenarioServiceServer.
+func (s *Server) RecordOutcome(ctx context.Context, req *scenariov1.RecordOutcomeRequest) (*scenariov1.RecordOutcomeResponse, error) {
+	o := req.GetOutcome()
+	start, end, err := domain.ParsePeriod(o.GetPeriodStart(), o.GetPeriodEnd(), "outcome.period_start", "outcome.period_end")
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.app.RecordOutcome(ctx, domain.Outcome{ScenarioID: scenarioID(o.GetScenario()), PeriodStart: start, PeriodEnd: end,
+		RevenueYuan: o.GetRevenueYuan(), CostSavedYuan: o.GetCostSavedYuan(), Beneficiaries: o.GetBeneficiaries(),
+		ServiceCount: o.GetServiceCount(), Note: o.GetNote()})
+	if err != nil {
+		return nil, err
+	}
+	return &scenariov1.RecordOutcomeResponse{Outcome: protoconv.Outcome(out)}, nil
+}
+
+func usageTotals(prefix string, in []store.UsageTotal) []*scenariov1.UsageTotal {
+	out := make([]*scenariov1.UsageTotal, 0, len(in))
+	for _, u := range in {
+		out = append(out, &scenariov1.UsageTotal{Key: prefix + u.Key, Calls: u.Calls, Records: u.Records, Bytes: u.Bytes, Denied: u.Denied})
+	}
+	return out
+}
+
+// GetUsageReport implements scenariov1.ScenarioServiceServer.
+func (s *Server) GetUsageReport(ctx context.Context, req *scenariov1.GetUsageReportRequest) (*scenariov1.GetUsageReportResponse, error) {
+	r, err := s.app.GetUsageReport(ctx, req.GetScenario(), req.GetPeriodStart(), req.GetPeriodEnd())
+	if err != nil {
+		return nil, err
+	}
+	resp := &scenariov1.GetUsageReportResponse{PerAsset: usageTotals("assets/", r.PerAsset),
+		PerScenario: usageTotals("scenarios/", r.PerScenario)}
+	for _, o := range r.Outcomes {
+		resp.Outcomes = append(resp.Outcomes, protoconv.Outcome(o))
+	}
+	return resp, nil
 }

@@ -135,3 +135,10 @@ func Alert(a *domain.Alert) *scenariov1.Alert {
 func UsageOutcome(o string) scenariov1.UsageOutcome {
 	return scenariov1.UsageOutcome(scenariov1.UsageOutcome_value["USAGE_OUTCOME_"+o])
 }
+
+// Outcome converts an outcome.
+func Outcome(o *domain.Outcome) *scenariov1.Outcome {
+	return &scenariov1.Outcome{Scenario: "scenarios/" + o.ScenarioID, PeriodStart: o.PeriodStart.Format(domain.DateLayout),
+		PeriodEnd: o.PeriodEnd.Format(domain.DateLayout), RevenueYuan: o.RevenueYuan, CostSavedYuan: o.CostSavedYuan,
+		Beneficiaries: o.Beneficiaries, ServiceCount: o.ServiceCount, Note: o.Note}
+}

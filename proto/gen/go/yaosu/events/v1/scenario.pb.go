@@ -421,6 +421,63 @@ func (x *AlertChanged) GetNote() string {
 	return ""
 }
 
+// OutcomeRecorded is the payload of `scenario.outcome.recorded`: a scenario's outcome for a
+// period as stored (subject `scenarios/{scenario}/outcomes/{period_start}_{period_end}`).
+type OutcomeRecorded struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// outcome is the outcome as stored.
+	Outcome *v1.Outcome `protobuf:"bytes,1,opt,name=outcome,proto3" json:"outcome,omitempty"`
+	// revision is the outcome's revision: 1 when first recorded, one more each time a record
+	// for the same period replaces it.
+	Revision      int64 `protobuf:"varint,2,opt,name=revision,proto3" json:"revision,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OutcomeRecorded) Reset() {
+	*x = OutcomeRecorded{}
+	mi := &file_yaosu_events_v1_scenario_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OutcomeRecorded) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OutcomeRecorded) ProtoMessage() {}
+
+func (x *OutcomeRecorded) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_events_v1_scenario_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OutcomeRecorded.ProtoReflect.Descriptor instead.
+func (*OutcomeRecorded) Descriptor() ([]byte, []int) {
+	return file_yaosu_events_v1_scenario_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *OutcomeRecorded) GetOutcome() *v1.Outcome {
+	if x != nil {
+		return x.Outcome
+	}
+	return nil
+}
+
+func (x *OutcomeRecorded) GetRevision() int64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
 var File_yaosu_events_v1_scenario_proto protoreflect.FileDescriptor
 
 const file_yaosu_events_v1_scenario_proto_rawDesc = "" +
@@ -454,7 +511,10 @@ const file_yaosu_events_v1_scenario_proto_rawDesc = "" +
 	"\fAlertChanged\x12.\n" +
 	"\x05alert\x18\x01 \x01(\v2\x18.yaosu.scenario.v1.AlertR\x05alert\x12D\n" +
 	"\x0eprevious_state\x18\x02 \x01(\x0e2\x1d.yaosu.scenario.v1.AlertStateR\rpreviousState\x12\x12\n" +
-	"\x04note\x18\x03 \x01(\tR\x04noteB\xad\x01\n" +
+	"\x04note\x18\x03 \x01(\tR\x04note\"c\n" +
+	"\x0fOutcomeRecorded\x124\n" +
+	"\aoutcome\x18\x01 \x01(\v2\x1a.yaosu.scenario.v1.OutcomeR\aoutcome\x12\x1a\n" +
+	"\brevision\x18\x02 \x01(\x03R\brevisionB\xad\x01\n" +
 	"\x13com.yaosu.events.v1B\rScenarioProtoP\x01Z)yaosu.dev/gen/go/yaosu/events/v1;eventsv1\xa2\x02\x03YEX\xaa\x02\x0fYaosu.Events.V1\xca\x02\x0fYaosu\\Events\\V1\xe2\x02\x1bYaosu\\Events\\V1\\GPBMetadata\xea\x02\x11Yaosu::Events::V1b\x06proto3"
 
 var (
@@ -469,32 +529,35 @@ func file_yaosu_events_v1_scenario_proto_rawDescGZIP() []byte {
 	return file_yaosu_events_v1_scenario_proto_rawDescData
 }
 
-var file_yaosu_events_v1_scenario_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_yaosu_events_v1_scenario_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
 var file_yaosu_events_v1_scenario_proto_goTypes = []any{
 	(*ScenarioChanged)(nil), // 0: yaosu.events.v1.ScenarioChanged
 	(*LinkChanged)(nil),     // 1: yaosu.events.v1.LinkChanged
 	(*UsageRecorded)(nil),   // 2: yaosu.events.v1.UsageRecorded
 	(*UsageDenied)(nil),     // 3: yaosu.events.v1.UsageDenied
 	(*AlertChanged)(nil),    // 4: yaosu.events.v1.AlertChanged
-	(*v1.Scenario)(nil),     // 5: yaosu.scenario.v1.Scenario
-	(v1.ScenarioState)(0),   // 6: yaosu.scenario.v1.ScenarioState
-	(*v1.Link)(nil),         // 7: yaosu.scenario.v1.Link
-	(v1.LinkState)(0),       // 8: yaosu.scenario.v1.LinkState
-	(*v1.Alert)(nil),        // 9: yaosu.scenario.v1.Alert
-	(v1.AlertState)(0),      // 10: yaosu.scenario.v1.AlertState
+	(*OutcomeRecorded)(nil), // 5: yaosu.events.v1.OutcomeRecorded
+	(*v1.Scenario)(nil),     // 6: yaosu.scenario.v1.Scenario
+	(v1.ScenarioState)(0),   // 7: yaosu.scenario.v1.ScenarioState
+	(*v1.Link)(nil),         // 8: yaosu.scenario.v1.Link
+	(v1.LinkState)(0),       // 9: yaosu.scenario.v1.LinkState
+	(*v1.Alert)(nil),        // 10: yaosu.scenario.v1.Alert
+	(v1.AlertState)(0),      // 11: yaosu.scenario.v1.AlertState
+	(*v1.Outcome)(nil),      // 12: yaosu.scenario.v1.Outcome
 }
 var file_yaosu_events_v1_scenario_proto_depIdxs = []int32{
-	5,  // 0: yaosu.events.v1.ScenarioChanged.scenario:type_name -> yaosu.scenario.v1.Scenario
-	6,  // 1: yaosu.events.v1.ScenarioChanged.previous_state:type_name -> yaosu.scenario.v1.ScenarioState
-	7,  // 2: yaosu.events.v1.LinkChanged.link:type_name -> yaosu.scenario.v1.Link
-	8,  // 3: yaosu.events.v1.LinkChanged.previous_state:type_name -> yaosu.scenario.v1.LinkState
-	9,  // 4: yaosu.events.v1.AlertChanged.alert:type_name -> yaosu.scenario.v1.Alert
-	10, // 5: yaosu.events.v1.AlertChanged.previous_state:type_name -> yaosu.scenario.v1.AlertState
-	6,  // [6:6] is the sub-list for method output_type
-	6,  // [6:6] is the sub-list for method input_type
-	6,  // [6:6] is the sub-list for extension type_name
-	6,  // [6:6] is the sub-list for extension extendee
-	0,  // [0:6] is the sub-list for field type_name
+	6,  // 0: yaosu.events.v1.ScenarioChanged.scenario:type_name -> yaosu.scenario.v1.Scenario
+	7,  // 1: yaosu.events.v1.ScenarioChanged.previous_state:type_name -> yaosu.scenario.v1.ScenarioState
+	8,  // 2: yaosu.events.v1.LinkChanged.link:type_name -> yaosu.scenario.v1.Link
+	9,  // 3: yaosu.events.v1.LinkChanged.previous_state:type_name -> yaosu.scenario.v1.LinkState
+	10, // 4: yaosu.events.v1.AlertChanged.alert:type_name -> yaosu.scenario.v1.Alert
+	11, // 5: yaosu.events.v1.AlertChanged.previous_state:type_name -> yaosu.scenario.v1.AlertState
+	12, // 6: yaosu.events.v1.OutcomeRecorded.outcome:type_name -> yaosu.scenario.v1.Outcome
+	7,  // [7:7] is the sub-list for method output_type
+	7,  // [7:7] is the sub-list for method input_type
+	7,  // [7:7] is the sub-list for extension type_name
+	7,  // [7:7] is the sub-list for extension extendee
+	0,  // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_yaosu_events_v1_scenario_proto_init() }
@@ -508,7 +571,7 @@ func file_yaosu_events_v1_scenario_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_yaosu_events_v1_scenario_proto_rawDesc), len(file_yaosu_events_v1_scenario_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   5,
+			NumMessages:   6,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

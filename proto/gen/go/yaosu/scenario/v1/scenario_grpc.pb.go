@@ -41,8 +41,8 @@ const (
 // which asset under which grant, how much, with what outcome, and raises alerts when use goes
 // outside what was granted (加强数据资产使用管理, 强化数据资产过程监测, the 数据要素× scenarios).
 //
-// Status (issue 5): scenarios, links, usage ingestion and denial alerts are served;
-// RecordOutcome and GetUsageReport answer UNIMPLEMENTED until the next slice.
+// Status (issue 5): scenarios, links, usage ingestion, denial alerts, outcomes and usage
+// reports are served; no RPC answers UNIMPLEMENTED.
 //
 // Every RPC needs an authenticated principal. Scenario operators (role scenario_operator) of
 // the operating organisation manage their scenarios, links and outcomes; internal systems
@@ -217,8 +217,8 @@ func (c *scenarioServiceClient) GetUsageReport(ctx context.Context, in *GetUsage
 // which asset under which grant, how much, with what outcome, and raises alerts when use goes
 // outside what was granted (加强数据资产使用管理, 强化数据资产过程监测, the 数据要素× scenarios).
 //
-// Status (issue 5): scenarios, links, usage ingestion and denial alerts are served;
-// RecordOutcome and GetUsageReport answer UNIMPLEMENTED until the next slice.
+// Status (issue 5): scenarios, links, usage ingestion, denial alerts, outcomes and usage
+// reports are served; no RPC answers UNIMPLEMENTED.
 //
 // Every RPC needs an authenticated principal. Scenario operators (role scenario_operator) of
 // the operating organisation manage their scenarios, links and outcomes; internal systems
