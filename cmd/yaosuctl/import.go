@@ -132,19 +132,7 @@ func assetImportCmd(g *globals) *cobra.Command {
 			switch {
 			case o.quiet:
 			case isTerminal(stderr):
-				var bar *progressbar.ProgressBar
-				progress = func(done, total int) {
-					if bar == nil {
-						bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(stderr),
-							progressbar.OptionSetDescription("importing"), progressbar.OptionShowCount(),
-							progressbar.OptionSetWidth(40), progressbar.OptionThrottle(100*time.Millisecond),
-							progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish())
-					}
-					_ = bar.Set(done)
-					if done == total {
-						_ = bar.Finish()
-					}
-				}
+				progress = progressBar(stderr, "importing")
 			default:
 				progress = func(done, total int) { fprintfErr(stderr, "imported %d/%d rows\n", done, total) }
 			}
@@ -397,4 +385,22 @@ func printImportSummary(w io.Writer, output string, sum importSummary, dryRun bo
 		fprintfErr(w, "invalid rows written to %s\n", sum.ErrorsFile)
 	}
 	return nil
+}
+
+// progressBar returns a progress callback drawing a bar on w (a terminal), created on the
+// first call when the total is known.
+func progressBar(w io.Writer, what string) func(done, total int) {
+	var bar *progressbar.ProgressBar
+	return func(done, total int) {
+		if bar == nil {
+			bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(w),
+				progressbar.OptionSetDescription(what), progressbar.OptionShowCount(),
+				progressbar.OptionSetWidth(40), progressbar.OptionThrottle(100*time.Millisecond),
+				progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish())
+		}
+		_ = bar.Set(done)
+		if done == total {
+			_ = bar.Finish()
+		}
+	}
 }

@@ -120,17 +120,7 @@ func rightsCmd(g *globals) *cobra.Command {
 
 // rightsCall connects, runs fn with a per-request deadline, and closes.
 func (g *globals) rightsCall(ctx context.Context, fn func(context.Context, rightsv1.RightsServiceClient) error) error {
-	client, closeConn, err := g.rightsClient()
-	if err != nil {
-		return err
-	}
-	defer closeConn()
-	ctx, cancel := context.WithTimeout(ctx, g.timeout)
-	defer cancel()
-	if err := fn(ctx, client); err != nil {
-		return g.rpcFailed(err)
-	}
-	return nil
+	return unary(ctx, g, rightsv1.NewRightsServiceClient, fn)
 }
 
 // grantName accepts `grants/ID` or a bare ID.

@@ -51,32 +51,47 @@ const retryServiceConfig = `{"methodConfig": [{
 // catalogClient connects to the server with the resolved token. The caller closes the
 // connection.
 func (g *globals) catalogClient() (catalogv1.CatalogServiceClient, func(), error) {
-	conn, err := g.dial()
-	if err != nil {
-		return nil, nil, err
-	}
-	return catalogv1.NewCatalogServiceClient(conn), func() { _ = conn.Close() }, nil
+	return connect(g, catalogv1.NewCatalogServiceClient)
 }
 
 // rightsClient connects to the server's rights service with the resolved token. The caller
 // closes the connection.
 func (g *globals) rightsClient() (rightsv1.RightsServiceClient, func(), error) {
-	conn, err := g.dial()
-	if err != nil {
-		return nil, nil, err
-	}
-	return rightsv1.NewRightsServiceClient(conn), func() { _ = conn.Close() }, nil
+	return connect(g, rightsv1.NewRightsServiceClient)
 }
 
 // scenarioClient connects to the server's scenario service with the resolved token. The
 // caller closes the connection. ProposeScenario carries a request_id and ReportUsage is
 // idempotent per record id, so retrying the service is safe (see retryServiceConfig).
 func (g *globals) scenarioClient() (scenariov1.ScenarioServiceClient, func(), error) {
+	return connect(g, scenariov1.NewScenarioServiceClient)
+}
+
+// connect dials the server and wraps the connection in a service client. The caller calls
+// the returned close.
+func connect[C any](g *globals, newClient func(grpc.ClientConnInterface) C) (C, func(), error) {
 	conn, err := g.dial()
 	if err != nil {
-		return nil, nil, err
+		var zero C
+		return zero, nil, err
 	}
-	return scenariov1.NewScenarioServiceClient(conn), func() { _ = conn.Close() }, nil
+	return newClient(conn), func() { _ = conn.Close() }, nil
+}
+
+// unary runs fn, one request of one service, within --timeout on a fresh connection, and
+// turns a failure into the CLI's error (status, reason, field violations, hint).
+func unary[C any](ctx context.Context, g *globals, newClient func(grpc.ClientConnInterface) C, fn func(context.Context, C) error) error {
+	client, closeConn, err := connect(g, newClient)
+	if err != nil {
+		return err
+	}
+	defer closeConn()
+	ctx, cancel := context.WithTimeout(ctx, g.timeout)
+	defer cancel()
+	if err := fn(ctx, client); err != nil {
+		return g.rpcFailed(err)
+	}
+	return nil
 }
 
 // dial connects to the server with the resolved token and the given call options.

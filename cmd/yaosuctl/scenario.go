@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -154,17 +153,7 @@ func scenarioCmd(g *globals) *cobra.Command {
 
 // scenarioCall connects, runs fn with a per-request deadline, and closes.
 func (g *globals) scenarioCall(ctx context.Context, fn func(context.Context, scenariov1.ScenarioServiceClient) error) error {
-	client, closeConn, err := g.scenarioClient()
-	if err != nil {
-		return err
-	}
-	defer closeConn()
-	ctx, cancel := context.WithTimeout(ctx, g.timeout)
-	defer cancel()
-	if err := fn(ctx, client); err != nil {
-		return g.rpcFailed(err)
-	}
-	return nil
+	return unary(ctx, g, scenariov1.NewScenarioServiceClient, fn)
 }
 
 // proposeFlags are the flags of `scenario propose`.
@@ -733,19 +722,7 @@ func scenarioUsageCmd(g *globals) *cobra.Command {
 			stderr := cmd.ErrOrStderr()
 			var progress func(done, total int)
 			if !quiet && isTerminal(stderr) {
-				var bar *progressbar.ProgressBar
-				progress = func(done, total int) {
-					if bar == nil {
-						bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(stderr),
-							progressbar.OptionSetDescription("reporting"), progressbar.OptionShowCount(),
-							progressbar.OptionSetWidth(40), progressbar.OptionThrottle(100*time.Millisecond),
-							progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish())
-					}
-					_ = bar.Set(done)
-					if done == total {
-						_ = bar.Finish()
-					}
-				}
+				progress = progressBar(stderr, "reporting")
 			}
 			stream, err := client.ReportUsage(ctx)
 			if err != nil {

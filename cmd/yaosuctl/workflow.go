@@ -35,17 +35,7 @@ type submitOptions struct {
 
 // catalogCall connects, runs fn with a per-request deadline, and closes.
 func (g *globals) catalogCall(ctx context.Context, fn func(context.Context, catalogv1.CatalogServiceClient) error) error {
-	client, closeConn, err := g.catalogClient()
-	if err != nil {
-		return err
-	}
-	defer closeConn()
-	ctx, cancel := context.WithTimeout(ctx, g.timeout)
-	defer cancel()
-	if err := fn(ctx, client); err != nil {
-		return g.rpcFailed(err)
-	}
-	return nil
+	return unary(ctx, g, catalogv1.NewCatalogServiceClient, fn)
 }
 
 func submitApplication(cmd *cobra.Command, g *globals, asset string, o *submitOptions) error {

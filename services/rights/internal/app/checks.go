@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -70,21 +71,11 @@ func effective(g *domain.Graph, grantee string, t time.Time) []*domain.Grant {
 	}
 	slices.SortFunc(out, func(x, y *domain.Grant) int {
 		if x.Grantee != y.Grantee {
-			return compare(x.Grantee, y.Grantee)
+			return strings.Compare(x.Grantee, y.Grantee)
 		}
-		return compare(x.ID, y.ID)
+		return strings.Compare(x.ID, y.ID)
 	})
 	return out
-}
-
-func compare(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func (a *App) graph(ctx context.Context, assetID string, t time.Time, asOf bool) (*domain.Graph, error) {

@@ -3,6 +3,7 @@ package domain
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -70,19 +71,9 @@ func (g *Graph) Index() {
 			if c := a.CreateTime.Compare(b.CreateTime); c != 0 {
 				return c
 			}
-			return compareStrings(a.ID, b.ID)
+			return strings.Compare(a.ID, b.ID)
 		})
 	}
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // ConditionFunc evaluates a grant's condition for a check (true when the grant has none).
