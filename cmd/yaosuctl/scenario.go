@@ -529,7 +529,7 @@ func scenarioLinksCmd(g *globals) *cobra.Command {
 }
 
 // usageColumns are the columns of a usage file, in the order `scenario usage` documents.
-var usageColumns = []string{"record_id", "link", "delivery_form", "calls", "records", "bytes", "window_start", "window_end"}
+var usageColumns = []string{"record_id", "link", "delivery_form", "calls", "records", "bytes", "window_start", "window_end", "purpose"}
 
 // usageRequired are the columns a usage file must have; calls, records and bytes default to 0.
 var usageRequired = []string{"record_id", "link", "delivery_form", "window_start", "window_end"}
@@ -643,6 +643,9 @@ func usageRecord(cell func(string) string) (*scenariov1.UsageRecord, error) {
 		return nil, errors.New("window_end is before window_start")
 	}
 	rec.WindowStart, rec.WindowEnd = timestamppb.New(start), timestamppb.New(end)
+	if p := cell("purpose"); p != "" {
+		rec.Purpose = sectorCode(p)
+	}
 	return rec, nil
 }
 
@@ -682,14 +685,18 @@ func scenarioUsageCmd(g *globals) *cobra.Command {
 		Short: "Report usage records from an internal system",
 		Long: "Report usage records (role service): the first sheet of an XLSX file or a CSV file (UTF-8,\n" +
 			"with or without BOM). The first row names the columns, in any order:\n" +
-			"  record_id      the record's id in the reporting system (required; a repeat is ignored)\n" +
+			"  record_id      the record's id in the reporting system (required, once per file; one\n" +
+			"                 reported before is a duplicate and ignored)\n" +
 			"  link           scenarios/S/links/L or S/L (required)\n" +
 			"  delivery_form  api, model, raw-copy, verification, aggregate or their labels (required)\n" +
 			"  calls, records, bytes   the volume (whole numbers, default 0)\n" +
-			"  window_start, window_end   RFC 3339 times (required)\n\n" +
+			"  window_start, window_end   RFC 3339 times (required)\n" +
+			"  purpose        the sector the data was used for, code or label (optional; empty means\n" +
+			"                 the scenario's sector)\n\n" +
 			"The whole file is checked first: a bad row stops it with its row number, before anything\n" +
-			"is sent. The records then go to the server in batches over one stream; each is checked\n" +
-			"against its link's grant. Reporting the same file again counts nothing twice.\n\n" +
+			"is sent. The records then go to the server in batches over one stream (progress on stderr\n" +
+			"unless --quiet); each is checked against its link's grant. Reporting the same file again\n" +
+			"counts nothing twice.\n\n" +
 			"Prints allowed, denied and duplicates, and the denied records with the reason. Exit status\n" +
 			"0 when none was denied, 2 when some were, 1 when the report could not be made.",
 		Example: "  yaosuctl scenario usage usage-2026-03-01.csv --system bus-dispatch\n" +
@@ -720,9 +727,14 @@ func scenarioUsageCmd(g *globals) *cobra.Command {
 			ctx, cancel := context.WithTimeout(cmd.Context(), g.timeout*time.Duration(batches+1))
 			defer cancel()
 			stderr := cmd.ErrOrStderr()
+			// Like asset import: a bar on a terminal, else lines (a log shows how far it got).
 			var progress func(done, total int)
-			if !quiet && isTerminal(stderr) {
+			switch {
+			case quiet:
+			case isTerminal(stderr):
 				progress = progressBar(stderr, "reporting")
+			default:
+				progress = func(done, total int) { fprintfErr(stderr, "reported %d/%d records\n", done, total) }
 			}
 			stream, err := client.ReportUsage(ctx)
 			if err != nil {
@@ -748,7 +760,7 @@ func scenarioUsageCmd(g *globals) *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&system, "system", "", "the reporting system's `NAME` (required; record ids are unique within it)")
 	f.IntVar(&batch, "batch", 500, fmt.Sprintf("records per stream message (at most %d)", maxUsageBatch))
-	f.BoolVarP(&quiet, "quiet", "q", false, "no progress bar")
+	f.BoolVarP(&quiet, "quiet", "q", false, "no progress output")
 	return cmd
 }
 

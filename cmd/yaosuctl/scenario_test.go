@@ -209,10 +209,10 @@ func TestOutcomeFlags(t *testing.T) {
 }
 
 func TestParseUsageRowsFromCSVWithBOM(t *testing.T) {
-	raw := utf8BOM + "Record_ID,link,delivery_form,calls,records,bytes,window_start,window_end\r\n" +
-		"r-1," + testLink + ",api,3,120,4096,2026-03-01T09:00:00+08:00,2026-03-01T10:00:00+08:00\r\n" +
-		",,,,,,,\r\n" +
-		"r-2," + testScenarioID + "/" + testLinkID + ",统计,,,,2026-03-01T01:00:00Z,2026-03-01T02:00:00Z\r\n"
+	raw := utf8BOM + "Record_ID,link,delivery_form,calls,records,bytes,window_start,window_end,purpose\r\n" +
+		"r-1," + testLink + ",api,3,120,4096,2026-03-01T09:00:00+08:00,2026-03-01T10:00:00+08:00,交通运输\r\n" +
+		",,,,,,,,\r\n" +
+		"r-2," + testScenarioID + "/" + testLinkID + ",统计,,,,2026-03-01T01:00:00Z,2026-03-01T02:00:00Z,\r\n"
 	rows, err := readCSV([]byte(raw))
 	require.NoError(t, err)
 	recs, err := parseUsageRows(rows)
@@ -229,6 +229,8 @@ func TestParseUsageRowsFromCSVWithBOM(t *testing.T) {
 	require.Equal(t, testLink, recs[1].GetLink(), "SCENARIO/LINK is expanded")
 	require.Equal(t, rightsv1.DeliveryForm_DELIVERY_FORM_AGGREGATE, recs[1].GetDeliveryForm())
 	require.Zero(t, recs[1].GetCalls())
+	require.Equal(t, "TRANSPORT", r.GetPurpose(), "a sector label becomes its code")
+	require.Empty(t, recs[1].GetPurpose(), "no purpose: the scenario's")
 }
 
 func TestParseUsageRowsNamesTheBadRow(t *testing.T) {

@@ -49,6 +49,10 @@ type Config struct {
 
 	RightsExpiryInterval      time.Duration
 	RightsDenialFlushInterval time.Duration
+
+	ScenarioMonitorInterval time.Duration
+	ScenarioSpikeFactor     float64
+	ScenarioUsageRetention  time.Duration
 }
 
 // Var documents and parses one environment variable.
@@ -176,6 +180,19 @@ var Vars = []Var{
 		func(c *Config, v string) error { d, err := duration(v); c.RightsExpiryInterval = d; return err }},
 	{"YAOSU_RIGHTS_DENIAL_FLUSH_INTERVAL", "10s", "How often denied checks, counted in memory per organisation, asset, right and reason, are published as one `rights.check.denied` event.",
 		func(c *Config, v string) error { d, err := duration(v); c.RightsDenialFlushInterval = d; return err }},
+	{"YAOSU_SCENARIO_MONITOR_INTERVAL", "1m", "How often the scenario monitor runs its scheduled rules (volume far above a link's learnt baseline) and purges raw usage records past their retention.",
+		func(c *Config, v string) error { d, err := duration(v); c.ScenarioMonitorInterval = d; return err }},
+	{"YAOSU_SCENARIO_SPIKE_FACTOR", "3", "A link's daily records above this many times its baseline (declared on the link, or learnt from its last 28 days) raise a `volume_spike` alert.",
+		func(c *Config, v string) error {
+			f, err := strconv.ParseFloat(v, 64)
+			if err == nil && (f <= 1 || f > 1000) {
+				err = errors.New("must be a number above 1")
+			}
+			c.ScenarioSpikeFactor = f
+			return err
+		}},
+	{"YAOSU_SCENARIO_USAGE_RETENTION", "9600h", "How long raw usage records are kept, by their window's start (400 days); daily sums are kept for good. Records reported for older windows are denied (`WINDOW_BEYOND_RETENTION`), so that a repeat of a purged record cannot count twice.",
+		func(c *Config, v string) error { d, err := duration(v); c.ScenarioUsageRetention = d; return err }},
 	{"OTEL_EXPORTER_OTLP_ENDPOINT", "", "OTLP/gRPC endpoint for traces and metrics; empty keeps telemetry in-process (trace ids are still generated and logged). The other standard `OTEL_*` variables apply too.",
 		func(c *Config, v string) error { c.OTLPEndpoint = v; return nil }},
 }

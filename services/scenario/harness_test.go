@@ -43,6 +43,9 @@ const (
 	orgC = "12350100MB0001234X"
 )
 
+// retention is how long the harness's scenario service keeps raw usage records.
+const retention = 90 * 24 * time.Hour
+
 const sha = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 
 // harness runs the scenario service and a real rights service on one gRPC listener over
@@ -90,7 +93,9 @@ func newHarness(t *testing.T) *harness {
 	rsvc, err := rights.New(rights.Deps{Pool: rpool, JS: js, Log: quiet, ExpiryInterval: time.Hour, DenialFlushInterval: time.Hour})
 	require.NoError(t, err)
 	rsvc.Register(gs)
-	ssvc, err := scenario.New(scenario.Deps{Pool: spool, JS: js, Log: quiet, Rights: h.rights})
+	// The monitor runs every 100 ms; raw records are kept 90 days.
+	ssvc, err := scenario.New(scenario.Deps{Pool: spool, JS: js, Log: quiet, Rights: h.rights,
+		MonitorInterval: 100 * time.Millisecond, UsageRetention: retention})
 	require.NoError(t, err)
 	ssvc.Register(gs)
 	var runs []func(context.Context) error

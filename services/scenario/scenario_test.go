@@ -2,6 +2,7 @@ package scenario_test
 
 import (
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -295,6 +296,14 @@ func TestLinkingIsCheckedByTheRightsService(t *testing.T) {
 	require.NoError(t, err)
 	_, err = h.link(op, sc.GetName(), asset, g.GetName(), formAPI)
 	requireStatus(t, err, codes.FailedPrecondition, domain.ReasonScenarioClosed)
+	// Closing ended the live links, with the reason.
+	links, err = h.client.ListLinks(op, &scenariov1.ListLinksRequest{Parent: sc.GetName()})
+	require.NoError(t, err)
+	require.Len(t, links.GetLinks(), 3)
+	for _, l := range links.GetLinks() {
+		require.Equal(t, scenariov1.LinkState_LINK_STATE_UNLINKED, l.GetState(), l.GetName())
+	}
+	require.Equal(t, "scenario closed: test", links.GetLinks()[2].GetStateReason())
 }
 
 // TestGrantChangesBlockLinks: the rights service's events, through its outbox relay and
@@ -348,9 +357,17 @@ func TestGrantChangesBlockLinks(t *testing.T) {
 	require.Equal(t, scenariov1.LinkState_LINK_STATE_UNLINKED, un.GetLink().GetState())
 
 	// The events of the link, in order with gap-free revisions.
+	// (The unlink's event is the last to be relayed: wait for it.)
+	var evs []*eventsv1.Event
+	require.Eventually(t, func() bool {
+		evs = h.scenarioEvents(1)
+		return slices.ContainsFunc(evs, func(ev *eventsv1.Event) bool {
+			return ev.GetSubject() == link && ev.GetType() == "scenario.asset.unlinked"
+		})
+	}, 10*time.Second, 50*time.Millisecond)
 	var types []string
 	var revs []int64
-	for _, ev := range h.scenarioEvents(8) {
+	for _, ev := range evs {
 		if ev.GetSubject() != link {
 			continue
 		}

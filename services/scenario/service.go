@@ -5,6 +5,7 @@ package scenario
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"time"
 
@@ -29,9 +30,11 @@ const Name = app.ServiceName
 // processed_events key).
 const ConsumerName = "scenario-rights"
 
-// RightsChecker is the rights service's Check; a rightsv1.RightsServiceClient is one.
+// RightsChecker is the rights service's Check and GetGrant; a rightsv1.RightsServiceClient
+// is one.
 type RightsChecker interface {
 	Check(ctx context.Context, req *rightsv1.CheckRequest, opts ...grpc.CallOption) (*rightsv1.CheckResponse, error)
+	GetGrant(ctx context.Context, req *rightsv1.GetGrantRequest, opts ...grpc.CallOption) (*rightsv1.GetGrantResponse, error)
 }
 
 // Deps are what the scenario service needs from the process.
@@ -47,6 +50,14 @@ type Deps struct {
 	// Rights answers the checks LinkAsset needs. Each call carries the caller's own bearer
 	// token (an organisation may check for itself).
 	Rights RightsChecker
+	// RightsConn, if set, is closed when Run returns (the connection Rights uses).
+	RightsConn io.Closer
+	// MonitorInterval is how often the scheduled monitoring rules and the retention purge
+	// run; 0 means app.DefaultMonitorInterval.
+	MonitorInterval time.Duration
+	// SpikeFactor, UsageRetention: see app.Config; 0 means app.DefaultConfig's.
+	SpikeFactor    float64
+	UsageRetention time.Duration
 }
 
 // Service is a wired scenario service.
@@ -65,7 +76,17 @@ func New(d Deps) (*Service, error) {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
-	a := app.New(store.New(d.Pool), forwarding{d.Rights}, d.Now, d.Log)
+	cfg := app.DefaultConfig
+	if d.SpikeFactor > 0 {
+		cfg.SpikeFactor = d.SpikeFactor
+	}
+	if d.UsageRetention > 0 {
+		cfg.Retention = d.UsageRetention
+	}
+	if d.MonitorInterval <= 0 {
+		d.MonitorInterval = app.DefaultMonitorInterval
+	}
+	a := app.New(store.New(d.Pool), forwarding{d.Rights}, d.Now, d.Log, cfg)
 	s := &Service{d: d, app: a, api: grpcapi.New(a)}
 	if d.JS != nil {
 		subjects := make([]string, 0, len(app.ConsumedEventTypes()))
@@ -82,12 +103,22 @@ func New(d Deps) (*Service, error) {
 type forwarding struct{ rights RightsChecker }
 
 func (f forwarding) Check(ctx context.Context, req *rightsv1.CheckRequest) (*rightsv1.CheckResponse, error) {
+	return f.rights.Check(withCallerToken(ctx), req)
+}
+
+func (f forwarding) GetGrant(ctx context.Context, req *rightsv1.GetGrantRequest) (*rightsv1.GetGrantResponse, error) {
+	return f.rights.GetGrant(withCallerToken(ctx), req)
+}
+
+// withCallerToken forwards the incoming request's bearer token: the rights service
+// authorises the caller itself, not this service.
+func withCallerToken(ctx context.Context) context.Context {
 	if md, ok := metadata.FromIncomingContext(ctx); ok {
 		if v := md.Get("authorization"); len(v) > 0 {
 			ctx = metadata.AppendToOutgoingContext(ctx, "authorization", v[0])
 		}
 	}
-	return f.rights.Check(ctx, req)
+	return ctx
 }
 
 // Register adds the scenario API to gs.
@@ -98,11 +129,32 @@ func (s *Service) Register(gs grpc.ServiceRegistrar) {
 // ServiceNames are the full gRPC service names the scenario service registers.
 func ServiceNames() []string { return []string{scenariov1.ScenarioService_ServiceDesc.ServiceName} }
 
-// Run runs the background work until ctx ends: the rights and catalog consumer.
+// Run runs the background work until ctx ends: the rights and catalog consumer, and the
+// monitor (scheduled rules, retention). Every replica runs the monitor; a pass that
+// finds another replica's pass running skips.
 func (s *Service) Run(ctx context.Context) error {
+	if s.d.RightsConn != nil {
+		defer s.d.RightsConn.Close()
+	}
 	g, ctx := errgroup.WithContext(ctx)
 	if s.consumer != nil {
 		g.Go(func() error { return s.consumer.Run(ctx) })
 	}
+	g.Go(func() error {
+		t := time.NewTicker(s.d.MonitorInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-t.C:
+			}
+			if _, err := s.app.Monitor(ctx); err != nil && ctx.Err() == nil {
+				// A failed pass is retried on the next tick; nothing is half done (each
+				// step is its own transaction).
+				s.d.Log.Warn("scenario monitor pass failed", "err", err)
+			}
+		}
+	})
 	return g.Wait()
 }

@@ -202,7 +202,7 @@ func TestDeniedUsageRaisesAlerts(t *testing.T) {
 	require.Zero(t, resp.GetAllowed())
 	require.EqualValues(t, 3, resp.GetDenied())
 	for _, d := range resp.GetDenials() {
-		require.Equal(t, domain.DenyLinkBlocked, d.GetReason())
+		require.Equal(t, domain.DenyGrantRevoked, d.GetReason())
 	}
 	require.Equal(t, sums{denied: 3}, h.daily(l.GetName()))
 
@@ -215,7 +215,7 @@ func TestDeniedUsageRaisesAlerts(t *testing.T) {
 	require.Equal(t, scenariov1.Severity_SEVERITY_HIGH, al.GetSeverity())
 	require.Equal(t, l.GetName(), al.GetLink())
 	require.Equal(t, sc.GetName(), al.GetScenario())
-	require.Contains(t, al.GetDetail(), "LINK_BLOCKED")
+	require.Contains(t, al.GetDetail(), "GRANT_REVOKED")
 	require.Contains(t, al.GetDetail(), "grant.revoked")
 
 	// More denied usage while it is open: no second alert.
@@ -243,7 +243,7 @@ func TestDeniedUsageRaisesAlerts(t *testing.T) {
 	}, 10*time.Second, 50*time.Millisecond)
 	require.Len(t, denied, 2)
 	require.Equal(t, []string{"r-0", "r-1", "r-2"}, denied[0].GetRecordIds())
-	require.Equal(t, domain.DenyLinkBlocked, denied[0].GetReason())
+	require.Equal(t, domain.DenyGrantRevoked, denied[0].GetReason())
 	require.Equal(t, l.GetName(), denied[0].GetLink())
 	require.Equal(t, sc.GetName(), denied[0].GetScenario())
 	require.Len(t, raised, 1)

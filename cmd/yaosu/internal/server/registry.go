@@ -84,7 +84,9 @@ var registry = map[string]serviceDef{
 				return nil, err
 			}
 			return scenario.New(scenario.Deps{Pool: d.pool, JS: d.js, Log: d.log, Now: d.now,
-				Rights: rightsv1.NewRightsServiceClient(conn)})
+				Rights: rightsv1.NewRightsServiceClient(conn), RightsConn: conn,
+				MonitorInterval: d.config.ScenarioMonitorInterval, SpikeFactor: d.config.ScenarioSpikeFactor,
+				UsageRetention: d.config.ScenarioUsageRetention})
 		},
 		healthNames: scenario.ServiceNames(),
 	},

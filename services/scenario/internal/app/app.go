@@ -35,20 +35,38 @@ var EventTypes = map[string]string{
 	"scenario.suspended": "an active scenario is suspended (`TransitionScenario`)",
 	"scenario.closed":    "a scenario is closed for good (`TransitionScenario`)",
 	"asset.linked":       "an asset is linked to a scenario after the rights check passed (`LinkAsset`); the link is ACTIVE",
-	"asset.unlinked":     "the operator ends a link (`UnlinkAsset`)",
+	"asset.unlinked":     "the operator ends a link (`UnlinkAsset`), or closing its scenario ends it",
 	"link.blocked":       "a link's grant was revoked, suspended or expired, or its asset suspended, cancelled or disposed (`cause`)",
 	"link.unblocked":     "what blocked a link (its grant or its asset) is reinstated; the link is ACTIVE again",
 	"usage.recorded":     "allowed usage of one link in one `ReportUsage` batch, summed (no subject)",
 	"usage.denied":       "usage records of one link in one `ReportUsage` batch denied for one reason, with their ids (no subject)",
-	"alert.raised":       "denied usage raised a `denied_usage` alert on a link that had no OPEN one (`ReportUsage`)",
+	"alert.raised":       "a monitoring rule raised an alert on a link that had no OPEN one of that rule: as usage arrives (`ReportUsage`), when a block reveals usage already allowed for a later time, or on the monitor's schedule",
 	"alert.resolved":     "an operator resolves an alert (`UpdateAlert`)",
 	"outcome.recorded":   "an operator records a scenario's outcome for a period (`RecordOutcome`); a second record for the same period replaces it, one revision up",
 }
 
-// RightsChecker is the rights service's Check (a rightsv1.RightsServiceClient does).
+// RightsChecker is the rights service's Check, and GetGrant for the terms of the grant a
+// link rests on (a rightsv1.RightsServiceClient does both).
 type RightsChecker interface {
 	Check(ctx context.Context, req *rightsv1.CheckRequest) (*rightsv1.CheckResponse, error)
+	GetGrant(ctx context.Context, req *rightsv1.GetGrantRequest) (*rightsv1.GetGrantResponse, error)
 }
+
+// Config are the monitoring and retention settings.
+type Config struct {
+	// SpikeFactor: a link's daily records above SpikeFactor × its baseline raise a
+	// volume_spike alert.
+	SpikeFactor float64
+	// Retention is how long raw usage records are kept (by their window's start); older
+	// ones are purged and records reported for windows that old are denied. 0 keeps all.
+	Retention time.Duration
+	// BaselineDays is how many previous days a learnt baseline averages; MinBaselineDays
+	// how many of them must have usage before it is used.
+	BaselineDays, MinBaselineDays int
+}
+
+// DefaultConfig is what cmd/yaosu's defaults amount to.
+var DefaultConfig = Config{SpikeFactor: 3, Retention: 400 * 24 * time.Hour, BaselineDays: 28, MinBaselineDays: 7}
 
 // App is the scenario application layer.
 type App struct {
@@ -56,17 +74,26 @@ type App struct {
 	rights RightsChecker
 	now    func() time.Time
 	log    *slog.Logger
+	cfg    Config
 }
 
 // New returns the application layer.
-func New(st *store.Store, rights RightsChecker, now func() time.Time, log *slog.Logger) *App {
+func New(st *store.Store, rights RightsChecker, now func() time.Time, log *slog.Logger, cfg Config) *App {
 	if now == nil {
 		now = time.Now
 	}
 	if log == nil {
 		log = slog.Default()
 	}
-	return &App{store: st, rights: rights, now: now, log: log}
+	return &App{store: st, rights: rights, now: now, log: log, cfg: cfg}
+}
+
+// horizon is the oldest window start usage may still be reported for at now.
+func (a *App) horizon(now time.Time) time.Time {
+	if a.cfg.Retention <= 0 {
+		return time.Time{}
+	}
+	return now.Add(-a.cfg.Retention)
 }
 
 func caller(ctx context.Context) (domain.Caller, error) {
@@ -195,11 +222,46 @@ func (a *App) TransitionScenario(ctx context.Context, id string, action domain.A
 			return err
 		}
 		ev, err := scenarioEvent(ctx, eventOf[action], s, prev, reason)
+		if err != nil {
+			return err
+		}
 		tx.Emit(ev)
 		out = s
-		return err
+		if action == domain.ActClose {
+			return a.unlinkAll(ctx, tx, s, c.Subject, reason)
+		}
+		return nil
 	})
 	return out, err
+}
+
+// unlinkAll ends a closing scenario's live links: nothing can be reported through them
+// again, and the assets' holders see the use end (asset.unlinked, one per link).
+func (a *App) unlinkAll(ctx context.Context, tx *store.Tx, s *domain.Scenario, actor, reason string) error {
+	links, err := tx.LiveLinksOfScenario(s.ID)
+	if err != nil {
+		return err
+	}
+	why := "scenario closed"
+	if reason != "" {
+		why += ": " + reason
+	}
+	for _, l := range links {
+		prev, err := l.Transition(domain.LinkUnlink, why, "")
+		if err != nil {
+			return err
+		}
+		l.Revision, l.UpdateTime = l.Revision+1, a.now0()
+		if err := tx.UpdateLink(l, string(domain.LinkUnlink), actor, why); err != nil {
+			return err
+		}
+		ev, err := linkEvent(ctx, "asset.unlinked", l, prev, why, "")
+		if err != nil {
+			return err
+		}
+		tx.Emit(ev)
+	}
+	return nil
 }
 
 // ListScenarios lists the scenarios the caller may see, newest first.

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -80,7 +81,7 @@ func (a *App) HandleEvent(ctx context.Context, pgtx pgx.Tx, ev *eventsv1.Event) 
 	}
 	ctx = auth.WithPrincipal(ctx, auth.Principal{Subject: actor, Roles: []auth.Role{auth.RoleService}})
 	at := ev.GetTime().AsTime().UTC().Truncate(time.Microsecond)
-	reason := strings.TrimPrefix(strings.TrimPrefix(ev.GetType(), "rights."), "catalog.") + " (" + subject + ")"
+	reason := domain.BlockReason(ev.GetType(), subject)
 	return a.store.InPgxTx(ctx, pgtx, func(tx *store.Tx) error {
 		if err := tx.LockCauses(cause); err != nil {
 			return err
@@ -115,6 +116,36 @@ func (a *App) block(ctx context.Context, tx *store.Tx, cause string, final bool,
 			return err
 		}
 	}
+	return a.allowedAfter(ctx, tx, links, typ, reason, actor, at)
+}
+
+// allowedAfter raises an alert on each newly blocked link that already has usage allowed
+// for a time after the block took effect at at: usage reported before the event reached
+// us (events arrive a moment after the fact), or reported ahead of time. The alert's rule
+// follows the event (suspended_grant, suspended_asset, outside_term, denied_usage).
+func (a *App) allowedAfter(ctx context.Context, tx *store.Tx, links []*domain.Link, typ, reason, actor string, at time.Time) error {
+	if len(links) == 0 {
+		return nil
+	}
+	ids := make([]string, len(links))
+	for i, l := range links {
+		ids[i] = l.ID
+	}
+	late, err := tx.AllowedAfter(ids, at)
+	if err != nil {
+		return err
+	}
+	for _, l := range links {
+		n, ok := late[l.ID]
+		if !ok {
+			continue
+		}
+		detail := fmt.Sprintf("%d usage record(s) through %s were allowed for use after %s at %s (reported before the event reached the scenario service)",
+			n, l.Name(), reason, at.Format(time.RFC3339))
+		if err := a.raise(ctx, tx, actor, l, "", domain.RuleOfBlock(typ), detail); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -145,7 +176,7 @@ func (a *App) unblock(ctx context.Context, tx *store.Tx, cause, reason, actor st
 			return err
 		}
 		if other != "" {
-			l.BlockedBy, l.StateReason = other, otherType+" ("+other+")"
+			l.BlockedBy, l.StateReason = other, domain.BlockReason(otherType, domain.CauseSubject(other))
 			if err := a.saveLink(ctx, tx, l, domain.LinkBlocked, "link.blocked", "reblock", actor, l.StateReason, other); err != nil {
 				return err
 			}

@@ -26,6 +26,22 @@ func (a *App) check(ctx context.Context, s *domain.Scenario, l *domain.Link) (do
 	return d, nil
 }
 
+// grantTerms reads the terms of the grant a new link rests on from the rights service.
+func (a *App) grantTerms(ctx context.Context, grantID string) (domain.GrantTerms, error) {
+	resp, err := a.rights.GetGrant(ctx, &rightsv1.GetGrantRequest{Name: "grants/" + grantID})
+	if err != nil {
+		return domain.GrantTerms{}, errs.Wrap(err, errs.KindUnavailable, domain.ReasonRightsUnavailable,
+			"the terms of grants/%s could not be read from the rights service; retry", grantID)
+	}
+	g := resp.GetGrant()
+	t := domain.GrantTerms{ValidFrom: g.GetValidFrom().AsTime().UTC(), ValidUntil: g.GetValidUntil().AsTime().UTC(),
+		Purposes: g.GetScope().GetPurposes()}
+	for _, f := range g.GetScope().GetDeliveryForms() {
+		t.Forms = append(t.Forms, protoconv.DomainForm(f))
+	}
+	return t, nil
+}
+
 // LinkAsset links an asset to a scenario when the rights service's check passes; it
 // returns the link and the grant chain (grant names) the check returned.
 func (a *App) LinkAsset(ctx context.Context, scenarioID string, l domain.Link) (*domain.Link, []string, error) {
@@ -53,6 +69,11 @@ func (a *App) LinkAsset(ctx context.Context, scenarioID string, l domain.Link) (
 	}
 	if l.GrantID, err = domain.ResolveGrant(l.GrantID, d); err != nil {
 		return nil, nil, err
+	}
+	if l.GrantID != "" {
+		if l.Grant, err = a.grantTerms(ctx, l.GrantID); err != nil {
+			return nil, nil, err
+		}
 	}
 	now := a.now0()
 	l.ID, l.ScenarioID, l.State, l.Linker, l.Revision, l.CreateTime, l.UpdateTime =

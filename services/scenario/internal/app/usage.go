@@ -99,7 +99,7 @@ func (a *App) ReportUsage(ctx context.Context, reportingSystem string, recs []*d
 				l = nil
 			}
 			s := scenarios[r.ScenarioID]
-			r.Outcome, r.Reason = domain.Judge(r, l, s, now)
+			r.Outcome, r.Reason = domain.Judge(r, l, s, now, a.horizon(now))
 			if l != nil {
 				r.AssetID = l.AssetID
 			}
@@ -131,7 +131,11 @@ func (a *App) account(ctx context.Context, tx *store.Tx, c domain.Caller, system
 	var recOrder []string
 	denied := map[denyKey]*eventsv1.UsageDenied{}
 	var denyOrder []denyKey
-	deniedLinks := map[string][]string{} // link id → reasons, for alerts
+	type ruleHits struct {
+		n       int
+		reasons []string
+	}
+	deniedLinks := map[string]map[string]*ruleHits{} // link id → rule → what was denied, for alerts
 	var alertOrder []string
 	for _, r := range fresh {
 		if !inserted[r.RecordID] {
@@ -176,11 +180,21 @@ func (a *App) account(ctx context.Context, tx *store.Tx, c domain.Caller, system
 		}
 		u.RecordIds = append(u.RecordIds, r.RecordID)
 		if l != nil {
-			if _, ok := deniedLinks[l.ID]; !ok {
+			rules, ok := deniedLinks[l.ID]
+			if !ok {
+				rules = map[string]*ruleHits{}
+				deniedLinks[l.ID] = rules
 				alertOrder = append(alertOrder, l.ID)
 			}
-			if !slices.Contains(deniedLinks[l.ID], r.Reason) {
-				deniedLinks[l.ID] = append(deniedLinks[l.ID], r.Reason)
+			rule := domain.RuleOf(r.Reason)
+			h, ok := rules[rule]
+			if !ok {
+				h = &ruleHits{}
+				rules[rule] = h
+			}
+			h.n++
+			if !slices.Contains(h.reasons, r.Reason) {
+				h.reasons = append(h.reasons, r.Reason)
 			}
 		}
 	}
@@ -197,7 +211,8 @@ func (a *App) account(ctx context.Context, tx *store.Tx, c domain.Caller, system
 	for _, k := range dayOrder {
 		rows = append(rows, *daily[k])
 	}
-	if err := tx.AddDaily(rows); err != nil {
+	totals, err := tx.AddDaily(rows)
+	if err != nil {
 		return err
 	}
 	for _, id := range recOrder {
@@ -220,35 +235,65 @@ func (a *App) account(ctx context.Context, tx *store.Tx, c domain.Caller, system
 			links[l.ID] = l
 		}
 	}
-	now := a.now0()
+	// Alerts in link order, then rule order (the same lock order in every transaction).
 	for _, id := range alertOrder {
 		l := links[id]
-		n := 0
-		for k, u := range denied {
-			if k.link == l.Name() {
-				n += len(u.RecordIds)
+		rules := make([]string, 0, len(deniedLinks[id]))
+		for rule := range deniedLinks[id] {
+			rules = append(rules, rule)
+		}
+		slices.Sort(rules)
+		for _, rule := range rules {
+			h := deniedLinks[id][rule]
+			detail := fmt.Sprintf("%d usage record(s) from %s denied through %s: %v", h.n, system, l.Name(), h.reasons)
+			if l.StateReason != "" {
+				detail += "; the link: " + l.StateReason
 			}
-		}
-		detail := fmt.Sprintf("%d usage record(s) from %s denied through %s: %v", n, system, l.Name(), deniedLinks[id])
-		if l.StateReason != "" {
-			detail += "; the link: " + l.StateReason
-		}
-		al := &domain.Alert{ID: newID(), ScenarioID: l.ScenarioID, Operator: scenarios[l.ScenarioID].Operator, LinkID: l.ID,
-			Rule: domain.RuleDeniedUsage, Severity: "HIGH", State: domain.AlertOpen, Detail: detail, Revision: 1,
-			RaiseTime: now, UpdateTime: now}
-		raised, err := tx.RaiseAlert(al, c.Subject)
-		if err != nil {
-			return err
-		}
-		if raised {
-			ev, err := alertEvent(ctx, "alert.raised", al, "", detail)
-			if err != nil {
+			if err := a.raise(ctx, tx, c.Subject, l, scenarios[l.ScenarioID].Operator, rule, detail); err != nil {
 				return err
 			}
-			tx.Emit(ev)
+		}
+	}
+	// The volume rule against the declared baseline, on the day's new totals.
+	for i, k := range dayOrder {
+		l := links[k.link]
+		if rows[i].Records == 0 || !domain.Spike(totals[i], l.DailyBaseline, a.cfg.SpikeFactor) {
+			continue
+		}
+		detail := fmt.Sprintf("%s delivered %d records on %s, more than %g × its declared daily baseline of %d",
+			l.Name(), totals[i], rows[i].Day.Format(time.DateOnly), a.cfg.SpikeFactor, l.DailyBaseline)
+		// One per link and day: resolving it does not bring it back with the next batch.
+		if _, err := a.raiseQuiet(ctx, tx, c.Subject, l, scenarios[l.ScenarioID].Operator, domain.RuleVolumeSpike, detail,
+			domain.DayStart(rows[i].Day)); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// raise raises an alert of rule on a link unless one is OPEN there already, and announces
+// it (alert.raised). operator "" is looked up from the link's scenario.
+func (a *App) raise(ctx context.Context, tx *store.Tx, actor string, l *domain.Link, operator, rule, detail string) error {
+	_, err := a.raiseQuiet(ctx, tx, actor, l, operator, rule, detail, time.Time{})
+	return err
+}
+
+// raiseQuiet is raise, except that an alert of the rule raised on the link at or after
+// quietSince (in any state) also suppresses it. It reports whether it raised one.
+func (a *App) raiseQuiet(ctx context.Context, tx *store.Tx, actor string, l *domain.Link, operator, rule, detail string, quietSince time.Time) (bool, error) {
+	now := a.now0()
+	al := &domain.Alert{ID: newID(), ScenarioID: l.ScenarioID, Operator: operator, LinkID: l.ID, Rule: rule,
+		Severity: domain.SeverityOf(rule), State: domain.AlertOpen, Detail: detail, Revision: 1, RaiseTime: now, UpdateTime: now}
+	raised, err := tx.RaiseAlert(al, actor, quietSince)
+	if err != nil || !raised {
+		return false, err
+	}
+	ev, err := alertEvent(ctx, "alert.raised", al, "", detail)
+	if err != nil {
+		return false, err
+	}
+	tx.Emit(ev)
+	return true, nil
 }
 
 func alertEvent(ctx context.Context, typ string, al *domain.Alert, prev, note string) (*eventsv1.Event, error) {

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"strings"
 	"time"
 
 	"yaosu.dev/pkg/errs"
@@ -68,6 +69,9 @@ type Link struct {
 	Right        string
 	DeliveryForm string
 	Reason       string
+	// Grant holds the terms of the grant the link rests on (zero for a holder's link), as
+	// the rights service returned them when the link was made; grants' terms never change.
+	Grant GrantTerms
 	// DailyBaseline is the expected daily volume in records.
 	DailyBaseline int64
 	State         LinkState
@@ -78,6 +82,13 @@ type Link struct {
 	Revision   int64
 	CreateTime time.Time
 	UpdateTime time.Time
+}
+
+// GrantTerms are a grant's terms that usage is judged against.
+type GrantTerms struct {
+	ValidFrom, ValidUntil time.Time
+	// Purposes are sector codes; Forms delivery forms (rightsv1 names without the prefix).
+	Purposes, Forms []string
 }
 
 // Name is the link's resource name.
@@ -105,6 +116,12 @@ func GrantCause(grantID string) string { return "grant:" + grantID }
 
 // AssetCause names an asset as a block's cause.
 func AssetCause(assetID string) string { return "asset:" + assetID }
+
+// CauseSubject is the resource name of a cause: "grant:<id>" → "grants/<id>".
+func CauseSubject(cause string) string {
+	kind, id, _ := strings.Cut(cause, ":")
+	return kind + "s/" + id
+}
 
 // Decision is what the rights service's check answered, as the domain sees it.
 type Decision struct {

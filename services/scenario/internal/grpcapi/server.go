@@ -145,7 +145,8 @@ func (s *Server) ReportUsage(stream scenariov1.ScenarioService_ReportUsageServer
 			sid, lid := linkIDs(r.GetLink())
 			recs = append(recs, &domain.UsageRecord{RecordID: r.GetRecordId(), ScenarioID: sid, LinkID: lid,
 				DeliveryForm: protoconv.DomainForm(r.GetDeliveryForm()), Calls: r.GetCalls(), Records: r.GetRecords(),
-				Bytes: r.GetBytes(), WindowStart: r.GetWindowStart().AsTime(), WindowEnd: r.GetWindowEnd().AsTime()})
+				Bytes: r.GetBytes(), WindowStart: r.GetWindowStart().AsTime(), WindowEnd: r.GetWindowEnd().AsTime(),
+				Purpose: r.GetPurpose()})
 		}
 		res, err := s.app.ReportUsage(ctx, system, recs)
 		if err != nil {

@@ -79,6 +79,11 @@ func Link(l *domain.Link) *scenariov1.Link {
 		CreateTime: ts(l.CreateTime), UpdateTime: ts(l.UpdateTime)}
 	if l.GrantID != "" {
 		out.Grant = "grants/" + l.GrantID
+		out.GrantTerms = &scenariov1.GrantTerms{ValidFrom: ts(l.Grant.ValidFrom), ValidUntil: ts(l.Grant.ValidUntil),
+			Purposes: l.Grant.Purposes}
+		for _, f := range l.Grant.Forms {
+			out.GrantTerms.DeliveryForms = append(out.GrantTerms.DeliveryForms, Form(f))
+		}
 	}
 	return out
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -12,14 +13,20 @@ import (
 )
 
 const linkColumns = `id, scenario_id, asset_id, coalesce(grant_id::text, ''), right_kind, delivery_form, reason,
-	daily_baseline_records, state, state_reason, blocked_by, linker, revision, create_time, update_time`
+	daily_baseline_records, state, state_reason, blocked_by, linker, revision, create_time, update_time,
+	grant_valid_from, grant_valid_until, grant_purposes, grant_forms`
 
 func scanLink(row pgx.Row) (*domain.Link, error) {
 	var l domain.Link
 	var state string
+	var from, until *time.Time
 	if err := row.Scan(&l.ID, &l.ScenarioID, &l.AssetID, &l.GrantID, &l.Right, &l.DeliveryForm, &l.Reason,
-		&l.DailyBaseline, &state, &l.StateReason, &l.BlockedBy, &l.Linker, &l.Revision, &l.CreateTime, &l.UpdateTime); err != nil {
+		&l.DailyBaseline, &state, &l.StateReason, &l.BlockedBy, &l.Linker, &l.Revision, &l.CreateTime, &l.UpdateTime,
+		&from, &until, &l.Grant.Purposes, &l.Grant.Forms); err != nil {
 		return nil, err
+	}
+	if from != nil && until != nil {
+		l.Grant.ValidFrom, l.Grant.ValidUntil = from.UTC(), until.UTC()
 	}
 	l.State, l.CreateTime, l.UpdateTime = domain.LinkState(state), l.CreateTime.UTC(), l.UpdateTime.UTC()
 	return &l, nil
@@ -50,14 +57,23 @@ func (t *Tx) LockLink(scenarioID, id string) (*domain.Link, error) {
 // InsertLink stores a new link and its first history row.
 func (t *Tx) InsertLink(l *domain.Link, action, actor string) error {
 	var grant *string
+	var from, until *time.Time
 	if l.GrantID != "" {
-		grant = &l.GrantID
+		grant, from, until = &l.GrantID, &l.Grant.ValidFrom, &l.Grant.ValidUntil
+	}
+	purposes, forms := l.Grant.Purposes, l.Grant.Forms
+	if purposes == nil {
+		purposes = []string{}
+	}
+	if forms == nil {
+		forms = []string{}
 	}
 	_, err := t.tx.Exec(t.ctx, `INSERT INTO links (id, scenario_id, asset_id, grant_id, right_kind, delivery_form, reason,
-		daily_baseline_records, state, state_reason, blocked_by, linker, revision, create_time, update_time)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+		daily_baseline_records, state, state_reason, blocked_by, linker, revision, create_time, update_time,
+		grant_valid_from, grant_valid_until, grant_purposes, grant_forms)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
 		l.ID, l.ScenarioID, l.AssetID, grant, l.Right, l.DeliveryForm, l.Reason, l.DailyBaseline, string(l.State),
-		l.StateReason, l.BlockedBy, l.Linker, l.Revision, l.CreateTime, l.UpdateTime)
+		l.StateReason, l.BlockedBy, l.Linker, l.Revision, l.CreateTime, l.UpdateTime, from, until, purposes, forms)
 	if postgres.IsUniqueViolation(err, "links_live_key") {
 		return errs.New(errs.KindAlreadyExists, domain.ReasonAlreadyLinked,
 			"the scenario already has a live link of assets/%s for %s by %s", l.AssetID, l.Right, l.DeliveryForm)
@@ -86,6 +102,12 @@ func (t *Tx) linkHistory(l *domain.Link, action, actor, reason string) error {
 	_, err := t.tx.Exec(t.ctx, `INSERT INTO link_history (link_id, revision, state, action, actor, reason, time)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`, l.ID, l.Revision, string(l.State), action, actor, reason, l.UpdateTime)
 	return err
+}
+
+// LiveLinksOfScenario locks and returns a scenario's links that are not unlinked.
+func (t *Tx) LiveLinksOfScenario(scenarioID string) ([]*domain.Link, error) {
+	return collectLinks(t.tx.Query(t.ctx, `SELECT `+linkColumns+` FROM links WHERE scenario_id = $1 AND state <> 'UNLINKED'
+		ORDER BY id FOR UPDATE`, scenarioID))
 }
 
 // ActiveLinksOfGrant locks and returns the active links resting on a grant.

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -53,6 +54,7 @@ func (t *Tx) InsertUsage(recs []*domain.UsageRecord, receive time.Time) (map[str
 	var (
 		systems, ids, links, scenarios, assets, forms, outcomes, reasons = make([]string, n), make([]string, n),
 			make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		purposes              = make([]string, n)
 		calls, records, bytes = make([]int64, n), make([]int64, n), make([]int64, n)
 		starts, ends          = make([]time.Time, n), make([]time.Time, n)
 	)
@@ -60,17 +62,18 @@ func (t *Tx) InsertUsage(recs []*domain.UsageRecord, receive time.Time) (map[str
 		systems[i], ids[i], links[i], scenarios[i], assets[i], forms[i], outcomes[i], reasons[i] =
 			r.ReportingSystem, r.RecordID, r.LinkID, r.ScenarioID, r.AssetID, r.DeliveryForm, r.Outcome, r.Reason
 		calls[i], records[i], bytes[i], starts[i], ends[i] = r.Calls, r.Records, r.Bytes, r.WindowStart, r.WindowEnd
+		purposes[i] = r.Purpose
 	}
 	rows, err := t.tx.Query(t.ctx, `INSERT INTO usage_records (reporting_system, record_id, link_id, scenario_id, asset_id,
-		delivery_form, calls, records, bytes, window_start, window_end, outcome, reason, receive_time)
+		delivery_form, calls, records, bytes, window_start, window_end, outcome, reason, receive_time, purpose)
 		SELECT u.sys, u.rid, nullif(u.link, '')::uuid, nullif(u.scen, '')::uuid, nullif(u.asset, '')::uuid, u.form,
-			u.calls, u.records, u.bytes, u.ws, u.we, u.outcome, u.reason, $14
+			u.calls, u.records, u.bytes, u.ws, u.we, u.outcome, u.reason, $14, u.purpose
 		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[],
-			$9::bigint[], $10::timestamptz[], $11::timestamptz[], $12::text[], $13::text[])
-			AS u(sys, rid, link, scen, asset, form, calls, records, bytes, ws, we, outcome, reason)
+			$9::bigint[], $10::timestamptz[], $11::timestamptz[], $12::text[], $13::text[], $15::text[])
+			AS u(sys, rid, link, scen, asset, form, calls, records, bytes, ws, we, outcome, reason, purpose)
 		ON CONFLICT (reporting_system, record_id) DO NOTHING
 		RETURNING record_id`, systems, ids, links, scenarios, assets, forms, calls, records, bytes, starts, ends,
-		outcomes, reasons, receive)
+		outcomes, reasons, receive, purposes)
 	if err != nil {
 		return nil, postgres.MapError(err)
 	}
@@ -97,19 +100,45 @@ type DailyUsage struct {
 	Denied     int64
 }
 
-// AddDaily adds to the daily sums (one row per link and day in rows).
-func (t *Tx) AddDaily(rows []DailyUsage) error {
-	for _, d := range rows {
-		if _, err := t.tx.Exec(t.ctx, `INSERT INTO usage_daily (scenario_id, link_id, asset_id, day, calls, records, bytes, denied)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-			ON CONFLICT (link_id, day) DO UPDATE SET calls = usage_daily.calls + excluded.calls,
-				records = usage_daily.records + excluded.records, bytes = usage_daily.bytes + excluded.bytes,
-				denied = usage_daily.denied + excluded.denied`,
-			d.ScenarioID, d.LinkID, d.AssetID, d.Day, d.Calls, d.Records, d.Bytes, d.Denied); err != nil {
-			return err
-		}
+// AddDaily adds to the daily sums (one row per link and day in rows, in the order the
+// caller locks them) and returns each row's records total after the addition.
+func (t *Tx) AddDaily(rows []DailyUsage) ([]int64, error) {
+	n := len(rows)
+	if n == 0 {
+		return nil, nil
 	}
-	return nil
+	scenarios, links, assets, days := make([]string, n), make([]string, n), make([]string, n), make([]time.Time, n)
+	calls, records, bytes, denied := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+	for i, d := range rows {
+		scenarios[i], links[i], assets[i], days[i] = d.ScenarioID, d.LinkID, d.AssetID, d.Day
+		calls[i], records[i], bytes[i], denied[i] = d.Calls, d.Records, d.Bytes, d.Denied
+	}
+	// One statement for the batch; WITH ORDINALITY keeps the insert (and so the row locks)
+	// in the caller's order, and the totals come back in it.
+	rs, err := t.tx.Query(t.ctx, `WITH up AS (
+			INSERT INTO usage_daily AS d (scenario_id, link_id, asset_id, day, calls, records, bytes, denied)
+			SELECT u.scen::uuid, u.link::uuid, u.asset::uuid, u.day, u.calls, u.records, u.bytes, u.denied
+			FROM unnest($1::text[], $2::text[], $3::text[], $4::date[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[])
+				WITH ORDINALITY AS u(scen, link, asset, day, calls, records, bytes, denied, ord)
+			ORDER BY u.ord
+			ON CONFLICT (link_id, day) DO UPDATE SET calls = d.calls + excluded.calls,
+				records = d.records + excluded.records, bytes = d.bytes + excluded.bytes,
+				denied = d.denied + excluded.denied
+			RETURNING d.link_id, d.day, d.records)
+		SELECT up.records FROM unnest($2::uuid[], $4::date[]) WITH ORDINALITY AS k(link, day, ord)
+			JOIN up ON up.link_id = k.link AND up.day = k.day ORDER BY k.ord`,
+		scenarios, links, assets, days, calls, records, bytes, denied)
+	if err != nil {
+		return nil, postgres.MapError(err)
+	}
+	totals, err := pgx.CollectRows(rs, pgx.RowTo[int64])
+	if err != nil {
+		return nil, postgres.MapError(err)
+	}
+	if len(totals) != n {
+		return nil, fmt.Errorf("usage_daily: %d totals for %d rows", len(totals), n)
+	}
+	return totals, nil
 }
 
 // Daily returns a link's daily sums, oldest day first.
@@ -142,20 +171,48 @@ func scanAlert(row pgx.Row) (*domain.Alert, error) {
 	return &a, nil
 }
 
+// AllowedAfter counts, per link, the allowed usage records whose window ends after at.
+func (t *Tx) AllowedAfter(linkIDs []string, at time.Time) (map[string]int64, error) {
+	rows, err := t.tx.Query(t.ctx, `SELECT link_id::text, count(*) FROM usage_records
+		WHERE link_id = ANY($1::uuid[]) AND outcome = 'ALLOWED' AND window_end > $2 GROUP BY link_id`, linkIDs, at)
+	if err != nil {
+		return nil, postgres.MapError(err)
+	}
+	out := map[string]int64{}
+	var id string
+	var n int64
+	_, err = pgx.ForEachRow(rows, []any{&id, &n}, func() error { out[id] = n; return nil })
+	return out, postgres.MapError(err)
+}
+
 // RaiseAlert stores a new OPEN alert and its first history row, unless the link already has
-// an OPEN alert of the rule; it reports whether it stored one.
-func (t *Tx) RaiseAlert(a *domain.Alert, actor string) (bool, error) {
+// an OPEN alert of the rule, or (quietSince not zero) had one of the rule raised at or
+// after quietSince; it reports whether it stored one. An empty a.Operator is filled from
+// the scenario.
+func (t *Tx) RaiseAlert(a *domain.Alert, actor string, quietSince time.Time) (bool, error) {
 	var link *string
 	if a.LinkID != "" {
 		link = &a.LinkID
 	}
-	tag, err := t.tx.Exec(t.ctx, `INSERT INTO alerts (id, scenario_id, operator_organisation, link_id, rule, severity,
+	var quiet *time.Time
+	if !quietSince.IsZero() {
+		quiet = &quietSince
+	}
+	err := t.tx.QueryRow(t.ctx, `INSERT INTO alerts (id, scenario_id, operator_organisation, link_id, rule, severity,
 		state, assignee, detail, revision, raise_time, update_time)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-		ON CONFLICT (link_id, rule) WHERE state = 'OPEN' DO NOTHING`,
-		a.ID, a.ScenarioID, a.Operator, link, a.Rule, a.Severity, a.State, a.Assignee, a.Detail, a.Revision, a.RaiseTime, a.UpdateTime)
-	if err != nil || tag.RowsAffected() == 0 {
-		return false, err
+		SELECT $1, $2, coalesce(nullif($3, ''), (SELECT operator_organisation FROM scenarios WHERE id = $2)),
+			$4, $5, $6, $7, $8, $9, $10, $11, $12
+		WHERE $13::timestamptz IS NULL OR NOT EXISTS (SELECT 1 FROM alerts
+			WHERE link_id = $4 AND rule = $5 AND raise_time >= $13)
+		ON CONFLICT (link_id, rule) WHERE state = 'OPEN' DO NOTHING
+		RETURNING operator_organisation`,
+		a.ID, a.ScenarioID, a.Operator, link, a.Rule, a.Severity, a.State, a.Assignee, a.Detail, a.Revision, a.RaiseTime,
+		a.UpdateTime, quiet).Scan(&a.Operator)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, postgres.MapError(err)
 	}
 	return true, t.alertHistory(a, "raise", actor, a.Detail)
 }
@@ -233,4 +290,82 @@ func (s *Store) ListAlerts(ctx context.Context, q AlertQuery) ([]*domain.Alert, 
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*domain.Alert, error) { return scanAlert(r) })
 	return out, postgres.MapError(err)
+}
+
+// TryMonitorLock takes the monitor's transaction-level advisory lock if it is free.
+func (t *Tx) TryMonitorLock() (bool, error) {
+	var ok bool
+	err := t.tx.QueryRow(t.ctx, `SELECT pg_try_advisory_xact_lock(hashtext('yaosu.scenario.monitor'))`).Scan(&ok)
+	return ok, postgres.MapError(err)
+}
+
+// Spike is a link whose day's records are far above its learnt baseline.
+type Spike struct {
+	Link    *domain.Link
+	Records int64
+	Mean    float64
+	Days    int
+}
+
+// LearntSpikes finds the active links without a declared baseline whose records on day
+// exceed factor × their mean over the days with usage among the previous days days, when
+// there are at least minDays of those.
+func (t *Tx) LearntSpikes(day time.Time, days, minDays int, factor float64) ([]Spike, error) {
+	rows, err := t.tx.Query(t.ctx, `WITH today AS (
+			SELECT d.link_id, d.records FROM usage_daily d JOIN links l ON l.id = d.link_id
+			WHERE d.day = $1 AND d.records > 0 AND l.daily_baseline_records = 0 AND l.state = 'ACTIVE'),
+		base AS (
+			SELECT d.link_id, avg(d.records)::float8 AS mean, count(*)::int AS days
+			FROM usage_daily d JOIN today USING (link_id)
+			WHERE d.day >= $1::date - $2::int AND d.day < $1 AND d.records > 0 GROUP BY d.link_id)
+		SELECT today.link_id::text, today.records, base.mean, base.days
+		FROM today JOIN base USING (link_id)
+		WHERE base.days >= $3 AND today.records > $4 * base.mean
+		ORDER BY today.link_id`, day, days, minDays, factor)
+	if err != nil {
+		return nil, postgres.MapError(err)
+	}
+	var out []Spike
+	var ids []string
+	var id string
+	var sp Spike
+	if _, err := pgx.ForEachRow(rows, []any{&id, &sp.Records, &sp.Mean, &sp.Days}, func() error {
+		out, ids = append(out, sp), append(ids, id)
+		return nil
+	}); err != nil {
+		return nil, postgres.MapError(err)
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	links, err := collectLinks(t.tx.Query(t.ctx, `SELECT `+linkColumns+` FROM links WHERE id = ANY($1::uuid[])`, ids))
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]*domain.Link, len(links))
+	for _, l := range links {
+		byID[l.ID] = l
+	}
+	for i := range out {
+		out[i].Link = byID[ids[i]]
+	}
+	return out, nil
+}
+
+// PurgeUsage deletes raw usage records whose window started before horizon, chunk rows
+// per statement (each its own short transaction, so ingestion is never held up long), and
+// returns how many it deleted.
+func (s *Store) PurgeUsage(ctx context.Context, horizon time.Time, chunk int) (int64, error) {
+	var total int64
+	for {
+		tag, err := s.pool.Exec(ctx, `DELETE FROM usage_records WHERE ctid = ANY(ARRAY(
+			SELECT ctid FROM usage_records WHERE window_start < $1 LIMIT $2))`, horizon, chunk)
+		if err != nil {
+			return total, postgres.MapError(err)
+		}
+		total += tag.RowsAffected()
+		if tag.RowsAffected() < int64(chunk) || ctx.Err() != nil {
+			return total, ctx.Err()
+		}
+	}
 }

@@ -1057,7 +1057,11 @@ type Link struct {
 	// create_time is when. Output only.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// update_time is when it last changed. Output only.
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// grant_terms are the terms of the grant the link rests on, as the rights service
+	// returned them when the link was made; usage is judged against them. Unset for a
+	// holder's link. Output only.
+	GrantTerms    *GrantTerms `protobuf:"bytes,13,opt,name=grant_terms,json=grantTerms,proto3" json:"grant_terms,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1176,6 +1180,86 @@ func (x *Link) GetUpdateTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Link) GetGrantTerms() *GrantTerms {
+	if x != nil {
+		return x.GrantTerms
+	}
+	return nil
+}
+
+// GrantTerms are the terms of a grant that usage through a link is judged against.
+type GrantTerms struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// valid_from is when the grant starts.
+	ValidFrom *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=valid_from,json=validFrom,proto3" json:"valid_from,omitempty"`
+	// valid_until is when it ends (exclusive).
+	ValidUntil *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=valid_until,json=validUntil,proto3" json:"valid_until,omitempty"`
+	// purposes are the sector codes the grant allows.
+	Purposes []string `protobuf:"bytes,3,rep,name=purposes,proto3" json:"purposes,omitempty"`
+	// delivery_forms are the delivery forms the grant allows.
+	DeliveryForms []v1.DeliveryForm `protobuf:"varint,4,rep,packed,name=delivery_forms,json=deliveryForms,proto3,enum=yaosu.rights.v1.DeliveryForm" json:"delivery_forms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GrantTerms) Reset() {
+	*x = GrantTerms{}
+	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GrantTerms) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GrantTerms) ProtoMessage() {}
+
+func (x *GrantTerms) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GrantTerms.ProtoReflect.Descriptor instead.
+func (*GrantTerms) Descriptor() ([]byte, []int) {
+	return file_yaosu_scenario_v1_scenario_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *GrantTerms) GetValidFrom() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ValidFrom
+	}
+	return nil
+}
+
+func (x *GrantTerms) GetValidUntil() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ValidUntil
+	}
+	return nil
+}
+
+func (x *GrantTerms) GetPurposes() []string {
+	if x != nil {
+		return x.Purposes
+	}
+	return nil
+}
+
+func (x *GrantTerms) GetDeliveryForms() []v1.DeliveryForm {
+	if x != nil {
+		return x.DeliveryForms
+	}
+	return nil
+}
+
 // LinkAssetRequest is the request of LinkAsset.
 type LinkAssetRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1189,7 +1273,7 @@ type LinkAssetRequest struct {
 
 func (x *LinkAssetRequest) Reset() {
 	*x = LinkAssetRequest{}
-	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[11]
+	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1201,7 +1285,7 @@ func (x *LinkAssetRequest) String() string {
 func (*LinkAssetRequest) ProtoMessage() {}
 
 func (x *LinkAssetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[11]
+	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1214,7 +1298,7 @@ func (x *LinkAssetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LinkAssetRequest.ProtoReflect.Descriptor instead.
 func (*LinkAssetRequest) Descriptor() ([]byte, []int) {
-	return file_yaosu_scenario_v1_scenario_proto_rawDescGZIP(), []int{11}
+	return file_yaosu_scenario_v1_scenario_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *LinkAssetRequest) GetParent() string {
@@ -1244,7 +1328,7 @@ type LinkAssetResponse struct {
 
 func (x *LinkAssetResponse) Reset() {
 	*x = LinkAssetResponse{}
-	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[12]
+	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1256,7 +1340,7 @@ func (x *LinkAssetResponse) String() string {
 func (*LinkAssetResponse) ProtoMessage() {}
 
 func (x *LinkAssetResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[12]
+	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1269,7 +1353,7 @@ func (x *LinkAssetResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LinkAssetResponse.ProtoReflect.Descriptor instead.
 func (*LinkAssetResponse) Descriptor() ([]byte, []int) {
-	return file_yaosu_scenario_v1_scenario_proto_rawDescGZIP(), []int{12}
+	return file_yaosu_scenario_v1_scenario_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *LinkAssetResponse) GetLink() *Link {
@@ -1299,7 +1383,7 @@ type UnlinkAssetRequest struct {
 
 func (x *UnlinkAssetRequest) Reset() {
 	*x = UnlinkAssetRequest{}
-	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[13]
+	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1311,7 +1395,7 @@ func (x *UnlinkAssetRequest) String() string {
 func (*UnlinkAssetRequest) ProtoMessage() {}
 
 func (x *UnlinkAssetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[13]
+	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1324,7 +1408,7 @@ func (x *UnlinkAssetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnlinkAssetRequest.ProtoReflect.Descriptor instead.
 func (*UnlinkAssetRequest) Descriptor() ([]byte, []int) {
-	return file_yaosu_scenario_v1_scenario_proto_rawDescGZIP(), []int{13}
+	return file_yaosu_scenario_v1_scenario_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *UnlinkAssetRequest) GetName() string {
@@ -1352,7 +1436,7 @@ type UnlinkAssetResponse struct {
 
 func (x *UnlinkAssetResponse) Reset() {
 	*x = UnlinkAssetResponse{}
-	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[14]
+	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1364,7 +1448,7 @@ func (x *UnlinkAssetResponse) String() string {
 func (*UnlinkAssetResponse) ProtoMessage() {}
 
 func (x *UnlinkAssetResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[14]
+	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1377,7 +1461,7 @@ func (x *UnlinkAssetResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnlinkAssetResponse.ProtoReflect.Descriptor instead.
 func (*UnlinkAssetResponse) Descriptor() ([]byte, []int) {
-	return file_yaosu_scenario_v1_scenario_proto_rawDescGZIP(), []int{14}
+	return file_yaosu_scenario_v1_scenario_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *UnlinkAssetResponse) GetLink() *Link {
@@ -1398,7 +1482,7 @@ type ListLinksRequest struct {
 
 func (x *ListLinksRequest) Reset() {
 	*x = ListLinksRequest{}
-	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[15]
+	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1410,7 +1494,7 @@ func (x *ListLinksRequest) String() string {
 func (*ListLinksRequest) ProtoMessage() {}
 
 func (x *ListLinksRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[15]
+	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1423,7 +1507,7 @@ func (x *ListLinksRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListLinksRequest.ProtoReflect.Descriptor instead.
 func (*ListLinksRequest) Descriptor() ([]byte, []int) {
-	return file_yaosu_scenario_v1_scenario_proto_rawDescGZIP(), []int{15}
+	return file_yaosu_scenario_v1_scenario_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ListLinksRequest) GetParent() string {
@@ -1444,7 +1528,7 @@ type ListLinksResponse struct {
 
 func (x *ListLinksResponse) Reset() {
 	*x = ListLinksResponse{}
-	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[16]
+	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1456,7 +1540,7 @@ func (x *ListLinksResponse) String() string {
 func (*ListLinksResponse) ProtoMessage() {}
 
 func (x *ListLinksResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[16]
+	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1469,7 +1553,7 @@ func (x *ListLinksResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListLinksResponse.ProtoReflect.Descriptor instead.
 func (*ListLinksResponse) Descriptor() ([]byte, []int) {
-	return file_yaosu_scenario_v1_scenario_proto_rawDescGZIP(), []int{16}
+	return file_yaosu_scenario_v1_scenario_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ListLinksResponse) GetLinks() []*Link {
@@ -1497,14 +1581,17 @@ type UsageRecord struct {
 	// window_start and window_end bound the use.
 	WindowStart *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=window_start,json=windowStart,proto3" json:"window_start,omitempty"`
 	// window_end is the end of the use.
-	WindowEnd     *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=window_end,json=windowEnd,proto3" json:"window_end,omitempty"`
+	WindowEnd *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=window_end,json=windowEnd,proto3" json:"window_end,omitempty"`
+	// purpose is the sector code the data was used for; empty means the scenario's sector.
+	// Use for a purpose outside the grant's or the scenario's is denied (outside_purpose).
+	Purpose       string `protobuf:"bytes,9,opt,name=purpose,proto3" json:"purpose,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *UsageRecord) Reset() {
 	*x = UsageRecord{}
-	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[17]
+	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1516,7 +1603,7 @@ func (x *UsageRecord) String() string {
 func (*UsageRecord) ProtoMessage() {}
 
 func (x *UsageRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[17]
+	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1529,7 +1616,7 @@ func (x *UsageRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UsageRecord.ProtoReflect.Descriptor instead.
 func (*UsageRecord) Descriptor() ([]byte, []int) {
-	return file_yaosu_scenario_v1_scenario_proto_rawDescGZIP(), []int{17}
+	return file_yaosu_scenario_v1_scenario_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *UsageRecord) GetRecordId() string {
@@ -1588,6 +1675,13 @@ func (x *UsageRecord) GetWindowEnd() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *UsageRecord) GetPurpose() string {
+	if x != nil {
+		return x.Purpose
+	}
+	return ""
+}
+
 // ReportUsageRequest is one message of the ReportUsage stream.
 type ReportUsageRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1601,7 +1695,7 @@ type ReportUsageRequest struct {
 
 func (x *ReportUsageRequest) Reset() {
 	*x = ReportUsageRequest{}
-	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[18]
+	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1613,7 +1707,7 @@ func (x *ReportUsageRequest) String() string {
 func (*ReportUsageRequest) ProtoMessage() {}
 
 func (x *ReportUsageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[18]
+	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1626,7 +1720,7 @@ func (x *ReportUsageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportUsageRequest.ProtoReflect.Descriptor instead.
 func (*ReportUsageRequest) Descriptor() ([]byte, []int) {
-	return file_yaosu_scenario_v1_scenario_proto_rawDescGZIP(), []int{18}
+	return file_yaosu_scenario_v1_scenario_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ReportUsageRequest) GetReportingSystem() string {
@@ -1660,7 +1754,7 @@ type ReportUsageResponse struct {
 
 func (x *ReportUsageResponse) Reset() {
 	*x = ReportUsageResponse{}
-	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[19]
+	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1672,7 +1766,7 @@ func (x *ReportUsageResponse) String() string {
 func (*ReportUsageResponse) ProtoMessage() {}
 
 func (x *ReportUsageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[19]
+	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1685,7 +1779,7 @@ func (x *ReportUsageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportUsageResponse.ProtoReflect.Descriptor instead.
 func (*ReportUsageResponse) Descriptor() ([]byte, []int) {
-	return file_yaosu_scenario_v1_scenario_proto_rawDescGZIP(), []int{19}
+	return file_yaosu_scenario_v1_scenario_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ReportUsageResponse) GetAllowed() int64 {
@@ -1721,7 +1815,11 @@ type Denial struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// record_id is the record.
 	RecordId string `protobuf:"bytes,1,opt,name=record_id,json=recordId,proto3" json:"record_id,omitempty"`
-	// reason is the rights check's denial reason, or the scenario's or link's state.
+	// reason says why: LINK_NOT_FOUND, LINK_UNLINKED, LINK_BLOCKED, GRANT_SUSPENDED,
+	// GRANT_REVOKED, GRANT_EXPIRED, ASSET_SUSPENDED, ASSET_CANCELLED, ASSET_DISPOSED,
+	// SCENARIO_NOT_ACTIVE, OUTSIDE_GRANT_FORM, DELIVERY_FORM_NOT_LINKED, OUTSIDE_GRANT_PURPOSE,
+	// OUTSIDE_SCENARIO_PURPOSE, OUTSIDE_GRANT_TERM, WINDOW_BEFORE_LINK, WINDOW_IN_FUTURE or
+	// WINDOW_BEYOND_RETENTION (docs/architecture.md, "Monitoring").
 	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1729,7 +1827,7 @@ type Denial struct {
 
 func (x *Denial) Reset() {
 	*x = Denial{}
-	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[20]
+	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1741,7 +1839,7 @@ func (x *Denial) String() string {
 func (*Denial) ProtoMessage() {}
 
 func (x *Denial) ProtoReflect() protoreflect.Message {
-	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[20]
+	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1754,7 +1852,7 @@ func (x *Denial) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Denial.ProtoReflect.Descriptor instead.
 func (*Denial) Descriptor() ([]byte, []int) {
-	return file_yaosu_scenario_v1_scenario_proto_rawDescGZIP(), []int{20}
+	return file_yaosu_scenario_v1_scenario_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Denial) GetRecordId() string {
@@ -1801,7 +1899,7 @@ type Alert struct {
 
 func (x *Alert) Reset() {
 	*x = Alert{}
-	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[21]
+	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1813,7 +1911,7 @@ func (x *Alert) String() string {
 func (*Alert) ProtoMessage() {}
 
 func (x *Alert) ProtoReflect() protoreflect.Message {
-	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[21]
+	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1826,7 +1924,7 @@ func (x *Alert) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Alert.ProtoReflect.Descriptor instead.
 func (*Alert) Descriptor() ([]byte, []int) {
-	return file_yaosu_scenario_v1_scenario_proto_rawDescGZIP(), []int{21}
+	return file_yaosu_scenario_v1_scenario_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Alert) GetName() string {
@@ -1918,7 +2016,7 @@ type ListAlertsRequest struct {
 
 func (x *ListAlertsRequest) Reset() {
 	*x = ListAlertsRequest{}
-	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[22]
+	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1930,7 +2028,7 @@ func (x *ListAlertsRequest) String() string {
 func (*ListAlertsRequest) ProtoMessage() {}
 
 func (x *ListAlertsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[22]
+	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1943,7 +2041,7 @@ func (x *ListAlertsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAlertsRequest.ProtoReflect.Descriptor instead.
 func (*ListAlertsRequest) Descriptor() ([]byte, []int) {
-	return file_yaosu_scenario_v1_scenario_proto_rawDescGZIP(), []int{22}
+	return file_yaosu_scenario_v1_scenario_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ListAlertsRequest) GetScenario() string {
@@ -1994,7 +2092,7 @@ type ListAlertsResponse struct {
 
 func (x *ListAlertsResponse) Reset() {
 	*x = ListAlertsResponse{}
-	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[23]
+	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2006,7 +2104,7 @@ func (x *ListAlertsResponse) String() string {
 func (*ListAlertsResponse) ProtoMessage() {}
 
 func (x *ListAlertsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[23]
+	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2019,7 +2117,7 @@ func (x *ListAlertsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAlertsResponse.ProtoReflect.Descriptor instead.
 func (*ListAlertsResponse) Descriptor() ([]byte, []int) {
-	return file_yaosu_scenario_v1_scenario_proto_rawDescGZIP(), []int{23}
+	return file_yaosu_scenario_v1_scenario_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ListAlertsResponse) GetAlerts() []*Alert {
@@ -2053,7 +2151,7 @@ type UpdateAlertRequest struct {
 
 func (x *UpdateAlertRequest) Reset() {
 	*x = UpdateAlertRequest{}
-	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[24]
+	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2065,7 +2163,7 @@ func (x *UpdateAlertRequest) String() string {
 func (*UpdateAlertRequest) ProtoMessage() {}
 
 func (x *UpdateAlertRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[24]
+	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2078,7 +2176,7 @@ func (x *UpdateAlertRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateAlertRequest.ProtoReflect.Descriptor instead.
 func (*UpdateAlertRequest) Descriptor() ([]byte, []int) {
-	return file_yaosu_scenario_v1_scenario_proto_rawDescGZIP(), []int{24}
+	return file_yaosu_scenario_v1_scenario_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *UpdateAlertRequest) GetName() string {
@@ -2120,7 +2218,7 @@ type UpdateAlertResponse struct {
 
 func (x *UpdateAlertResponse) Reset() {
 	*x = UpdateAlertResponse{}
-	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[25]
+	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2132,7 +2230,7 @@ func (x *UpdateAlertResponse) String() string {
 func (*UpdateAlertResponse) ProtoMessage() {}
 
 func (x *UpdateAlertResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[25]
+	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2145,7 +2243,7 @@ func (x *UpdateAlertResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateAlertResponse.ProtoReflect.Descriptor instead.
 func (*UpdateAlertResponse) Descriptor() ([]byte, []int) {
-	return file_yaosu_scenario_v1_scenario_proto_rawDescGZIP(), []int{25}
+	return file_yaosu_scenario_v1_scenario_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *UpdateAlertResponse) GetAlert() *Alert {
@@ -2180,7 +2278,7 @@ type Outcome struct {
 
 func (x *Outcome) Reset() {
 	*x = Outcome{}
-	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[26]
+	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2192,7 +2290,7 @@ func (x *Outcome) String() string {
 func (*Outcome) ProtoMessage() {}
 
 func (x *Outcome) ProtoReflect() protoreflect.Message {
-	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[26]
+	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2205,7 +2303,7 @@ func (x *Outcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Outcome.ProtoReflect.Descriptor instead.
 func (*Outcome) Descriptor() ([]byte, []int) {
-	return file_yaosu_scenario_v1_scenario_proto_rawDescGZIP(), []int{26}
+	return file_yaosu_scenario_v1_scenario_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Outcome) GetScenario() string {
@@ -2275,7 +2373,7 @@ type RecordOutcomeRequest struct {
 
 func (x *RecordOutcomeRequest) Reset() {
 	*x = RecordOutcomeRequest{}
-	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[27]
+	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2287,7 +2385,7 @@ func (x *RecordOutcomeRequest) String() string {
 func (*RecordOutcomeRequest) ProtoMessage() {}
 
 func (x *RecordOutcomeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[27]
+	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2300,7 +2398,7 @@ func (x *RecordOutcomeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordOutcomeRequest.ProtoReflect.Descriptor instead.
 func (*RecordOutcomeRequest) Descriptor() ([]byte, []int) {
-	return file_yaosu_scenario_v1_scenario_proto_rawDescGZIP(), []int{27}
+	return file_yaosu_scenario_v1_scenario_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *RecordOutcomeRequest) GetOutcome() *Outcome {
@@ -2321,7 +2419,7 @@ type RecordOutcomeResponse struct {
 
 func (x *RecordOutcomeResponse) Reset() {
 	*x = RecordOutcomeResponse{}
-	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[28]
+	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2333,7 +2431,7 @@ func (x *RecordOutcomeResponse) String() string {
 func (*RecordOutcomeResponse) ProtoMessage() {}
 
 func (x *RecordOutcomeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[28]
+	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2346,7 +2444,7 @@ func (x *RecordOutcomeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordOutcomeResponse.ProtoReflect.Descriptor instead.
 func (*RecordOutcomeResponse) Descriptor() ([]byte, []int) {
-	return file_yaosu_scenario_v1_scenario_proto_rawDescGZIP(), []int{28}
+	return file_yaosu_scenario_v1_scenario_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *RecordOutcomeResponse) GetOutcome() *Outcome {
@@ -2375,7 +2473,7 @@ type UsageTotal struct {
 
 func (x *UsageTotal) Reset() {
 	*x = UsageTotal{}
-	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[29]
+	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2387,7 +2485,7 @@ func (x *UsageTotal) String() string {
 func (*UsageTotal) ProtoMessage() {}
 
 func (x *UsageTotal) ProtoReflect() protoreflect.Message {
-	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[29]
+	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2400,7 +2498,7 @@ func (x *UsageTotal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UsageTotal.ProtoReflect.Descriptor instead.
 func (*UsageTotal) Descriptor() ([]byte, []int) {
-	return file_yaosu_scenario_v1_scenario_proto_rawDescGZIP(), []int{29}
+	return file_yaosu_scenario_v1_scenario_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *UsageTotal) GetKey() string {
@@ -2453,7 +2551,7 @@ type GetUsageReportRequest struct {
 
 func (x *GetUsageReportRequest) Reset() {
 	*x = GetUsageReportRequest{}
-	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[30]
+	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2465,7 +2563,7 @@ func (x *GetUsageReportRequest) String() string {
 func (*GetUsageReportRequest) ProtoMessage() {}
 
 func (x *GetUsageReportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[30]
+	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2478,7 +2576,7 @@ func (x *GetUsageReportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetUsageReportRequest.ProtoReflect.Descriptor instead.
 func (*GetUsageReportRequest) Descriptor() ([]byte, []int) {
-	return file_yaosu_scenario_v1_scenario_proto_rawDescGZIP(), []int{30}
+	return file_yaosu_scenario_v1_scenario_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *GetUsageReportRequest) GetScenario() string {
@@ -2517,7 +2615,7 @@ type GetUsageReportResponse struct {
 
 func (x *GetUsageReportResponse) Reset() {
 	*x = GetUsageReportResponse{}
-	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[31]
+	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2529,7 +2627,7 @@ func (x *GetUsageReportResponse) String() string {
 func (*GetUsageReportResponse) ProtoMessage() {}
 
 func (x *GetUsageReportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[31]
+	mi := &file_yaosu_scenario_v1_scenario_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2542,7 +2640,7 @@ func (x *GetUsageReportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetUsageReportResponse.ProtoReflect.Descriptor instead.
 func (*GetUsageReportResponse) Descriptor() ([]byte, []int) {
-	return file_yaosu_scenario_v1_scenario_proto_rawDescGZIP(), []int{31}
+	return file_yaosu_scenario_v1_scenario_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *GetUsageReportResponse) GetPerAsset() []*UsageTotal {
@@ -2620,7 +2718,7 @@ const file_yaosu_scenario_v1_scenario_proto_rawDesc = "" +
 	"\x06reason\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\x06reason\x12\x1b\n" +
 	"\x04etag\x18\x04 \x01(\tB\a\xbaH\x04r\x02\x18(R\x04etag\"U\n" +
 	"\x1aTransitionScenarioResponse\x127\n" +
-	"\bscenario\x18\x01 \x01(\v2\x1b.yaosu.scenario.v1.ScenarioR\bscenario\"\xbb\x05\n" +
+	"\bscenario\x18\x01 \x01(\v2\x1b.yaosu.scenario.v1.ScenarioR\bscenario\"\xfb\x05\n" +
 	"\x04Link\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12b\n" +
 	"\x05asset\x18\x02 \x01(\tBL\xbaHIrG2E^assets/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$R\x05asset\x12e\n" +
@@ -2637,7 +2735,17 @@ const file_yaosu_scenario_v1_scenario_proto_rawDesc = "" +
 	"\vcreate_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"\xb0\x01\n" +
+	"updateTime\x12>\n" +
+	"\vgrant_terms\x18\r \x01(\v2\x1d.yaosu.scenario.v1.GrantTermsR\n" +
+	"grantTerms\"\xe6\x01\n" +
+	"\n" +
+	"GrantTerms\x129\n" +
+	"\n" +
+	"valid_from\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\tvalidFrom\x12;\n" +
+	"\vvalid_until\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"validUntil\x12\x1a\n" +
+	"\bpurposes\x18\x03 \x03(\tR\bpurposes\x12D\n" +
+	"\x0edelivery_forms\x18\x04 \x03(\x0e2\x1d.yaosu.rights.v1.DeliveryFormR\rdeliveryForms\"\xb0\x01\n" +
 	"\x10LinkAssetRequest\x12g\n" +
 	"\x06parent\x18\x01 \x01(\tBO\xbaHLrJ2H^scenarios/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$R\x06parent\x123\n" +
 	"\x04link\x18\x02 \x01(\v2\x17.yaosu.scenario.v1.LinkB\x06\xbaH\x03\xc8\x01\x01R\x04link\"V\n" +
@@ -2652,7 +2760,7 @@ const file_yaosu_scenario_v1_scenario_proto_rawDesc = "" +
 	"\x10ListLinksRequest\x12g\n" +
 	"\x06parent\x18\x01 \x01(\tBO\xbaHLrJ2H^scenarios/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$R\x06parent\"B\n" +
 	"\x11ListLinksResponse\x12-\n" +
-	"\x05links\x18\x01 \x03(\v2\x17.yaosu.scenario.v1.LinkR\x05links\"\xba\x03\n" +
+	"\x05links\x18\x01 \x03(\v2\x17.yaosu.scenario.v1.LinkR\x05links\"\xdd\x03\n" +
 	"\vUsageRecord\x12&\n" +
 	"\trecord_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18dR\brecordId\x12H\n" +
 	"\x04link\x18\x02 \x01(\tB4\xbaH1r/2-^scenarios/[0-9a-f-]{36}/links/[0-9a-f-]{36}$R\x04link\x12N\n" +
@@ -2663,7 +2771,8 @@ const file_yaosu_scenario_v1_scenario_proto_rawDesc = "" +
 	"\x05bytes\x18\x06 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\x05bytes\x12E\n" +
 	"\fwindow_start\x18\a \x01(\v2\x1a.google.protobuf.TimestampB\x06\xbaH\x03\xc8\x01\x01R\vwindowStart\x12A\n" +
 	"\n" +
-	"window_end\x18\b \x01(\v2\x1a.google.protobuf.TimestampB\x06\xbaH\x03\xc8\x01\x01R\twindowEnd\"\x91\x01\n" +
+	"window_end\x18\b \x01(\v2\x1a.google.protobuf.TimestampB\x06\xbaH\x03\xc8\x01\x01R\twindowEnd\x12!\n" +
+	"\apurpose\x18\t \x01(\tB\a\xbaH\x04r\x02\x18(R\apurpose\"\x91\x01\n" +
 	"\x12ReportUsageRequest\x124\n" +
 	"\x10reporting_system\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18dR\x0freportingSystem\x12E\n" +
 	"\arecords\x18\x02 \x03(\v2\x1e.yaosu.scenario.v1.UsageRecordB\v\xbaH\b\x92\x01\x05\b\x01\x10\xe8\aR\arecords\"\x9c\x01\n" +
@@ -2799,7 +2908,7 @@ func file_yaosu_scenario_v1_scenario_proto_rawDescGZIP() []byte {
 }
 
 var file_yaosu_scenario_v1_scenario_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_yaosu_scenario_v1_scenario_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
+var file_yaosu_scenario_v1_scenario_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
 var file_yaosu_scenario_v1_scenario_proto_goTypes = []any{
 	(ScenarioState)(0),                 // 0: yaosu.scenario.v1.ScenarioState
 	(ScenarioAction)(0),                // 1: yaosu.scenario.v1.ScenarioAction
@@ -2818,36 +2927,37 @@ var file_yaosu_scenario_v1_scenario_proto_goTypes = []any{
 	(*TransitionScenarioRequest)(nil),  // 14: yaosu.scenario.v1.TransitionScenarioRequest
 	(*TransitionScenarioResponse)(nil), // 15: yaosu.scenario.v1.TransitionScenarioResponse
 	(*Link)(nil),                       // 16: yaosu.scenario.v1.Link
-	(*LinkAssetRequest)(nil),           // 17: yaosu.scenario.v1.LinkAssetRequest
-	(*LinkAssetResponse)(nil),          // 18: yaosu.scenario.v1.LinkAssetResponse
-	(*UnlinkAssetRequest)(nil),         // 19: yaosu.scenario.v1.UnlinkAssetRequest
-	(*UnlinkAssetResponse)(nil),        // 20: yaosu.scenario.v1.UnlinkAssetResponse
-	(*ListLinksRequest)(nil),           // 21: yaosu.scenario.v1.ListLinksRequest
-	(*ListLinksResponse)(nil),          // 22: yaosu.scenario.v1.ListLinksResponse
-	(*UsageRecord)(nil),                // 23: yaosu.scenario.v1.UsageRecord
-	(*ReportUsageRequest)(nil),         // 24: yaosu.scenario.v1.ReportUsageRequest
-	(*ReportUsageResponse)(nil),        // 25: yaosu.scenario.v1.ReportUsageResponse
-	(*Denial)(nil),                     // 26: yaosu.scenario.v1.Denial
-	(*Alert)(nil),                      // 27: yaosu.scenario.v1.Alert
-	(*ListAlertsRequest)(nil),          // 28: yaosu.scenario.v1.ListAlertsRequest
-	(*ListAlertsResponse)(nil),         // 29: yaosu.scenario.v1.ListAlertsResponse
-	(*UpdateAlertRequest)(nil),         // 30: yaosu.scenario.v1.UpdateAlertRequest
-	(*UpdateAlertResponse)(nil),        // 31: yaosu.scenario.v1.UpdateAlertResponse
-	(*Outcome)(nil),                    // 32: yaosu.scenario.v1.Outcome
-	(*RecordOutcomeRequest)(nil),       // 33: yaosu.scenario.v1.RecordOutcomeRequest
-	(*RecordOutcomeResponse)(nil),      // 34: yaosu.scenario.v1.RecordOutcomeResponse
-	(*UsageTotal)(nil),                 // 35: yaosu.scenario.v1.UsageTotal
-	(*GetUsageReportRequest)(nil),      // 36: yaosu.scenario.v1.GetUsageReportRequest
-	(*GetUsageReportResponse)(nil),     // 37: yaosu.scenario.v1.GetUsageReportResponse
-	(*timestamppb.Timestamp)(nil),      // 38: google.protobuf.Timestamp
-	(v1.Right)(0),                      // 39: yaosu.rights.v1.Right
-	(v1.DeliveryForm)(0),               // 40: yaosu.rights.v1.DeliveryForm
+	(*GrantTerms)(nil),                 // 17: yaosu.scenario.v1.GrantTerms
+	(*LinkAssetRequest)(nil),           // 18: yaosu.scenario.v1.LinkAssetRequest
+	(*LinkAssetResponse)(nil),          // 19: yaosu.scenario.v1.LinkAssetResponse
+	(*UnlinkAssetRequest)(nil),         // 20: yaosu.scenario.v1.UnlinkAssetRequest
+	(*UnlinkAssetResponse)(nil),        // 21: yaosu.scenario.v1.UnlinkAssetResponse
+	(*ListLinksRequest)(nil),           // 22: yaosu.scenario.v1.ListLinksRequest
+	(*ListLinksResponse)(nil),          // 23: yaosu.scenario.v1.ListLinksResponse
+	(*UsageRecord)(nil),                // 24: yaosu.scenario.v1.UsageRecord
+	(*ReportUsageRequest)(nil),         // 25: yaosu.scenario.v1.ReportUsageRequest
+	(*ReportUsageResponse)(nil),        // 26: yaosu.scenario.v1.ReportUsageResponse
+	(*Denial)(nil),                     // 27: yaosu.scenario.v1.Denial
+	(*Alert)(nil),                      // 28: yaosu.scenario.v1.Alert
+	(*ListAlertsRequest)(nil),          // 29: yaosu.scenario.v1.ListAlertsRequest
+	(*ListAlertsResponse)(nil),         // 30: yaosu.scenario.v1.ListAlertsResponse
+	(*UpdateAlertRequest)(nil),         // 31: yaosu.scenario.v1.UpdateAlertRequest
+	(*UpdateAlertResponse)(nil),        // 32: yaosu.scenario.v1.UpdateAlertResponse
+	(*Outcome)(nil),                    // 33: yaosu.scenario.v1.Outcome
+	(*RecordOutcomeRequest)(nil),       // 34: yaosu.scenario.v1.RecordOutcomeRequest
+	(*RecordOutcomeResponse)(nil),      // 35: yaosu.scenario.v1.RecordOutcomeResponse
+	(*UsageTotal)(nil),                 // 36: yaosu.scenario.v1.UsageTotal
+	(*GetUsageReportRequest)(nil),      // 37: yaosu.scenario.v1.GetUsageReportRequest
+	(*GetUsageReportResponse)(nil),     // 38: yaosu.scenario.v1.GetUsageReportResponse
+	(*timestamppb.Timestamp)(nil),      // 39: google.protobuf.Timestamp
+	(v1.Right)(0),                      // 40: yaosu.rights.v1.Right
+	(v1.DeliveryForm)(0),               // 41: yaosu.rights.v1.DeliveryForm
 }
 var file_yaosu_scenario_v1_scenario_proto_depIdxs = []int32{
 	6,  // 0: yaosu.scenario.v1.Scenario.kpis:type_name -> yaosu.scenario.v1.KPI
 	0,  // 1: yaosu.scenario.v1.Scenario.state:type_name -> yaosu.scenario.v1.ScenarioState
-	38, // 2: yaosu.scenario.v1.Scenario.create_time:type_name -> google.protobuf.Timestamp
-	38, // 3: yaosu.scenario.v1.Scenario.update_time:type_name -> google.protobuf.Timestamp
+	39, // 2: yaosu.scenario.v1.Scenario.create_time:type_name -> google.protobuf.Timestamp
+	39, // 3: yaosu.scenario.v1.Scenario.update_time:type_name -> google.protobuf.Timestamp
 	7,  // 4: yaosu.scenario.v1.ProposeScenarioRequest.scenario:type_name -> yaosu.scenario.v1.Scenario
 	7,  // 5: yaosu.scenario.v1.ProposeScenarioResponse.scenario:type_name -> yaosu.scenario.v1.Scenario
 	7,  // 6: yaosu.scenario.v1.GetScenarioResponse.scenario:type_name -> yaosu.scenario.v1.Scenario
@@ -2855,63 +2965,67 @@ var file_yaosu_scenario_v1_scenario_proto_depIdxs = []int32{
 	7,  // 8: yaosu.scenario.v1.ListScenariosResponse.scenarios:type_name -> yaosu.scenario.v1.Scenario
 	1,  // 9: yaosu.scenario.v1.TransitionScenarioRequest.action:type_name -> yaosu.scenario.v1.ScenarioAction
 	7,  // 10: yaosu.scenario.v1.TransitionScenarioResponse.scenario:type_name -> yaosu.scenario.v1.Scenario
-	39, // 11: yaosu.scenario.v1.Link.right:type_name -> yaosu.rights.v1.Right
-	40, // 12: yaosu.scenario.v1.Link.delivery_form:type_name -> yaosu.rights.v1.DeliveryForm
+	40, // 11: yaosu.scenario.v1.Link.right:type_name -> yaosu.rights.v1.Right
+	41, // 12: yaosu.scenario.v1.Link.delivery_form:type_name -> yaosu.rights.v1.DeliveryForm
 	2,  // 13: yaosu.scenario.v1.Link.state:type_name -> yaosu.scenario.v1.LinkState
-	38, // 14: yaosu.scenario.v1.Link.create_time:type_name -> google.protobuf.Timestamp
-	38, // 15: yaosu.scenario.v1.Link.update_time:type_name -> google.protobuf.Timestamp
-	16, // 16: yaosu.scenario.v1.LinkAssetRequest.link:type_name -> yaosu.scenario.v1.Link
-	16, // 17: yaosu.scenario.v1.LinkAssetResponse.link:type_name -> yaosu.scenario.v1.Link
-	16, // 18: yaosu.scenario.v1.UnlinkAssetResponse.link:type_name -> yaosu.scenario.v1.Link
-	16, // 19: yaosu.scenario.v1.ListLinksResponse.links:type_name -> yaosu.scenario.v1.Link
-	40, // 20: yaosu.scenario.v1.UsageRecord.delivery_form:type_name -> yaosu.rights.v1.DeliveryForm
-	38, // 21: yaosu.scenario.v1.UsageRecord.window_start:type_name -> google.protobuf.Timestamp
-	38, // 22: yaosu.scenario.v1.UsageRecord.window_end:type_name -> google.protobuf.Timestamp
-	23, // 23: yaosu.scenario.v1.ReportUsageRequest.records:type_name -> yaosu.scenario.v1.UsageRecord
-	26, // 24: yaosu.scenario.v1.ReportUsageResponse.denials:type_name -> yaosu.scenario.v1.Denial
-	5,  // 25: yaosu.scenario.v1.Alert.severity:type_name -> yaosu.scenario.v1.Severity
-	4,  // 26: yaosu.scenario.v1.Alert.state:type_name -> yaosu.scenario.v1.AlertState
-	38, // 27: yaosu.scenario.v1.Alert.raise_time:type_name -> google.protobuf.Timestamp
-	38, // 28: yaosu.scenario.v1.Alert.update_time:type_name -> google.protobuf.Timestamp
-	4,  // 29: yaosu.scenario.v1.ListAlertsRequest.states:type_name -> yaosu.scenario.v1.AlertState
-	5,  // 30: yaosu.scenario.v1.ListAlertsRequest.min_severity:type_name -> yaosu.scenario.v1.Severity
-	27, // 31: yaosu.scenario.v1.ListAlertsResponse.alerts:type_name -> yaosu.scenario.v1.Alert
-	4,  // 32: yaosu.scenario.v1.UpdateAlertRequest.state:type_name -> yaosu.scenario.v1.AlertState
-	27, // 33: yaosu.scenario.v1.UpdateAlertResponse.alert:type_name -> yaosu.scenario.v1.Alert
-	32, // 34: yaosu.scenario.v1.RecordOutcomeRequest.outcome:type_name -> yaosu.scenario.v1.Outcome
-	32, // 35: yaosu.scenario.v1.RecordOutcomeResponse.outcome:type_name -> yaosu.scenario.v1.Outcome
-	35, // 36: yaosu.scenario.v1.GetUsageReportResponse.per_asset:type_name -> yaosu.scenario.v1.UsageTotal
-	35, // 37: yaosu.scenario.v1.GetUsageReportResponse.per_scenario:type_name -> yaosu.scenario.v1.UsageTotal
-	32, // 38: yaosu.scenario.v1.GetUsageReportResponse.outcomes:type_name -> yaosu.scenario.v1.Outcome
-	8,  // 39: yaosu.scenario.v1.ScenarioService.ProposeScenario:input_type -> yaosu.scenario.v1.ProposeScenarioRequest
-	10, // 40: yaosu.scenario.v1.ScenarioService.GetScenario:input_type -> yaosu.scenario.v1.GetScenarioRequest
-	12, // 41: yaosu.scenario.v1.ScenarioService.ListScenarios:input_type -> yaosu.scenario.v1.ListScenariosRequest
-	14, // 42: yaosu.scenario.v1.ScenarioService.TransitionScenario:input_type -> yaosu.scenario.v1.TransitionScenarioRequest
-	17, // 43: yaosu.scenario.v1.ScenarioService.LinkAsset:input_type -> yaosu.scenario.v1.LinkAssetRequest
-	19, // 44: yaosu.scenario.v1.ScenarioService.UnlinkAsset:input_type -> yaosu.scenario.v1.UnlinkAssetRequest
-	21, // 45: yaosu.scenario.v1.ScenarioService.ListLinks:input_type -> yaosu.scenario.v1.ListLinksRequest
-	24, // 46: yaosu.scenario.v1.ScenarioService.ReportUsage:input_type -> yaosu.scenario.v1.ReportUsageRequest
-	28, // 47: yaosu.scenario.v1.ScenarioService.ListAlerts:input_type -> yaosu.scenario.v1.ListAlertsRequest
-	30, // 48: yaosu.scenario.v1.ScenarioService.UpdateAlert:input_type -> yaosu.scenario.v1.UpdateAlertRequest
-	33, // 49: yaosu.scenario.v1.ScenarioService.RecordOutcome:input_type -> yaosu.scenario.v1.RecordOutcomeRequest
-	36, // 50: yaosu.scenario.v1.ScenarioService.GetUsageReport:input_type -> yaosu.scenario.v1.GetUsageReportRequest
-	9,  // 51: yaosu.scenario.v1.ScenarioService.ProposeScenario:output_type -> yaosu.scenario.v1.ProposeScenarioResponse
-	11, // 52: yaosu.scenario.v1.ScenarioService.GetScenario:output_type -> yaosu.scenario.v1.GetScenarioResponse
-	13, // 53: yaosu.scenario.v1.ScenarioService.ListScenarios:output_type -> yaosu.scenario.v1.ListScenariosResponse
-	15, // 54: yaosu.scenario.v1.ScenarioService.TransitionScenario:output_type -> yaosu.scenario.v1.TransitionScenarioResponse
-	18, // 55: yaosu.scenario.v1.ScenarioService.LinkAsset:output_type -> yaosu.scenario.v1.LinkAssetResponse
-	20, // 56: yaosu.scenario.v1.ScenarioService.UnlinkAsset:output_type -> yaosu.scenario.v1.UnlinkAssetResponse
-	22, // 57: yaosu.scenario.v1.ScenarioService.ListLinks:output_type -> yaosu.scenario.v1.ListLinksResponse
-	25, // 58: yaosu.scenario.v1.ScenarioService.ReportUsage:output_type -> yaosu.scenario.v1.ReportUsageResponse
-	29, // 59: yaosu.scenario.v1.ScenarioService.ListAlerts:output_type -> yaosu.scenario.v1.ListAlertsResponse
-	31, // 60: yaosu.scenario.v1.ScenarioService.UpdateAlert:output_type -> yaosu.scenario.v1.UpdateAlertResponse
-	34, // 61: yaosu.scenario.v1.ScenarioService.RecordOutcome:output_type -> yaosu.scenario.v1.RecordOutcomeResponse
-	37, // 62: yaosu.scenario.v1.ScenarioService.GetUsageReport:output_type -> yaosu.scenario.v1.GetUsageReportResponse
-	51, // [51:63] is the sub-list for method output_type
-	39, // [39:51] is the sub-list for method input_type
-	39, // [39:39] is the sub-list for extension type_name
-	39, // [39:39] is the sub-list for extension extendee
-	0,  // [0:39] is the sub-list for field type_name
+	39, // 14: yaosu.scenario.v1.Link.create_time:type_name -> google.protobuf.Timestamp
+	39, // 15: yaosu.scenario.v1.Link.update_time:type_name -> google.protobuf.Timestamp
+	17, // 16: yaosu.scenario.v1.Link.grant_terms:type_name -> yaosu.scenario.v1.GrantTerms
+	39, // 17: yaosu.scenario.v1.GrantTerms.valid_from:type_name -> google.protobuf.Timestamp
+	39, // 18: yaosu.scenario.v1.GrantTerms.valid_until:type_name -> google.protobuf.Timestamp
+	41, // 19: yaosu.scenario.v1.GrantTerms.delivery_forms:type_name -> yaosu.rights.v1.DeliveryForm
+	16, // 20: yaosu.scenario.v1.LinkAssetRequest.link:type_name -> yaosu.scenario.v1.Link
+	16, // 21: yaosu.scenario.v1.LinkAssetResponse.link:type_name -> yaosu.scenario.v1.Link
+	16, // 22: yaosu.scenario.v1.UnlinkAssetResponse.link:type_name -> yaosu.scenario.v1.Link
+	16, // 23: yaosu.scenario.v1.ListLinksResponse.links:type_name -> yaosu.scenario.v1.Link
+	41, // 24: yaosu.scenario.v1.UsageRecord.delivery_form:type_name -> yaosu.rights.v1.DeliveryForm
+	39, // 25: yaosu.scenario.v1.UsageRecord.window_start:type_name -> google.protobuf.Timestamp
+	39, // 26: yaosu.scenario.v1.UsageRecord.window_end:type_name -> google.protobuf.Timestamp
+	24, // 27: yaosu.scenario.v1.ReportUsageRequest.records:type_name -> yaosu.scenario.v1.UsageRecord
+	27, // 28: yaosu.scenario.v1.ReportUsageResponse.denials:type_name -> yaosu.scenario.v1.Denial
+	5,  // 29: yaosu.scenario.v1.Alert.severity:type_name -> yaosu.scenario.v1.Severity
+	4,  // 30: yaosu.scenario.v1.Alert.state:type_name -> yaosu.scenario.v1.AlertState
+	39, // 31: yaosu.scenario.v1.Alert.raise_time:type_name -> google.protobuf.Timestamp
+	39, // 32: yaosu.scenario.v1.Alert.update_time:type_name -> google.protobuf.Timestamp
+	4,  // 33: yaosu.scenario.v1.ListAlertsRequest.states:type_name -> yaosu.scenario.v1.AlertState
+	5,  // 34: yaosu.scenario.v1.ListAlertsRequest.min_severity:type_name -> yaosu.scenario.v1.Severity
+	28, // 35: yaosu.scenario.v1.ListAlertsResponse.alerts:type_name -> yaosu.scenario.v1.Alert
+	4,  // 36: yaosu.scenario.v1.UpdateAlertRequest.state:type_name -> yaosu.scenario.v1.AlertState
+	28, // 37: yaosu.scenario.v1.UpdateAlertResponse.alert:type_name -> yaosu.scenario.v1.Alert
+	33, // 38: yaosu.scenario.v1.RecordOutcomeRequest.outcome:type_name -> yaosu.scenario.v1.Outcome
+	33, // 39: yaosu.scenario.v1.RecordOutcomeResponse.outcome:type_name -> yaosu.scenario.v1.Outcome
+	36, // 40: yaosu.scenario.v1.GetUsageReportResponse.per_asset:type_name -> yaosu.scenario.v1.UsageTotal
+	36, // 41: yaosu.scenario.v1.GetUsageReportResponse.per_scenario:type_name -> yaosu.scenario.v1.UsageTotal
+	33, // 42: yaosu.scenario.v1.GetUsageReportResponse.outcomes:type_name -> yaosu.scenario.v1.Outcome
+	8,  // 43: yaosu.scenario.v1.ScenarioService.ProposeScenario:input_type -> yaosu.scenario.v1.ProposeScenarioRequest
+	10, // 44: yaosu.scenario.v1.ScenarioService.GetScenario:input_type -> yaosu.scenario.v1.GetScenarioRequest
+	12, // 45: yaosu.scenario.v1.ScenarioService.ListScenarios:input_type -> yaosu.scenario.v1.ListScenariosRequest
+	14, // 46: yaosu.scenario.v1.ScenarioService.TransitionScenario:input_type -> yaosu.scenario.v1.TransitionScenarioRequest
+	18, // 47: yaosu.scenario.v1.ScenarioService.LinkAsset:input_type -> yaosu.scenario.v1.LinkAssetRequest
+	20, // 48: yaosu.scenario.v1.ScenarioService.UnlinkAsset:input_type -> yaosu.scenario.v1.UnlinkAssetRequest
+	22, // 49: yaosu.scenario.v1.ScenarioService.ListLinks:input_type -> yaosu.scenario.v1.ListLinksRequest
+	25, // 50: yaosu.scenario.v1.ScenarioService.ReportUsage:input_type -> yaosu.scenario.v1.ReportUsageRequest
+	29, // 51: yaosu.scenario.v1.ScenarioService.ListAlerts:input_type -> yaosu.scenario.v1.ListAlertsRequest
+	31, // 52: yaosu.scenario.v1.ScenarioService.UpdateAlert:input_type -> yaosu.scenario.v1.UpdateAlertRequest
+	34, // 53: yaosu.scenario.v1.ScenarioService.RecordOutcome:input_type -> yaosu.scenario.v1.RecordOutcomeRequest
+	37, // 54: yaosu.scenario.v1.ScenarioService.GetUsageReport:input_type -> yaosu.scenario.v1.GetUsageReportRequest
+	9,  // 55: yaosu.scenario.v1.ScenarioService.ProposeScenario:output_type -> yaosu.scenario.v1.ProposeScenarioResponse
+	11, // 56: yaosu.scenario.v1.ScenarioService.GetScenario:output_type -> yaosu.scenario.v1.GetScenarioResponse
+	13, // 57: yaosu.scenario.v1.ScenarioService.ListScenarios:output_type -> yaosu.scenario.v1.ListScenariosResponse
+	15, // 58: yaosu.scenario.v1.ScenarioService.TransitionScenario:output_type -> yaosu.scenario.v1.TransitionScenarioResponse
+	19, // 59: yaosu.scenario.v1.ScenarioService.LinkAsset:output_type -> yaosu.scenario.v1.LinkAssetResponse
+	21, // 60: yaosu.scenario.v1.ScenarioService.UnlinkAsset:output_type -> yaosu.scenario.v1.UnlinkAssetResponse
+	23, // 61: yaosu.scenario.v1.ScenarioService.ListLinks:output_type -> yaosu.scenario.v1.ListLinksResponse
+	26, // 62: yaosu.scenario.v1.ScenarioService.ReportUsage:output_type -> yaosu.scenario.v1.ReportUsageResponse
+	30, // 63: yaosu.scenario.v1.ScenarioService.ListAlerts:output_type -> yaosu.scenario.v1.ListAlertsResponse
+	32, // 64: yaosu.scenario.v1.ScenarioService.UpdateAlert:output_type -> yaosu.scenario.v1.UpdateAlertResponse
+	35, // 65: yaosu.scenario.v1.ScenarioService.RecordOutcome:output_type -> yaosu.scenario.v1.RecordOutcomeResponse
+	38, // 66: yaosu.scenario.v1.ScenarioService.GetUsageReport:output_type -> yaosu.scenario.v1.GetUsageReportResponse
+	55, // [55:67] is the sub-list for method output_type
+	43, // [43:55] is the sub-list for method input_type
+	43, // [43:43] is the sub-list for extension type_name
+	43, // [43:43] is the sub-list for extension extendee
+	0,  // [0:43] is the sub-list for field type_name
 }
 
 func init() { file_yaosu_scenario_v1_scenario_proto_init() }
@@ -2925,7 +3039,7 @@ func file_yaosu_scenario_v1_scenario_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_yaosu_scenario_v1_scenario_proto_rawDesc), len(file_yaosu_scenario_v1_scenario_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   32,
+			NumMessages:   33,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
