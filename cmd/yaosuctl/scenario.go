@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -789,21 +790,27 @@ func printUsageSummary(w io.Writer, output string, resp *scenariov1.ReportUsageR
 
 // alertFilter holds the ListAlerts filters.
 type alertFilter struct {
-	scenario, minSeverity string
-	states                []string
-	pageSize              int32
-	pageToken             string
-	all                   bool
+	scenario, minSeverity, link string
+	states, rules               []string
+	pageSize                    int32
+	pageToken                   string
+	all                         bool
 }
 
 func (o *alertFilter) register(f *pflag.FlagSet) {
 	f.StringVar(&o.scenario, "scenario", "", "only alerts of this `SCENARIO`")
 	f.StringArrayVar(&o.states, "state", nil, "only these states: open, acknowledged, resolved (comma-separated or repeated)")
 	f.StringVar(&o.minSeverity, "min-severity", "", "only this severity and above: low, medium, high")
+	f.StringArrayVar(&o.rules, "rule", nil, "only these rules: "+strings.Join(alertRules, ", ")+" (comma-separated or repeated)")
+	f.StringVar(&o.link, "link", "", "only alerts of this `LINK` (scenarios/S/links/L or S/L)")
 	f.Int32Var(&o.pageSize, "page-size", 0, "alerts per page; 0 means the server's default (50), at most 500")
 	f.StringVar(&o.pageToken, "page-token", "", "continue from a previous page (with the same filters)")
 	f.BoolVar(&o.all, "all", false, "follow page tokens until the last page")
 }
+
+// alertRules are the monitoring rules alerts are raised by.
+var alertRules = []string{"outside_term", "outside_purpose", "outside_form", "suspended_asset", "suspended_grant",
+	"volume_spike", "denied_usage"}
 
 func (o *alertFilter) request() (*scenariov1.ListAlertsRequest, error) {
 	if o.pageSize < 0 {
@@ -814,6 +821,20 @@ func (o *alertFilter) request() (*scenariov1.ListAlertsRequest, error) {
 		req.Scenario = scenarioName(o.scenario)
 	}
 	var err error
+	if strings.TrimSpace(o.link) != "" {
+		if req.Link, err = linkName(o.link); err != nil {
+			return nil, fmt.Errorf("--link: %w", err)
+		}
+	}
+	for _, v := range o.rules {
+		for _, r := range strings.Split(v, ",") {
+			r = strings.ToLower(strings.TrimSpace(r))
+			if !slices.Contains(alertRules, r) {
+				return nil, fmt.Errorf("--rule: %q is not a rule (%s)", r, strings.Join(alertRules, ", "))
+			}
+			req.Rules = append(req.Rules, r)
+		}
+	}
 	if req.States, err = rightsEnumList[scenariov1.AlertState]("--state", o.states); err != nil {
 		return nil, err
 	}
@@ -830,11 +851,12 @@ func (o *alertFilter) request() (*scenariov1.ListAlertsRequest, error) {
 func scenarioAlertsCmd(g *globals) *cobra.Command {
 	var o alertFilter
 	cmd := &cobra.Command{
-		Use:   "alerts [--scenario S] [--state open,...] [--min-severity high] [--all]",
+		Use:   "alerts [--scenario S | --link L] [--state open,...] [--rule R,...] [--min-severity high] [--all]",
 		Short: "List monitoring alerts, newest first",
 		Long: "List the monitoring alerts (过程监测) you can see, newest first: use outside a grant's term,\n" +
 			"purpose or form, use of a suspended asset or grant, volume spikes and denied usage.",
 		Example: "  yaosuctl scenario alerts --state open,acknowledged --min-severity high\n" +
+			"  yaosuctl scenario alerts --rule suspended_grant,outside_term --state open\n" +
 			"  yaosuctl scenario alerts --scenario 0199b2c3-... --all -o json",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

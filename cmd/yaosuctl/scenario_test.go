@@ -165,6 +165,17 @@ func TestAlertFlags(t *testing.T) {
 	_, err = o.request()
 	require.ErrorContains(t, err, "--min-severity")
 
+	o = alertFilter{}
+	parseFlags(t, &o, "--rule", "Suspended_Grant, outside_term", "--rule", "volume_spike", "--link", testScenarioID+"/"+testLinkID)
+	req, err = o.request()
+	require.NoError(t, err)
+	require.Equal(t, []string{"suspended_grant", "outside_term", "volume_spike"}, req.GetRules())
+	require.Equal(t, testLink, req.GetLink())
+	o = alertFilter{}
+	parseFlags(t, &o, "--rule", "speeding")
+	_, err = o.request()
+	require.ErrorContains(t, err, `"speeding" is not a rule`)
+
 	up, err := alertUpdate("ack", testAlertID, "", "on it")
 	require.NoError(t, err)
 	require.Equal(t, "alerts/"+testAlertID, up.GetName())

@@ -7,26 +7,45 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc/codes"
 
 	catalogv1 "yaosu.dev/gen/go/yaosu/catalog/v1"
 	rightsv1 "yaosu.dev/gen/go/yaosu/rights/v1"
 	scenariov1 "yaosu.dev/gen/go/yaosu/scenario/v1"
+	"yaosu.dev/pkg/errs"
 	"yaosu.dev/services/scenario/internal/domain"
 )
 
 // alertsOf lists a link's alerts (any state) as its operator sees them, by rule.
 func (h *harness) alertsOf(org, link string) map[string][]*scenariov1.Alert {
 	h.t.Helper()
-	resp, err := h.client.ListAlerts(h.operator(org), &scenariov1.ListAlertsRequest{PageSize: 500})
+	out, err := h.listAlertsOf(org, link)
 	require.NoError(h.t, err)
+	return out
+}
+
+// spikes counts a link's volume_spike alerts; -1 on error. For Eventually and Never,
+// whose last call may still run as the test ends (and must not fail it then).
+func (h *harness) spikes(org, link string) int {
+	out, err := h.listAlertsOf(org, link)
+	if err != nil {
+		return -1
+	}
+	return len(out[domain.RuleVolumeSpike])
+}
+
+func (h *harness) listAlertsOf(org, link string) (map[string][]*scenariov1.Alert, error) {
+	resp, err := h.client.ListAlerts(h.operator(org), &scenariov1.ListAlertsRequest{PageSize: 500, Link: link})
+	if err != nil {
+		return nil, err
+	}
 	out := map[string][]*scenariov1.Alert{}
 	for _, a := range resp.GetAlerts() {
-		if a.GetLink() == link {
-			out[a.GetRule()] = append(out[a.GetRule()], a)
-		}
+		out[a.GetRule()] = append(out[a.GetRule()], a)
 	}
-	return out
+	return out, nil
 }
 
 func reasons(resp *scenariov1.ReportUsageResponse) map[string]string {
@@ -70,6 +89,21 @@ func TestUsageIsJudgedAgainstTheGrant(t *testing.T) {
 	require.Contains(t, alerts[domain.RuleOutsideForm][0].GetDetail(), "2 usage record(s)")
 	require.Contains(t, alerts[domain.RuleOutsidePurpose][0].GetDetail(), domain.DenyPurposeNotGranted)
 	require.Contains(t, alerts[domain.RuleOutsidePurpose][0].GetDetail(), domain.DenyPurposeOfScenario)
+	// The rule and link filters.
+	byRule, err := h.client.ListAlerts(h.operator(orgB), &scenariov1.ListAlertsRequest{Rules: []string{domain.RuleOutsideForm, domain.RuleVolumeSpike}})
+	require.NoError(t, err)
+	require.Len(t, byRule.GetAlerts(), 1)
+	require.Equal(t, domain.RuleOutsideForm, byRule.GetAlerts()[0].GetRule())
+	other := strings.Split(l.GetName(), "/links/")[0] + "/links/" + uuid.NewString()
+	byLink, err := h.client.ListAlerts(h.operator(orgB), &scenariov1.ListAlertsRequest{Link: other})
+	require.NoError(t, err)
+	require.Empty(t, byLink.GetAlerts())
+	byLink, err = h.client.ListAlerts(h.operator(orgB), &scenariov1.ListAlertsRequest{Link: l.GetName()})
+	require.NoError(t, err)
+	require.Len(t, byLink.GetAlerts(), 2)
+	_, err = h.client.ListAlerts(h.operator(orgB), &scenariov1.ListAlertsRequest{Rules: []string{"speeding"}})
+	requireStatus(t, err, codes.InvalidArgument, errs.ReasonValidation)
+
 	var purpose string
 	require.NoError(t, h.spool.QueryRow(context.Background(),
 		`SELECT purpose FROM usage_records WHERE record_id = 'j-4'`).Scan(&purpose))
@@ -207,19 +241,18 @@ func TestVolumeSpikes(t *testing.T) {
 	r[0].WindowStart = tsp(time.Now().Add(-time.Minute))
 	_, err = h.report(h.ingest(), "api-gateway", r)
 	require.NoError(t, err)
-	require.Never(t, func() bool { return len(h.alertsOf(orgB, l2.GetName())) > 0 }, 500*time.Millisecond, 50*time.Millisecond)
+	require.Never(t, func() bool { return h.spikes(orgB, l2.GetName()) != 0 }, 500*time.Millisecond, 50*time.Millisecond)
 	r = records(l2.GetName(), "l2b", 1)
 	r[0].Records = 2_000
 	r[0].WindowStart = tsp(time.Now().Add(-time.Minute))
 	_, err = h.report(h.ingest(), "api-gateway", r)
 	require.NoError(t, err)
-	require.Eventually(t, func() bool { return len(h.alertsOf(orgB, l2.GetName())[domain.RuleVolumeSpike]) == 1 },
-		5*time.Second, 50*time.Millisecond)
+	require.Eventually(t, func() bool { return h.spikes(orgB, l2.GetName()) == 1 }, 5*time.Second, 50*time.Millisecond)
 	detail := h.alertsOf(orgB, l2.GetName())[domain.RuleVolumeSpike][0].GetDetail()
 	require.Contains(t, detail, "5000 records")
 	require.Contains(t, detail, "learnt daily baseline of 1010 (mean of 10 day(s)")
-	require.Never(t, func() bool { return len(h.alertsOf(orgB, l2.GetName())[domain.RuleVolumeSpike]) > 1 },
-		500*time.Millisecond, 50*time.Millisecond, "the monitor's next passes raise no second one")
+	require.Never(t, func() bool { return h.spikes(orgB, l2.GetName()) != 1 }, 500*time.Millisecond, 50*time.Millisecond,
+		"the monitor's next passes raise no second one")
 }
 
 // TestRawRecordsArePurgedAfterRetention: a record for a window older than the retention

@@ -4,10 +4,6 @@ package app
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/json"
 	"log/slog"
 	"strings"
 	"time"
@@ -19,6 +15,7 @@ import (
 	"yaosu.dev/pkg/auth"
 	"yaosu.dev/pkg/errs"
 	"yaosu.dev/pkg/messaging"
+	"yaosu.dev/pkg/paging"
 	"yaosu.dev/services/scenario/internal/domain"
 	"yaosu.dev/services/scenario/internal/protoconv"
 	"yaosu.dev/services/scenario/internal/store"
@@ -273,17 +270,10 @@ func (a *App) ListScenarios(ctx context.Context, q store.ScenarioQuery, token st
 	if !c.ReadAll {
 		q.Operator = c.Organisation
 	}
-	switch {
-	case q.Limit <= 0:
-		q.Limit = 50
-	case q.Limit > 500:
-		q.Limit = 500
-	}
-	fp := fingerprint(q.Operator, q.States, q.Sector)
-	if token != "" {
-		if q.Before, err = decodeToken(token, fp); err != nil {
-			return nil, "", err
-		}
+	q.Limit = paging.Size(q.Limit, 50, 500)
+	pq := paging.NewQuery("yaosu.scenario.list.v1", domain.ReasonInvalidPageToken, q.Operator, q.States, q.Sector)
+	if q.Before, err = afterID(pq, token); err != nil {
+		return nil, "", err
 	}
 	out, err := a.store.ListScenarios(ctx, q)
 	if err != nil {
@@ -292,37 +282,22 @@ func (a *App) ListScenarios(ctx context.Context, q store.ScenarioQuery, token st
 	next := ""
 	if len(out) > q.Limit {
 		out = out[:q.Limit]
-		next = encodeToken(out[len(out)-1].ID, fp)
+		next = pq.Token(out[len(out)-1].ID)
 	}
 	return out, next, nil
 }
 
-type pageToken struct {
-	V     int    `json:"v"`
-	After string `json:"a"`
-	Query string `json:"q"`
-}
-
-func fingerprint(parts ...any) string {
-	raw, _ := json.Marshal(parts)
-	m := hmac.New(sha256.New, []byte("yaosu.scenario.list.v1"))
-	m.Write(raw)
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:12])
-}
-
-func encodeToken(after, fp string) string {
-	raw, _ := json.Marshal(pageToken{V: 1, After: after, Query: fp})
-	return base64.RawURLEncoding.EncodeToString(raw)
-}
-
-func decodeToken(token, fp string) (string, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(token)
-	var pt pageToken
-	if err != nil || json.Unmarshal(raw, &pt) != nil || pt.V != 1 || pt.Query != fp || uuid.Validate(pt.After) != nil {
-		return "", errs.InvalidArgument(domain.ReasonInvalidPageToken,
+// afterID is the id a page token continues after ("" for none); lists page by UUIDv7 ids.
+func afterID(pq paging.Query, token string) (string, error) {
+	if token == "" {
+		return "", nil
+	}
+	after, err := pq.After(token)
+	if err == nil && uuid.Validate(after) != nil {
+		err = errs.InvalidArgument(domain.ReasonInvalidPageToken,
 			errs.FieldViolation{Field: "page_token", Description: "malformed, or issued for a different query"})
 	}
-	return pt.After, nil
+	return after, err
 }
 
 func trim(name, prefix string) string { return strings.TrimPrefix(name, prefix) }

@@ -325,15 +325,13 @@ func (a *App) ListAlerts(ctx context.Context, q store.AlertQuery, minSeverity, t
 		q.Severities = domain.Severities[i:]
 	}
 	q.Limit = paging.Size(q.Limit, 50, 500)
-	pq := paging.NewQuery("yaosu.scenario.alerts.v1", domain.ReasonInvalidPageToken, q.Operator, q.Scenario, q.States, q.Severities)
-	if token != "" {
-		if q.Before, err = pq.After(token); err != nil {
-			return nil, "", err
-		}
-		if uuid.Validate(q.Before) != nil {
-			return nil, "", errs.InvalidArgument(domain.ReasonInvalidPageToken,
-				errs.FieldViolation{Field: "page_token", Description: "malformed, or issued for a different query"})
-		}
+	if q.Link != "" && uuid.Validate(q.Link) != nil {
+		return nil, "", errs.InvalidArgument(errs.ReasonValidation, errs.FieldViolation{Field: "link", Description: "not scenarios/{uuid}/links/{uuid}"})
+	}
+	pq := paging.NewQuery("yaosu.scenario.alerts.v1", domain.ReasonInvalidPageToken, q.Operator, q.Scenario, q.States,
+		q.Severities, q.Rules, q.Link)
+	if q.Before, err = afterID(pq, token); err != nil {
+		return nil, "", err
 	}
 	out, err := a.store.ListAlerts(ctx, q)
 	if err != nil {

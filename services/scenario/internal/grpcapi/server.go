@@ -165,7 +165,11 @@ func (s *Server) ReportUsage(stream scenariov1.ScenarioService_ReportUsageServer
 
 // ListAlerts implements scenariov1.ScenarioServiceServer.
 func (s *Server) ListAlerts(ctx context.Context, req *scenariov1.ListAlertsRequest) (*scenariov1.ListAlertsResponse, error) {
-	q := store.AlertQuery{Scenario: scenarioID(req.GetScenario()), Limit: int(req.GetPageSize())}
+	q := store.AlertQuery{Scenario: scenarioID(req.GetScenario()), Limit: int(req.GetPageSize()), Rules: req.GetRules()}
+	if req.GetLink() != "" {
+		sid, lid := linkIDs(req.GetLink())
+		q.Scenario, q.Link = sid, lid
+	}
 	for _, st := range req.GetStates() {
 		q.States = append(q.States, protoconv.DomainAlertState(st))
 	}

@@ -259,6 +259,9 @@ type AlertQuery struct {
 	Scenario   string
 	States     []string
 	Severities []string
+	Rules      []string
+	// Link limits to one link ("" = all).
+	Link string
 	// Before is the last id of the previous page.
 	Before string
 	Limit  int
@@ -273,18 +276,23 @@ func (s *Store) ListAlerts(ctx context.Context, q AlertQuery) ([]*domain.Alert, 
 	if q.Scenario != "" {
 		scenario = &q.Scenario
 	}
-	states, sev := q.States, q.Severities
-	if states == nil {
-		states = []string{}
+	var link *string
+	if q.Link != "" {
+		link = &q.Link
 	}
-	if sev == nil {
-		sev = []string{}
+	nonNil := func(v []string) []string {
+		if v == nil {
+			return []string{}
+		}
+		return v
 	}
 	rows, err := s.pool.Query(ctx, `SELECT `+alertColumns+` FROM alerts
 		WHERE ($1 = '' OR operator_organisation = $1) AND ($2::uuid IS NULL OR scenario_id = $2::uuid)
 		AND (cardinality($3::text[]) = 0 OR state = ANY($3)) AND (cardinality($4::text[]) = 0 OR severity = ANY($4))
-		AND ($5::uuid IS NULL OR id < $5::uuid)
-		ORDER BY id DESC LIMIT $6`, q.Operator, scenario, states, sev, before, q.Limit+1)
+		AND ($5::uuid IS NULL OR id < $5::uuid) AND (cardinality($7::text[]) = 0 OR rule = ANY($7))
+		AND ($8::uuid IS NULL OR link_id = $8::uuid)
+		ORDER BY id DESC LIMIT $6`, q.Operator, scenario, nonNil(q.States), nonNil(q.Severities), before, q.Limit+1,
+		nonNil(q.Rules), link)
 	if err != nil {
 		return nil, postgres.MapError(err)
 	}

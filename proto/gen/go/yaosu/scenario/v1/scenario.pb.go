@@ -2009,7 +2009,11 @@ type ListAlertsRequest struct {
 	// page_size is the largest number to return; 0 means 50, at most 500.
 	PageSize int32 `protobuf:"varint,4,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// page_token is next_page_token of the previous page.
-	PageToken     string `protobuf:"bytes,5,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	PageToken string `protobuf:"bytes,5,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// rules limits to these monitoring rules (Alert.rule).
+	Rules []string `protobuf:"bytes,6,rep,name=rules,proto3" json:"rules,omitempty"`
+	// link limits to one link, `scenarios/{scenario}/links/{link}`.
+	Link          string `protobuf:"bytes,7,opt,name=link,proto3" json:"link,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2075,6 +2079,20 @@ func (x *ListAlertsRequest) GetPageSize() int32 {
 func (x *ListAlertsRequest) GetPageToken() string {
 	if x != nil {
 		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListAlertsRequest) GetRules() []string {
+	if x != nil {
+		return x.Rules
+	}
+	return nil
+}
+
+func (x *ListAlertsRequest) GetLink() string {
+	if x != nil {
+		return x.Link
 	}
 	return ""
 }
@@ -2799,14 +2817,17 @@ const file_yaosu_scenario_v1_scenario_proto_rawDesc = "" +
 	"raise_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\traiseTime\x12;\n" +
 	"\vupdate_time\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"\x88\x02\n" +
+	"updateTime\"\xe5\x03\n" +
 	"\x11ListAlertsRequest\x12#\n" +
 	"\bscenario\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18<R\bscenario\x12?\n" +
 	"\x06states\x18\x02 \x03(\x0e2\x1d.yaosu.scenario.v1.AlertStateB\b\xbaH\x05\x92\x01\x02\x10\x03R\x06states\x12>\n" +
 	"\fmin_severity\x18\x03 \x01(\x0e2\x1b.yaosu.scenario.v1.SeverityR\vminSeverity\x12$\n" +
 	"\tpage_size\x18\x04 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\bpageSize\x12'\n" +
 	"\n" +
-	"page_token\x18\x05 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"n\n" +
+	"page_token\x18\x05 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\x12\x8d\x01\n" +
+	"\x05rules\x18\x06 \x03(\tBw\xbaHt\x92\x01q\x10\n" +
+	"\"mrkR\foutside_termR\x0foutside_purposeR\foutside_formR\x0fsuspended_assetR\x0fsuspended_grantR\fvolume_spikeR\fdenied_usageR\x05rules\x12K\n" +
+	"\x04link\x18\a \x01(\tB7\xbaH4r220^$|^scenarios/[0-9a-f-]{36}/links/[0-9a-f-]{36}$R\x04link\"n\n" +
 	"\x12ListAlertsResponse\x120\n" +
 	"\x06alerts\x18\x01 \x03(\v2\x18.yaosu.scenario.v1.AlertR\x06alerts\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xc0\x01\n" +
