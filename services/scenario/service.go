@@ -18,6 +18,7 @@ import (
 	rightsv1 "yaosu.dev/gen/go/yaosu/rights/v1"
 	scenariov1 "yaosu.dev/gen/go/yaosu/scenario/v1"
 	"yaosu.dev/pkg/messaging"
+	"yaosu.dev/pkg/schedule"
 	"yaosu.dev/services/scenario/internal/app"
 	"yaosu.dev/services/scenario/internal/grpcapi"
 	"yaosu.dev/services/scenario/internal/store"
@@ -141,20 +142,10 @@ func (s *Service) Run(ctx context.Context) error {
 		g.Go(func() error { return s.consumer.Run(ctx) })
 	}
 	g.Go(func() error {
-		t := time.NewTicker(s.d.MonitorInterval)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-t.C:
-			}
-			if _, err := s.app.Monitor(ctx); err != nil && ctx.Err() == nil {
-				// A failed pass is retried on the next tick; nothing is half done (each
-				// step is its own transaction).
-				s.d.Log.Warn("scenario monitor pass failed", "err", err)
-			}
-		}
+		return schedule.Every(ctx, s.d.MonitorInterval, s.d.Log, "scenario monitor pass", func(ctx context.Context) error {
+			_, err := s.app.Monitor(ctx)
+			return err
+		})
 	})
 	return g.Wait()
 }

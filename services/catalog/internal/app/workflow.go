@@ -11,6 +11,7 @@ import (
 	catalogv1 "yaosu.dev/gen/go/yaosu/catalog/v1"
 	eventsv1 "yaosu.dev/gen/go/yaosu/events/v1"
 	"yaosu.dev/pkg/auth"
+	"yaosu.dev/pkg/schedule"
 	"yaosu.dev/pkg/errs"
 	"yaosu.dev/pkg/messaging"
 	"yaosu.dev/services/catalog/internal/domain"
@@ -407,18 +408,11 @@ func (a *App) EndDuePublicity(ctx context.Context) (int, error) {
 
 // RunScheduler ends due publicity windows every interval until ctx ends.
 func (a *App) RunScheduler(ctx context.Context, every time.Duration) error {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		if n, err := a.EndDuePublicity(ctx); err != nil && ctx.Err() == nil {
-			a.log.Warn("publicity scheduler", "err", err)
-		} else if n > 0 {
+	return schedule.Every(ctx, every, a.log, "publicity scheduler", func(ctx context.Context) error {
+		n, err := a.EndDuePublicity(ctx)
+		if n > 0 {
 			a.log.Info("publicity ended", "applications", n)
 		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
+		return err
+	})
 }

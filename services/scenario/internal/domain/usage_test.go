@@ -30,13 +30,14 @@ func TestJudge(t *testing.T) {
 		return &domain.UsageRecord{DeliveryForm: form, WindowStart: end.Add(-time.Hour), WindowEnd: end}
 	}
 	withPurpose := func(r *domain.UsageRecord, p string) *domain.UsageRecord { r.Purpose = p; return r }
-	cases := []struct {
+	type judgeCase struct {
 		name   string
 		r      *domain.UsageRecord
 		l      *domain.Link
 		s      *domain.Scenario
 		reason string
-	}{
+	}
+	cases := []judgeCase{
 		{"allowed", rec("API", now), link(domain.LinkActive), active, ""},
 		{"allowed, the scenario's purpose named", withPurpose(rec("API", now), "TRANSPORT"), link(domain.LinkActive), active, ""},
 		{"holder's link: no grant terms", rec("RAW_COPY", now), held, active, ""},
@@ -68,20 +69,8 @@ func TestJudge(t *testing.T) {
 	ended := link(domain.LinkActive)
 	ended.Grant.ValidUntil = now.Add(-time.Hour)
 	cases = append(cases,
-		struct {
-			name   string
-			r      *domain.UsageRecord
-			l      *domain.Link
-			s      *domain.Scenario
-			reason string
-		}{"before the grant's window", rec("API", now.Add(-90*time.Minute)), early, active, domain.DenyOutsideGrantTerm},
-		struct {
-			name   string
-			r      *domain.UsageRecord
-			l      *domain.Link
-			s      *domain.Scenario
-			reason string
-		}{"after the grant's window, no expiry event yet", rec("API", now), ended, active, domain.DenyOutsideGrantTerm},
+		judgeCase{"before the grant's window", rec("API", now.Add(-90*time.Minute)), early, active, domain.DenyOutsideGrantTerm},
+		judgeCase{"after the grant's window, no expiry event yet", rec("API", now), ended, active, domain.DenyOutsideGrantTerm},
 	)
 	for _, c := range cases {
 		outcome, reason := domain.Judge(c.r, c.l, c.s, now, horizon)
