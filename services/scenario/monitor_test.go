@@ -26,15 +26,17 @@ func (h *harness) alertsOf(org, link string) map[string][]*scenariov1.Alert {
 	return out
 }
 
-// spikes counts a link's volume_spike alerts; -1 on error. For Eventually and Never,
+// countRule counts a link's alerts of a rule; -1 on error. For Eventually and Never,
 // whose last call may still run as the test ends (and must not fail it then).
-func (h *harness) spikes(org, link string) int {
+func (h *harness) countRule(org, link, rule string) int {
 	out, err := h.listAlertsOf(org, link)
 	if err != nil {
 		return -1
 	}
-	return len(out[domain.RuleVolumeSpike])
+	return len(out[rule])
 }
+
+func (h *harness) spikes(org, link string) int { return h.countRule(org, link, domain.RuleVolumeSpike) }
 
 func (h *harness) listAlertsOf(org, link string) (map[string][]*scenariov1.Alert, error) {
 	resp, err := h.client.ListAlerts(h.operator(org), &scenariov1.ListAlertsRequest{PageSize: 500, Link: link})
@@ -285,4 +287,35 @@ func TestRawRecordsArePurgedAfterRetention(t *testing.T) {
 	require.NoError(t, h.spool.QueryRow(context.Background(), `SELECT record_id FROM usage_records`).Scan(&kept))
 	require.Equal(t, "fresh-2", kept)
 	require.Equal(t, sums{calls: 6, records: 60, bytes: 600, denied: 1}, h.daily(l.GetName()), "the daily sums stay")
+}
+
+// TestMonitorCatchesUsageCommittedAfterABlock: a batch judged just before a block and
+// committed just after it escapes the consumer's check (the rows were not yet visible);
+// the monitor's next pass raises the rule's alert for it, once.
+func TestMonitorCatchesUsageCommittedAfterABlock(t *testing.T) {
+	h := newHarness(t)
+	_, l, g := h.activeLink()
+	_, err := h.rights.SuspendGrant(h.rightsAdmin(orgA), &rightsv1.SuspendGrantRequest{Name: g.GetName(), Reason: "核查"})
+	require.NoError(t, err)
+	h.waitLink(orgB, l.GetName(), scenariov1.LinkState_LINK_STATE_BLOCKED)
+	require.Never(t, func() bool { return h.countRule(orgB, l.GetName(), domain.RuleSuspendedGrant) != 0 },
+		300*time.Millisecond, 50*time.Millisecond, "nothing was allowed after the suspension")
+
+	// The in-flight batch's row, as it lands after the block: allowed, for a window that
+	// reaches past the suspension.
+	_, lid, _ := strings.Cut(l.GetName(), "/links/")
+	sid := strings.TrimPrefix(strings.Split(l.GetName(), "/links/")[0], "scenarios/")
+	_, err = h.spool.Exec(context.Background(), `INSERT INTO usage_records (reporting_system, record_id, link_id,
+		scenario_id, asset_id, delivery_form, calls, records, bytes, window_start, window_end, outcome, receive_time)
+		VALUES ('api-gateway', 'inflight-0', $1, $2, $3, 'API', 1, 10, 100, now() - interval '1 minute', now(), 'ALLOWED', now())`,
+		lid, sid, strings.TrimPrefix(l.GetAsset(), "assets/"))
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return h.countRule(orgB, l.GetName(), domain.RuleSuspendedGrant) == 1 },
+		5*time.Second, 50*time.Millisecond)
+	al := h.alertsOf(orgB, l.GetName())[domain.RuleSuspendedGrant][0]
+	require.Contains(t, al.GetDetail(), "1 usage record(s)")
+	_, err = h.client.UpdateAlert(h.operator(orgB), &scenariov1.UpdateAlertRequest{Name: al.GetName(), State: resolvedAlert})
+	require.NoError(t, err)
+	require.Never(t, func() bool { return h.countRule(orgB, l.GetName(), domain.RuleSuspendedGrant) != 1 },
+		500*time.Millisecond, 50*time.Millisecond, "resolved, it is not raised again by the next passes")
 }

@@ -127,7 +127,7 @@ func TestUsageIsCountedOnce(t *testing.T) {
 	require.EqualValues(t, 1, resp.GetAllowed())
 	want.calls, want.records, want.bytes = want.calls+1, want.records+10, want.bytes+100
 
-	// One usage.recorded per link and batch, with the batch's sums.
+	// One usage.recorded per batch, with the batch's sums per link.
 	var got []*eventsv1.UsageRecorded
 	require.Eventually(t, func() bool {
 		got = nil
@@ -139,13 +139,15 @@ func TestUsageIsCountedOnce(t *testing.T) {
 		return len(got) >= 3
 	}, 10*time.Second, 50*time.Millisecond)
 	require.Len(t, got, 3)
-	require.Equal(t, l.GetName(), got[0].GetLink())
-	require.Equal(t, l.GetAsset(), got[0].GetAsset())
-	require.EqualValues(t, 3, got[0].GetRecordCount())
-	require.EqualValues(t, 6, got[0].GetCalls())
-	require.EqualValues(t, 60, got[0].GetRecords())
-	require.EqualValues(t, 600, got[0].GetBytes())
-	require.EqualValues(t, 2, got[1].GetRecordCount())
+	require.Len(t, got[0].GetLinks(), 1)
+	first := got[0].GetLinks()[0]
+	require.Equal(t, l.GetName(), first.GetLink())
+	require.Equal(t, l.GetAsset(), first.GetAsset())
+	require.EqualValues(t, 3, first.GetRecordCount())
+	require.EqualValues(t, 6, first.GetCalls())
+	require.EqualValues(t, 60, first.GetRecords())
+	require.EqualValues(t, 600, first.GetBytes())
+	require.EqualValues(t, 2, got[1].GetLinks()[0].GetRecordCount())
 	require.Equal(t, "bi-platform", got[2].GetReportingSystem())
 	require.Equal(t, want, h.daily(l.GetName()))
 

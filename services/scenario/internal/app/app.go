@@ -35,7 +35,7 @@ var EventTypes = map[string]string{
 	"asset.unlinked":     "the operator ends a link (`UnlinkAsset`), or closing its scenario ends it",
 	"link.blocked":       "a link's grant was revoked, suspended or expired, or its asset suspended, cancelled or disposed (`cause`)",
 	"link.unblocked":     "what blocked a link (its grant or its asset) is reinstated; the link is ACTIVE again",
-	"usage.recorded":     "allowed usage of one link in one `ReportUsage` batch, summed (no subject)",
+	"usage.recorded":     "the allowed usage of one `ReportUsage` batch, summed per link (no subject)",
 	"usage.denied":       "usage records of one link in one `ReportUsage` batch denied for one reason, with their ids (no subject)",
 	"alert.raised":       "a monitoring rule raised an alert on a link that had no OPEN one of that rule: as usage arrives (`ReportUsage`), when a block reveals usage already allowed for a later time, or on the monitor's schedule",
 	"alert.resolved":     "an operator resolves an alert (`UpdateAlert`)",

@@ -116,16 +116,18 @@ func (a *App) block(ctx context.Context, tx *store.Tx, cause string, final bool,
 			return err
 		}
 	}
-	return a.allowedAfter(ctx, tx, links, typ, reason, actor, at)
+	_, err = a.allowedAfter(ctx, tx, links, typ, reason, actor, at, at)
+	return err
 }
 
 // allowedAfter raises an alert on each newly blocked link that already has usage allowed
 // for a time after the block took effect at at: usage reported before the event reached
 // us (events arrive a moment after the fact), or reported ahead of time. The alert's rule
-// follows the event (suspended_grant, suspended_asset, outside_term, denied_usage).
-func (a *App) allowedAfter(ctx context.Context, tx *store.Tx, links []*domain.Link, typ, reason, actor string, at time.Time) error {
+// follows the event (suspended_grant, suspended_asset, outside_term, denied_usage). It
+// reports how many alerts it raised; quietSince is raiseQuiet's.
+func (a *App) allowedAfter(ctx context.Context, tx *store.Tx, links []*domain.Link, typ, reason, actor string, at, quietSince time.Time) (int, error) {
 	if len(links) == 0 {
-		return nil
+		return 0, nil
 	}
 	ids := make([]string, len(links))
 	for i, l := range links {
@@ -133,20 +135,25 @@ func (a *App) allowedAfter(ctx context.Context, tx *store.Tx, links []*domain.Li
 	}
 	late, err := tx.AllowedAfter(ids, at)
 	if err != nil {
-		return err
+		return 0, err
 	}
+	raised := 0
 	for _, l := range links {
 		n, ok := late[l.ID]
 		if !ok {
 			continue
 		}
-		detail := fmt.Sprintf("%d usage record(s) through %s were allowed for use after %s at %s (reported before the event reached the scenario service)",
+		detail := fmt.Sprintf("%d usage record(s) through %s were allowed for use after %s at %s (reported before the block reached the scenario service)",
 			n, l.Name(), reason, at.Format(time.RFC3339))
-		if err := a.raise(ctx, tx, actor, l, "", domain.RuleOfBlock(typ), detail); err != nil {
-			return err
+		ok, err := a.raiseQuiet(ctx, tx, actor, l, "", domain.RuleOfBlock(typ), detail, quietSince)
+		if err != nil {
+			return raised, err
+		}
+		if ok {
+			raised++
 		}
 	}
-	return nil
+	return raised, nil
 }
 
 func (a *App) unblock(ctx context.Context, tx *store.Tx, cause, reason, actor string) error {

@@ -16,10 +16,16 @@ const ActorMonitor = "system:scenario-monitor"
 // DefaultMonitorInterval is how often the monitor runs unless configured.
 const DefaultMonitorInterval = time.Minute
 
+// BlockLookback is how far back the monitor looks for blocks to check late usage against:
+// a batch in flight when a block arrived commits within seconds.
+const BlockLookback = time.Hour
+
 // MonitorResult is what one monitor pass did.
 type MonitorResult struct {
 	// Spikes counts the volume_spike alerts raised against learnt baselines.
 	Spikes int
+	// Late counts the alerts raised for usage allowed after a recent block's time.
+	Late int
 	// Purged counts the raw usage records removed past their retention.
 	Purged int64
 	// Skipped is set when another replica's pass was running.
@@ -32,6 +38,10 @@ type MonitorResult struct {
 //     records today or yesterday (UTC+8) exceed SpikeFactor × its mean over the previous
 //     BaselineDays days with usage (at least MinBaselineDays of them). Links with a declared
 //     baseline are watched as usage arrives. At most one such alert per link and day.
+//   - late usage: usage allowed through a link for after the time of the block that now
+//     blocks it (set within BlockLookback). The consumer checks this when the block
+//     arrives; a batch that was judged before and committed after that is caught here.
+//     Alerts are suppressed when one of the rule was raised since the block's time.
 //   - retention: raw usage records whose window started before the retention horizon are
 //     deleted in chunks (daily sums stay).
 //
@@ -48,6 +58,18 @@ func (a *App) Monitor(ctx context.Context) (MonitorResult, error) {
 		if err != nil || !ok {
 			res.Skipped = !ok
 			return err
+		}
+		blocks, err := tx.RecentBlocks(now.Add(-BlockLookback))
+		if err != nil {
+			return err
+		}
+		for _, b := range blocks {
+			n, err := a.allowedAfter(ctx, tx, b.Links, b.EventType, domain.BlockReason(b.EventType, domain.CauseSubject(b.Cause)),
+				ActorMonitor, b.Since, b.Since)
+			if err != nil {
+				return err
+			}
+			res.Late += n
 		}
 		today := domain.UsageDayOf(now)
 		for _, day := range []time.Time{today.AddDate(0, 0, -1), today} {
@@ -81,8 +103,8 @@ func (a *App) Monitor(ctx context.Context) (MonitorResult, error) {
 			return res, err
 		}
 	}
-	if res.Spikes > 0 || res.Purged > 0 {
-		a.log.Info("scenario monitor pass", "volume_spikes", res.Spikes, "purged_records", res.Purged)
+	if res.Spikes > 0 || res.Late > 0 || res.Purged > 0 {
+		a.log.Info("scenario monitor pass", "volume_spikes", res.Spikes, "late_usage", res.Late, "purged_records", res.Purged)
 	}
 	return res, nil
 }

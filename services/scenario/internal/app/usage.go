@@ -32,7 +32,7 @@ type Denial struct{ RecordID, Reason string }
 // ReportUsage ingests one batch of usage records from reportingSystem in one transaction.
 // A record whose (reporting system, record id) was seen before is a duplicate and changes
 // nothing. A new one is judged against its link and scenario: allowed usage is added to
-// the daily sums and announced per link (usage.recorded); denied usage is counted,
+// the daily sums and announced per batch with per-link sums (usage.recorded); denied usage is counted,
 // announced per link and reason (usage.denied) and raises a denied_usage alert on its
 // link unless one is OPEN. Internal systems (role service) report for every scenario;
 // scenario operators and admins for their organisation's.
@@ -74,11 +74,11 @@ func (a *App) ReportUsage(ctx context.Context, reportingSystem string, recs []*d
 	scenarioIDs, linkIDs = slices.Compact(scenarioIDs), slices.Compact(linkIDs)
 	now := a.now0()
 	err = a.store.InTx(ctx, func(tx *store.Tx) error {
-		scenarios, err := tx.ShareScenarios(scenarioIDs)
+		scenarios, err := tx.Scenarios(scenarioIDs)
 		if err != nil {
 			return err
 		}
-		links, err := tx.ShareLinks(linkIDs)
+		links, err := tx.Links(linkIDs)
 		if err != nil {
 			return err
 		}
@@ -127,7 +127,7 @@ func (a *App) account(ctx context.Context, tx *store.Tx, c domain.Caller, system
 	type denyKey struct{ link, reason string }
 	daily := map[dayKey]*store.DailyUsage{}
 	var dayOrder []dayKey
-	recorded := map[string]*eventsv1.UsageRecorded{}
+	recorded := map[string]*eventsv1.UsageRecorded_LinkUsage{}
 	var recOrder []string
 	denied := map[denyKey]*eventsv1.UsageDenied{}
 	var denyOrder []denyKey
@@ -161,8 +161,7 @@ func (a *App) account(ctx context.Context, tx *store.Tx, c domain.Caller, system
 			res.Allowed++
 			u, ok := recorded[l.ID]
 			if !ok {
-				u = &eventsv1.UsageRecorded{Scenario: "scenarios/" + l.ScenarioID, Link: l.Name(),
-					Asset: "assets/" + l.AssetID, ReportingSystem: system}
+				u = &eventsv1.UsageRecorded_LinkUsage{Scenario: "scenarios/" + l.ScenarioID, Link: l.Name(), Asset: "assets/" + l.AssetID}
 				recorded[l.ID] = u
 				recOrder = append(recOrder, l.ID)
 			}
@@ -215,8 +214,13 @@ func (a *App) account(ctx context.Context, tx *store.Tx, c domain.Caller, system
 	if err != nil {
 		return err
 	}
-	for _, id := range recOrder {
-		ev, err := messaging.NewEvent(ctx, ServiceName, ServiceName+".usage.recorded", "", 0, recorded[id])
+	if len(recOrder) > 0 {
+		slices.Sort(recOrder)
+		p := &eventsv1.UsageRecorded{ReportingSystem: system, Links: make([]*eventsv1.UsageRecorded_LinkUsage, len(recOrder))}
+		for i, id := range recOrder {
+			p.Links[i] = recorded[id]
+		}
+		ev, err := messaging.NewEvent(ctx, ServiceName, ServiceName+".usage.recorded", "", 0, p)
 		if err != nil {
 			return err
 		}

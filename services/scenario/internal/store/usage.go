@@ -13,11 +13,12 @@ import (
 	"yaosu.dev/services/scenario/internal/domain"
 )
 
-// ShareScenarios loads scenarios FOR SHARE (in id order), so that none changes state while
-// usage through them is judged; missing ones are absent from the map.
-func (t *Tx) ShareScenarios(ids []string) (map[string]*domain.Scenario, error) {
-	rows, err := t.tx.Query(t.ctx, `SELECT `+scenarioColumns+` FROM scenarios WHERE id = ANY($1::uuid[])
-		ORDER BY id FOR SHARE`, ids)
+// Scenarios loads scenarios, without locking them; missing ones are absent from the map.
+// Usage is judged against the scenario's state as read: a batch does not hold a scenario
+// transition up, and under steady ingestion share locks on the scenarios would starve the
+// transitions and links that need the scenario's row lock.
+func (t *Tx) Scenarios(ids []string) (map[string]*domain.Scenario, error) {
+	rows, err := t.tx.Query(t.ctx, `SELECT `+scenarioColumns+` FROM scenarios WHERE id = ANY($1::uuid[])`, ids)
 	if err != nil {
 		return nil, postgres.MapError(err)
 	}
@@ -32,17 +33,49 @@ func (t *Tx) ShareScenarios(ids []string) (map[string]*domain.Scenario, error) {
 	return out, nil
 }
 
-// ShareLinks loads links FOR SHARE (in id order), so that none is blocked while usage
-// through it is judged; missing ones are absent from the map.
-func (t *Tx) ShareLinks(ids []string) (map[string]*domain.Link, error) {
-	list, err := collectLinks(t.tx.Query(t.ctx, `SELECT `+linkColumns+` FROM links WHERE id = ANY($1::uuid[])
-		ORDER BY id FOR SHARE`, ids))
+// Links loads links without locking them; missing ones are absent from the map. Usage
+// is judged against a link as read: a block committing meanwhile is not waited for (share
+// locks held by a steady flow of batches would starve the consumer's block, which needs
+// the row). Usage a batch allows for after a block's time is caught afterwards: by the
+// consumer when the block arrives, and by the monitor for batches that were in flight then.
+func (t *Tx) Links(ids []string) (map[string]*domain.Link, error) {
+	list, err := collectLinks(t.tx.Query(t.ctx, `SELECT `+linkColumns+` FROM links WHERE id = ANY($1::uuid[])`, ids))
 	if err != nil {
 		return nil, err
 	}
 	out := make(map[string]*domain.Link, len(list))
 	for _, l := range list {
 		out[l.ID] = l
+	}
+	return out, nil
+}
+
+// RecentBlock is a block set since some time, and the links it blocks.
+type RecentBlock struct {
+	Cause, EventType string
+	Since            time.Time
+	Links            []*domain.Link
+}
+
+// RecentBlocks returns the blocks whose time is after since, with the links they block.
+func (t *Tx) RecentBlocks(since time.Time) ([]RecentBlock, error) {
+	rows, err := t.tx.Query(t.ctx, `SELECT cause, event_type, since FROM blocks WHERE since > $1 ORDER BY cause`, since)
+	if err != nil {
+		return nil, postgres.MapError(err)
+	}
+	var out []RecentBlock
+	var b RecentBlock
+	if _, err := pgx.ForEachRow(rows, []any{&b.Cause, &b.EventType, &b.Since}, func() error {
+		out = append(out, RecentBlock{Cause: b.Cause, EventType: b.EventType, Since: b.Since.UTC()})
+		return nil
+	}); err != nil {
+		return nil, postgres.MapError(err)
+	}
+	for i := range out {
+		if out[i].Links, err = collectLinks(t.tx.Query(t.ctx, `SELECT `+linkColumns+` FROM links
+			WHERE blocked_by = $1 AND state = 'BLOCKED' ORDER BY id`, out[i].Cause)); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }
@@ -101,7 +134,9 @@ type DailyUsage struct {
 }
 
 // AddDaily adds to the daily sums (one row per link and day in rows, in the order the
-// caller locks them) and returns each row's records total after the addition.
+// caller locks them), in this connection's stripe (see migration 00005), and returns each
+// link's records that day after the addition: this stripe's total plus what the other
+// stripes hold committed.
 func (t *Tx) AddDaily(rows []DailyUsage) ([]int64, error) {
 	n := len(rows)
 	if n == 0 {
@@ -116,16 +151,18 @@ func (t *Tx) AddDaily(rows []DailyUsage) ([]int64, error) {
 	// One statement for the batch; WITH ORDINALITY keeps the insert (and so the row locks)
 	// in the caller's order, and the totals come back in it.
 	rs, err := t.tx.Query(t.ctx, `WITH up AS (
-			INSERT INTO usage_daily AS d (scenario_id, link_id, asset_id, day, calls, records, bytes, denied)
-			SELECT u.scen::uuid, u.link::uuid, u.asset::uuid, u.day, u.calls, u.records, u.bytes, u.denied
+			INSERT INTO usage_daily AS d (scenario_id, link_id, asset_id, day, stripe, calls, records, bytes, denied)
+			SELECT u.scen::uuid, u.link::uuid, u.asset::uuid, u.day, pg_backend_pid() % 16, u.calls, u.records, u.bytes, u.denied
 			FROM unnest($1::text[], $2::text[], $3::text[], $4::date[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[])
 				WITH ORDINALITY AS u(scen, link, asset, day, calls, records, bytes, denied, ord)
 			ORDER BY u.ord
-			ON CONFLICT (link_id, day) DO UPDATE SET calls = d.calls + excluded.calls,
+			ON CONFLICT (link_id, day, stripe) DO UPDATE SET calls = d.calls + excluded.calls,
 				records = d.records + excluded.records, bytes = d.bytes + excluded.bytes,
 				denied = d.denied + excluded.denied
-			RETURNING d.link_id, d.day, d.records)
-		SELECT up.records FROM unnest($2::uuid[], $4::date[]) WITH ORDINALITY AS k(link, day, ord)
+			RETURNING d.link_id, d.day, d.stripe, d.records)
+		SELECT up.records + coalesce((SELECT sum(o.records) FROM usage_daily o
+				WHERE o.link_id = up.link_id AND o.day = up.day AND o.stripe <> up.stripe), 0)::bigint
+		FROM unnest($2::uuid[], $4::date[]) WITH ORDINALITY AS k(link, day, ord)
 			JOIN up ON up.link_id = k.link AND up.day = k.day ORDER BY k.ord`,
 		scenarios, links, assets, days, calls, records, bytes, denied)
 	if err != nil {
@@ -143,8 +180,9 @@ func (t *Tx) AddDaily(rows []DailyUsage) ([]int64, error) {
 
 // Daily returns a link's daily sums, oldest day first.
 func (s *Store) Daily(ctx context.Context, linkID string) ([]DailyUsage, error) {
-	rows, err := s.pool.Query(ctx, `SELECT scenario_id, link_id, asset_id, day, calls, records, bytes, denied
-		FROM usage_daily WHERE link_id = $1 ORDER BY day`, linkID)
+	rows, err := s.pool.Query(ctx, `SELECT scenario_id, link_id, asset_id, day, sum(calls)::bigint, sum(records)::bigint,
+		sum(bytes)::bigint, sum(denied)::bigint
+		FROM usage_daily WHERE link_id = $1 GROUP BY scenario_id, link_id, asset_id, day ORDER BY day`, linkID)
 	if err != nil {
 		return nil, postgres.MapError(err)
 	}
@@ -320,12 +358,15 @@ type Spike struct {
 // there are at least minDays of those.
 func (t *Tx) LearntSpikes(day time.Time, days, minDays int, factor float64) ([]Spike, error) {
 	rows, err := t.tx.Query(t.ctx, `WITH today AS (
-			SELECT d.link_id, d.records FROM usage_daily d JOIN links l ON l.id = d.link_id
-			WHERE d.day = $1 AND d.records > 0 AND l.daily_baseline_records = 0 AND l.state = 'ACTIVE'),
-		base AS (
-			SELECT d.link_id, avg(d.records)::float8 AS mean, count(*)::int AS days
+			SELECT d.link_id, sum(d.records)::bigint AS records FROM usage_daily d JOIN links l ON l.id = d.link_id
+			WHERE d.day = $1 AND l.daily_baseline_records = 0 AND l.state = 'ACTIVE'
+			GROUP BY d.link_id HAVING sum(d.records) > 0),
+		days AS (
+			SELECT d.link_id, d.day, sum(d.records) AS records
 			FROM usage_daily d JOIN today USING (link_id)
-			WHERE d.day >= $1::date - $2::int AND d.day < $1 AND d.records > 0 GROUP BY d.link_id)
+			WHERE d.day >= $1::date - $2::int AND d.day < $1 GROUP BY d.link_id, d.day HAVING sum(d.records) > 0),
+		base AS (
+			SELECT link_id, avg(records)::float8 AS mean, count(*)::int AS days FROM days GROUP BY link_id)
 		SELECT today.link_id::text, today.records, base.mean, base.days
 		FROM today JOIN base USING (link_id)
 		WHERE base.days >= $3 AND today.records > $4 * base.mean

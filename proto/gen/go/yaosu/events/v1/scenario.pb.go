@@ -162,26 +162,15 @@ func (x *LinkChanged) GetCause() string {
 	return ""
 }
 
-// UsageRecorded is the payload of `scenario.usage.recorded`: the allowed usage of one link
-// in one ReportUsage batch, summed (no subject: usage has no revisions).
+// UsageRecorded is the payload of `scenario.usage.recorded`: the allowed usage of one
+// ReportUsage batch, summed per link (no subject: usage has no revisions). One event per
+// batch, not per link: a batch of 1 000 records may touch hundreds of links.
 type UsageRecorded struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// scenario is the scenario, `scenarios/{scenario}`.
-	Scenario string `protobuf:"bytes,1,opt,name=scenario,proto3" json:"scenario,omitempty"`
-	// link is the link used, `scenarios/{scenario}/links/{link}`.
-	Link string `protobuf:"bytes,2,opt,name=link,proto3" json:"link,omitempty"`
-	// asset is the asset used, `assets/{asset}`.
-	Asset string `protobuf:"bytes,3,opt,name=asset,proto3" json:"asset,omitempty"`
 	// reporting_system is the internal system that reported the usage.
 	ReportingSystem string `protobuf:"bytes,4,opt,name=reporting_system,json=reportingSystem,proto3" json:"reporting_system,omitempty"`
-	// records, calls and bytes are the sums of the batch's new allowed records of the link.
-	Records int64 `protobuf:"varint,5,opt,name=records,proto3" json:"records,omitempty"`
-	// calls is the number of calls.
-	Calls int64 `protobuf:"varint,6,opt,name=calls,proto3" json:"calls,omitempty"`
-	// bytes is the number of bytes.
-	Bytes int64 `protobuf:"varint,7,opt,name=bytes,proto3" json:"bytes,omitempty"`
-	// record_count is how many usage records were summed.
-	RecordCount   int64 `protobuf:"varint,8,opt,name=record_count,json=recordCount,proto3" json:"record_count,omitempty"`
+	// links are the batch's sums per link, in link order.
+	Links         []*UsageRecorded_LinkUsage `protobuf:"bytes,9,rep,name=links,proto3" json:"links,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -216,27 +205,6 @@ func (*UsageRecorded) Descriptor() ([]byte, []int) {
 	return file_yaosu_events_v1_scenario_proto_rawDescGZIP(), []int{2}
 }
 
-func (x *UsageRecorded) GetScenario() string {
-	if x != nil {
-		return x.Scenario
-	}
-	return ""
-}
-
-func (x *UsageRecorded) GetLink() string {
-	if x != nil {
-		return x.Link
-	}
-	return ""
-}
-
-func (x *UsageRecorded) GetAsset() string {
-	if x != nil {
-		return x.Asset
-	}
-	return ""
-}
-
 func (x *UsageRecorded) GetReportingSystem() string {
 	if x != nil {
 		return x.ReportingSystem
@@ -244,32 +212,11 @@ func (x *UsageRecorded) GetReportingSystem() string {
 	return ""
 }
 
-func (x *UsageRecorded) GetRecords() int64 {
+func (x *UsageRecorded) GetLinks() []*UsageRecorded_LinkUsage {
 	if x != nil {
-		return x.Records
+		return x.Links
 	}
-	return 0
-}
-
-func (x *UsageRecorded) GetCalls() int64 {
-	if x != nil {
-		return x.Calls
-	}
-	return 0
-}
-
-func (x *UsageRecorded) GetBytes() int64 {
-	if x != nil {
-		return x.Bytes
-	}
-	return 0
-}
-
-func (x *UsageRecorded) GetRecordCount() int64 {
-	if x != nil {
-		return x.RecordCount
-	}
-	return 0
+	return nil
 }
 
 // UsageDenied is the payload of `scenario.usage.denied`: the records of one link in one
@@ -478,6 +425,106 @@ func (x *OutcomeRecorded) GetRevision() int64 {
 	return 0
 }
 
+// LinkUsage is the allowed usage of one link in the batch.
+type UsageRecorded_LinkUsage struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// scenario is the scenario, `scenarios/{scenario}`.
+	Scenario string `protobuf:"bytes,1,opt,name=scenario,proto3" json:"scenario,omitempty"`
+	// link is the link used, `scenarios/{scenario}/links/{link}`.
+	Link string `protobuf:"bytes,2,opt,name=link,proto3" json:"link,omitempty"`
+	// asset is the asset used, `assets/{asset}`.
+	Asset string `protobuf:"bytes,3,opt,name=asset,proto3" json:"asset,omitempty"`
+	// records, calls and bytes are the sums of the batch's new allowed records of the link.
+	Records int64 `protobuf:"varint,4,opt,name=records,proto3" json:"records,omitempty"`
+	// calls is the number of calls.
+	Calls int64 `protobuf:"varint,5,opt,name=calls,proto3" json:"calls,omitempty"`
+	// bytes is the number of bytes.
+	Bytes int64 `protobuf:"varint,6,opt,name=bytes,proto3" json:"bytes,omitempty"`
+	// record_count is how many usage records were summed.
+	RecordCount   int64 `protobuf:"varint,7,opt,name=record_count,json=recordCount,proto3" json:"record_count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UsageRecorded_LinkUsage) Reset() {
+	*x = UsageRecorded_LinkUsage{}
+	mi := &file_yaosu_events_v1_scenario_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UsageRecorded_LinkUsage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UsageRecorded_LinkUsage) ProtoMessage() {}
+
+func (x *UsageRecorded_LinkUsage) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_events_v1_scenario_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UsageRecorded_LinkUsage.ProtoReflect.Descriptor instead.
+func (*UsageRecorded_LinkUsage) Descriptor() ([]byte, []int) {
+	return file_yaosu_events_v1_scenario_proto_rawDescGZIP(), []int{2, 0}
+}
+
+func (x *UsageRecorded_LinkUsage) GetScenario() string {
+	if x != nil {
+		return x.Scenario
+	}
+	return ""
+}
+
+func (x *UsageRecorded_LinkUsage) GetLink() string {
+	if x != nil {
+		return x.Link
+	}
+	return ""
+}
+
+func (x *UsageRecorded_LinkUsage) GetAsset() string {
+	if x != nil {
+		return x.Asset
+	}
+	return ""
+}
+
+func (x *UsageRecorded_LinkUsage) GetRecords() int64 {
+	if x != nil {
+		return x.Records
+	}
+	return 0
+}
+
+func (x *UsageRecorded_LinkUsage) GetCalls() int64 {
+	if x != nil {
+		return x.Calls
+	}
+	return 0
+}
+
+func (x *UsageRecorded_LinkUsage) GetBytes() int64 {
+	if x != nil {
+		return x.Bytes
+	}
+	return 0
+}
+
+func (x *UsageRecorded_LinkUsage) GetRecordCount() int64 {
+	if x != nil {
+		return x.RecordCount
+	}
+	return 0
+}
+
 var File_yaosu_events_v1_scenario_proto protoreflect.FileDescriptor
 
 const file_yaosu_events_v1_scenario_proto_rawDesc = "" +
@@ -491,16 +538,18 @@ const file_yaosu_events_v1_scenario_proto_rawDesc = "" +
 	"\x04link\x18\x01 \x01(\v2\x17.yaosu.scenario.v1.LinkR\x04link\x12C\n" +
 	"\x0eprevious_state\x18\x02 \x01(\x0e2\x1c.yaosu.scenario.v1.LinkStateR\rpreviousState\x12\x16\n" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x14\n" +
-	"\x05cause\x18\x04 \x01(\tR\x05cause\"\xe9\x01\n" +
-	"\rUsageRecorded\x12\x1a\n" +
+	"\x05cause\x18\x04 \x01(\tR\x05cause\"\xe1\x02\n" +
+	"\rUsageRecorded\x12)\n" +
+	"\x10reporting_system\x18\x04 \x01(\tR\x0freportingSystem\x12>\n" +
+	"\x05links\x18\t \x03(\v2(.yaosu.events.v1.UsageRecorded.LinkUsageR\x05links\x1a\xba\x01\n" +
+	"\tLinkUsage\x12\x1a\n" +
 	"\bscenario\x18\x01 \x01(\tR\bscenario\x12\x12\n" +
 	"\x04link\x18\x02 \x01(\tR\x04link\x12\x14\n" +
-	"\x05asset\x18\x03 \x01(\tR\x05asset\x12)\n" +
-	"\x10reporting_system\x18\x04 \x01(\tR\x0freportingSystem\x12\x18\n" +
-	"\arecords\x18\x05 \x01(\x03R\arecords\x12\x14\n" +
-	"\x05calls\x18\x06 \x01(\x03R\x05calls\x12\x14\n" +
-	"\x05bytes\x18\a \x01(\x03R\x05bytes\x12!\n" +
-	"\frecord_count\x18\b \x01(\x03R\vrecordCount\"\x9f\x01\n" +
+	"\x05asset\x18\x03 \x01(\tR\x05asset\x12\x18\n" +
+	"\arecords\x18\x04 \x01(\x03R\arecords\x12\x14\n" +
+	"\x05calls\x18\x05 \x01(\x03R\x05calls\x12\x14\n" +
+	"\x05bytes\x18\x06 \x01(\x03R\x05bytes\x12!\n" +
+	"\frecord_count\x18\a \x01(\x03R\vrecordCountJ\x04\b\x01\x10\x02J\x04\b\x02\x10\x03J\x04\b\x03\x10\x04J\x04\b\x05\x10\x06J\x04\b\x06\x10\aJ\x04\b\a\x10\bJ\x04\b\b\x10\t\"\x9f\x01\n" +
 	"\vUsageDenied\x12\x1a\n" +
 	"\bscenario\x18\x01 \x01(\tR\bscenario\x12\x12\n" +
 	"\x04link\x18\x02 \x01(\tR\x04link\x12)\n" +
@@ -529,35 +578,37 @@ func file_yaosu_events_v1_scenario_proto_rawDescGZIP() []byte {
 	return file_yaosu_events_v1_scenario_proto_rawDescData
 }
 
-var file_yaosu_events_v1_scenario_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_yaosu_events_v1_scenario_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_yaosu_events_v1_scenario_proto_goTypes = []any{
-	(*ScenarioChanged)(nil), // 0: yaosu.events.v1.ScenarioChanged
-	(*LinkChanged)(nil),     // 1: yaosu.events.v1.LinkChanged
-	(*UsageRecorded)(nil),   // 2: yaosu.events.v1.UsageRecorded
-	(*UsageDenied)(nil),     // 3: yaosu.events.v1.UsageDenied
-	(*AlertChanged)(nil),    // 4: yaosu.events.v1.AlertChanged
-	(*OutcomeRecorded)(nil), // 5: yaosu.events.v1.OutcomeRecorded
-	(*v1.Scenario)(nil),     // 6: yaosu.scenario.v1.Scenario
-	(v1.ScenarioState)(0),   // 7: yaosu.scenario.v1.ScenarioState
-	(*v1.Link)(nil),         // 8: yaosu.scenario.v1.Link
-	(v1.LinkState)(0),       // 9: yaosu.scenario.v1.LinkState
-	(*v1.Alert)(nil),        // 10: yaosu.scenario.v1.Alert
-	(v1.AlertState)(0),      // 11: yaosu.scenario.v1.AlertState
-	(*v1.Outcome)(nil),      // 12: yaosu.scenario.v1.Outcome
+	(*ScenarioChanged)(nil),         // 0: yaosu.events.v1.ScenarioChanged
+	(*LinkChanged)(nil),             // 1: yaosu.events.v1.LinkChanged
+	(*UsageRecorded)(nil),           // 2: yaosu.events.v1.UsageRecorded
+	(*UsageDenied)(nil),             // 3: yaosu.events.v1.UsageDenied
+	(*AlertChanged)(nil),            // 4: yaosu.events.v1.AlertChanged
+	(*OutcomeRecorded)(nil),         // 5: yaosu.events.v1.OutcomeRecorded
+	(*UsageRecorded_LinkUsage)(nil), // 6: yaosu.events.v1.UsageRecorded.LinkUsage
+	(*v1.Scenario)(nil),             // 7: yaosu.scenario.v1.Scenario
+	(v1.ScenarioState)(0),           // 8: yaosu.scenario.v1.ScenarioState
+	(*v1.Link)(nil),                 // 9: yaosu.scenario.v1.Link
+	(v1.LinkState)(0),               // 10: yaosu.scenario.v1.LinkState
+	(*v1.Alert)(nil),                // 11: yaosu.scenario.v1.Alert
+	(v1.AlertState)(0),              // 12: yaosu.scenario.v1.AlertState
+	(*v1.Outcome)(nil),              // 13: yaosu.scenario.v1.Outcome
 }
 var file_yaosu_events_v1_scenario_proto_depIdxs = []int32{
-	6,  // 0: yaosu.events.v1.ScenarioChanged.scenario:type_name -> yaosu.scenario.v1.Scenario
-	7,  // 1: yaosu.events.v1.ScenarioChanged.previous_state:type_name -> yaosu.scenario.v1.ScenarioState
-	8,  // 2: yaosu.events.v1.LinkChanged.link:type_name -> yaosu.scenario.v1.Link
-	9,  // 3: yaosu.events.v1.LinkChanged.previous_state:type_name -> yaosu.scenario.v1.LinkState
-	10, // 4: yaosu.events.v1.AlertChanged.alert:type_name -> yaosu.scenario.v1.Alert
-	11, // 5: yaosu.events.v1.AlertChanged.previous_state:type_name -> yaosu.scenario.v1.AlertState
-	12, // 6: yaosu.events.v1.OutcomeRecorded.outcome:type_name -> yaosu.scenario.v1.Outcome
-	7,  // [7:7] is the sub-list for method output_type
-	7,  // [7:7] is the sub-list for method input_type
-	7,  // [7:7] is the sub-list for extension type_name
-	7,  // [7:7] is the sub-list for extension extendee
-	0,  // [0:7] is the sub-list for field type_name
+	7,  // 0: yaosu.events.v1.ScenarioChanged.scenario:type_name -> yaosu.scenario.v1.Scenario
+	8,  // 1: yaosu.events.v1.ScenarioChanged.previous_state:type_name -> yaosu.scenario.v1.ScenarioState
+	9,  // 2: yaosu.events.v1.LinkChanged.link:type_name -> yaosu.scenario.v1.Link
+	10, // 3: yaosu.events.v1.LinkChanged.previous_state:type_name -> yaosu.scenario.v1.LinkState
+	6,  // 4: yaosu.events.v1.UsageRecorded.links:type_name -> yaosu.events.v1.UsageRecorded.LinkUsage
+	11, // 5: yaosu.events.v1.AlertChanged.alert:type_name -> yaosu.scenario.v1.Alert
+	12, // 6: yaosu.events.v1.AlertChanged.previous_state:type_name -> yaosu.scenario.v1.AlertState
+	13, // 7: yaosu.events.v1.OutcomeRecorded.outcome:type_name -> yaosu.scenario.v1.Outcome
+	8,  // [8:8] is the sub-list for method output_type
+	8,  // [8:8] is the sub-list for method input_type
+	8,  // [8:8] is the sub-list for extension type_name
+	8,  // [8:8] is the sub-list for extension extendee
+	0,  // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_yaosu_events_v1_scenario_proto_init() }
@@ -571,7 +622,7 @@ func file_yaosu_events_v1_scenario_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_yaosu_events_v1_scenario_proto_rawDesc), len(file_yaosu_events_v1_scenario_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   6,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
