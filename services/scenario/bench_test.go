@@ -49,7 +49,7 @@ import (
 
 // BenchmarkScenarioUsage measures usage ingestion, the scenario service's hot path: usage
 // records streamed by internal systems through ReportUsage with every check on (link and
-// scenario loaded FOR SHARE and judged, deduplication by (reporting system, record id),
+// scenario read and judged against the grant's terms, deduplication by (reporting system, record id),
 // daily sums, one usage.recorded event per batch in the outbox, relayed to
 // JetStream), against the same rows written straight into scenario.usage_records in the
 // same run, by the INSERT … ON CONFLICT DO NOTHING the store runs (what idempotent
@@ -85,7 +85,7 @@ import (
 // travels by event (rights outbox → relay → JetStream → the scenario consumer blocks the
 // link), so batches sent after RevokeGrant returned may still be allowed; the report
 // counts them. The trials' links are made before the load starts; at the end one LinkAsset
-// into a loaded scenario is timed (it locks the scenario row the usage batches share).
+// into a loaded scenario is timed (it locks the scenario row the usage batches read).
 //
 //	YAOSU_BENCH_SCENARIO_ASSETS       assets, each with a grant (default 100)
 //	YAOSU_BENCH_SCENARIO_SCENARIOS    active scenarios (default 50)
