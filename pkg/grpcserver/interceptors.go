@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	"yaosu.dev/pkg/auth"
@@ -36,35 +38,55 @@ func isPublic(fullMethod string) bool {
 
 // observe runs the rest of the chain, translates its error (the one translation point),
 // and writes one log line (the logger's handler adds trace_id): client mistakes at warn,
-// server faults at error with the cause that the client never sees.
-func observe(ctx context.Context, log *slog.Logger, method string, call func(context.Context, *auth.Principal) error) error {
+// server faults at error with the cause that the client never sees. o (nil: defaults)
+// may sample the lines of successful calls.
+func observe(ctx context.Context, log *slog.Logger, method string, o *MethodOptions, call func(context.Context, *auth.Principal) error) error {
 	start := time.Now()
 	var who auth.Principal
 	err := call(ctx, &who)
-	st := ToStatus(err)
-	attrs := []slog.Attr{
-		slog.String("grpc_method", method),
-		slog.String("grpc_code", st.Code().String()),
-		slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
-	}
-	if who.Subject != "" {
-		attrs = append(attrs, slog.String("principal", who.Subject), slog.String("organisation", who.Organisation))
+	code := codes.OK
+	var st *status.Status
+	if err != nil {
+		st = ToStatus(err)
+		code = st.Code()
 	}
 	level := slog.LevelInfo
-	switch st.Code() {
+	switch code {
 	case codes.OK:
 	case codes.Internal, codes.Unknown, codes.DataLoss, codes.Unavailable:
 		level = slog.LevelError
 	default:
 		level = slog.LevelWarn
 	}
-	if err != nil {
-		attrs = append(attrs, slog.String("error", err.Error()))
-		if reason := errs.ReasonOf(err); reason != errs.ReasonInternal || st.Code() == codes.Internal {
-			attrs = append(attrs, slog.String("reason", reason))
+	sample := 0
+	if err == nil && o != nil && o.LogEvery > 1 {
+		if rand.IntN(o.LogEvery) == 0 {
+			sample = o.LogEvery
+		} else {
+			level = slog.LevelDebug
 		}
 	}
-	log.LogAttrs(ctx, level, "rpc", attrs...)
+	if log.Enabled(ctx, level) {
+		attrs := make([]slog.Attr, 0, 8)
+		attrs = append(attrs,
+			slog.String("grpc_method", method),
+			slog.String("grpc_code", code.String()),
+			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+		)
+		if who.Subject != "" {
+			attrs = append(attrs, slog.String("principal", who.Subject), slog.String("organisation", who.Organisation))
+		}
+		if sample > 0 {
+			attrs = append(attrs, slog.Int("log_sample", sample))
+		}
+		if err != nil {
+			attrs = append(attrs, slog.String("error", err.Error()))
+			if reason := errs.ReasonOf(err); reason != errs.ReasonInternal || code == codes.Internal {
+				attrs = append(attrs, slog.String("reason", reason))
+			}
+		}
+		log.LogAttrs(ctx, level, "rpc", attrs...)
+	}
 	if err == nil {
 		return nil
 	}
@@ -133,16 +155,17 @@ func validate(v protovalidate.Validator, req any) error {
 	return errs.InvalidArgument(errs.ReasonValidation, violations...)
 }
 
-func unaryInterceptor(log *slog.Logger, verifier auth.Verifier, validator protovalidate.Validator) grpc.UnaryServerInterceptor {
+func unaryInterceptor(log *slog.Logger, verifier auth.Verifier, validator protovalidate.Validator, methods *methodTable) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		o := methods.get(info.FullMethod)
 		var resp any
-		err := observe(ctx, log, info.FullMethod, func(ctx context.Context, who *auth.Principal) error {
+		err := observe(ctx, log, info.FullMethod, o, func(ctx context.Context, who *auth.Principal) error {
 			return recoverPanic(func() error {
 				ctx, err := authenticate(ctx, verifier, info.FullMethod, who)
 				if err != nil {
 					return err
 				}
-				if err := validate(validator, req); err != nil {
+				if err := validateWith(validator, o, req); err != nil {
 					return err
 				}
 				resp, err = handler(ctx, req)
@@ -158,6 +181,7 @@ type wrappedStream struct {
 	grpc.ServerStream
 	ctx       context.Context
 	validator protovalidate.Validator
+	opts      *MethodOptions
 }
 
 func (s *wrappedStream) Context() context.Context { return s.ctx }
@@ -166,21 +190,22 @@ func (s *wrappedStream) RecvMsg(m any) error {
 	if err := s.ServerStream.RecvMsg(m); err != nil {
 		return err
 	}
-	if err := validate(s.validator, m); err != nil {
+	if err := validateWith(s.validator, s.opts, m); err != nil {
 		return ToStatus(err).Err()
 	}
 	return nil
 }
 
-func streamInterceptor(log *slog.Logger, verifier auth.Verifier, validator protovalidate.Validator) grpc.StreamServerInterceptor {
+func streamInterceptor(log *slog.Logger, verifier auth.Verifier, validator protovalidate.Validator, methods *methodTable) grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-		return observe(ss.Context(), log, info.FullMethod, func(ctx context.Context, who *auth.Principal) error {
+		o := methods.get(info.FullMethod)
+		return observe(ss.Context(), log, info.FullMethod, o, func(ctx context.Context, who *auth.Principal) error {
 			return recoverPanic(func() error {
 				ctx, err := authenticate(ctx, verifier, info.FullMethod, who)
 				if err != nil {
 					return err
 				}
-				return handler(srv, &wrappedStream{ServerStream: ss, ctx: ctx, validator: validator})
+				return handler(srv, &wrappedStream{ServerStream: ss, ctx: ctx, validator: validator, opts: o})
 			})
 		})
 	}

@@ -1,6 +1,8 @@
-// Package telemetry sets up OpenTelemetry and logging. Traces are always recorded in
-// process (so every log line and event carries a trace id); they and metrics leave the
-// process over OTLP only when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+// Package telemetry sets up OpenTelemetry and logging. Traces are recorded in process
+// (every log line and event carries a trace id); they and metrics leave the process over
+// OTLP only when OTEL_EXPORTER_OTLP_ENDPOINT is set. A gRPC method may record only a share
+// of the traces its calls begin (grpcserver.MethodOptions.TraceEvery): the others still
+// have trace ids, in their log lines and in what they propagate, but no recorded spans.
 package telemetry
 
 import (

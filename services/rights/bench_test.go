@@ -8,12 +8,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
 	"runtime/pprof"
+	"runtime/trace"
 	"slices"
 	"strconv"
 	"strings"
@@ -71,9 +75,11 @@ import (
 // sees at that load. Every mode's answers are compared with the direct SQL baseline's.
 //
 // The service runs as `yaosu serve` runs it: the OpenTelemetry SDK in process (every RPC
-// traced and counted, nothing exported), the gRPC server with Ed25519 bearer tokens,
-// protovalidate and one log line per RPC (written to io.Discard here), a pool of 16
-// connections, the checker's listener, the expiry job and the denial flusher (every 10 s).
+// counted, traced as grpcserver and its MethodOptions decide, nothing exported), the gRPC
+// server with Ed25519 bearer tokens, validation and the log lines of production's handler
+// (written to io.Discard here), a pool of 16 connections, the checker's listener, the
+// expiry job and the denial flusher (every 10 s), with the garbage collector as the
+// environment sets it (GOGC, GOMEMLIMIT; the report says which).
 // The clients run in the same process on the same CPUs, so their gRPC cost is in every
 // figure; the "µs/check" column is this process's CPU per check, client and server.
 //
@@ -90,7 +96,9 @@ import (
 //	YAOSU_BENCH_RIGHTS_REVOCATIONS  trials per revocation variant (default 50)
 //	YAOSU_BENCH_RIGHTS_SHARED_CONNS connections the 32 clients share in the extra steady-state
 //	                                run (default 4; the other runs give each client its own)
-//	YAOSU_BENCH_RIGHTS_PROFILE      a directory: write a CPU profile of each steady-state phase there
+//	YAOSU_BENCH_RIGHTS_PROFILE      a directory: write a CPU profile of each steady-state phase there,
+//	                                and a heap profile after the gRPC steady state
+//	YAOSU_BENCH_RIGHTS_TRACE        a file: write an execution trace of the open loop there (go tool trace)
 func BenchmarkRightsCheck(b *testing.B) {
 	if rbResults != nil {
 		rbReport(b, rbResults)
@@ -146,7 +154,8 @@ func BenchmarkRightsCheck(b *testing.B) {
 
 	// The service, as `yaosu serve` runs it: a real listener, authentication, the
 	// checker's listener connected so the cache is live.
-	quiet := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	// Production's log handler (JSON, with trace ids), at production's default level.
+	quiet := telemetry.NewLogger(io.Discard, slog.LevelInfo)
 	svc, err := rights.New(rights.Deps{Pool: pool, Log: quiet})
 	if err != nil {
 		b.Fatal(err)
@@ -196,7 +205,7 @@ func BenchmarkRightsCheck(b *testing.B) {
 	clients, shared := newClients(rbConcurrency), newClients(nShared)
 	grpcOpOn := func(clients []rbClient, list []rbCheck) func(w, i int) (uint8, error) {
 		return func(w, i int) (uint8, error) {
-			resp, err := clients[w].c.Check(clients[w].ctx, list[i].req)
+			resp, err := clients[w].c.Check(clients[w].ctx, list[i].request())
 			if err != nil {
 				return 0, err
 			}
@@ -219,10 +228,14 @@ func BenchmarkRightsCheck(b *testing.B) {
 	stopProf := rbProfile(b, profileDir, "grpc_steady")
 	gWarm := run(rbClosed(b, "gRPC, warm cache: steady state", len(steady), rbConcurrency, grpcOp(steady)))
 	stopProf()
+	heapAfterWarm := rbLiveHeap()
+	rbHeapProfile(b, profileDir, "heap_after_grpc_steady")
 	gShared := run(rbClosed(b, fmt.Sprintf("gRPC, warm, the clients sharing %d connections", nShared), len(steady), rbConcurrency,
 		grpcOpOn(shared, steady)))
 	nOpen := min(len(steady), max(int(rate*10), 1))
+	stopTrace := rbTrace(b, os.Getenv("YAOSU_BENCH_RIGHTS_TRACE"))
 	gOpen := run(rbOpen(b, fmt.Sprintf("gRPC, warm, open loop at %.0f/s", rate), nOpen, rbConcurrency, rate, grpcOp(steady)))
+	stopTrace()
 	// Denied checks are flushed as rights.check.denied events every 10 s meanwhile: did they get out?
 	var denialEvents int
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE event_type = 'rights.check.denied'`).Scan(&denialEvents); err != nil {
@@ -240,7 +253,7 @@ func BenchmarkRightsCheck(b *testing.B) {
 	<-inChecker.Ready()
 	inOp := func(list []rbCheck) func(w, i int) (uint8, error) {
 		return func(_, i int) (uint8, error) {
-			dec, err := inChecker.Check(ctx, list[i].in)
+			dec, err := inChecker.Check(ctx, list[i].input())
 			return rbCodeOfDecision(dec), err
 		}
 	}
@@ -257,7 +270,7 @@ func BenchmarkRightsCheck(b *testing.B) {
 	direct := app.DirectChecker{Store: store.New(basePool), Cond: check.NewConditions(0, 0).Eval}
 	dOp := func(list []rbCheck) func(w, i int) (uint8, error) {
 		return func(_, i int) (uint8, error) {
-			in := list[i].in
+			in := list[i].input()
 			in.At = time.Now()
 			dec, err := direct.Check(ctx, in)
 			return rbCodeOfDecision(dec), err
@@ -293,18 +306,22 @@ func BenchmarkRightsCheck(b *testing.B) {
 	out := os.Stdout
 	fmt.Fprintf(out, "\nRights checks over %d registered assets (%s) and %d grants (%s); grants table %s;\n",
 		nAssets, stats.grades, nGrants, stats.grantsLine, tableSize)
-	fmt.Fprintf(out, "generated in %.1fs, loaded by COPY + VACUUM ANALYZE in %.1fs. %d CPUs (GOMAXPROCS %d), Postgres on the same machine.\n",
+	fmt.Fprintf(out, "generated in %.1fs, loaded by COPY + VACUUM ANALYZE in %.1fs. %d CPUs (GOMAXPROCS %d), Postgres on the same machine;\n",
 		genTime.Seconds(), loadTime.Seconds(), runtime.NumCPU(), runtime.GOMAXPROCS(0))
+	fmt.Fprintf(out, "garbage collector: %s (production sets GOGC and GOMEMLIMIT in k8s/base/configmap.yaml: run with the same to measure it).\n", rbGCSettings())
 	fmt.Fprintf(out, "Workload (answers of the steady-state list): %s\n", rbMix(dWarm.res))
 	fmt.Fprintf(out, "Concurrency %d clients, each with its own token%s; latencies in ms:\n", rbConcurrency,
 		" (through gRPC each with its own connection, all in this process)")
-	fmt.Fprintf(out, "  %-46s %8s %9s %7s %7s %7s %7s | %9s %9s\n", "mode", "checks", "checks/s", "p50", "p95", "p99", "max",
-		"host busy", "µs/check")
+	fmt.Fprintf(out, "  %-46s %8s %9s %7s %7s %7s %7s | %9s %9s %5s %6s\n", "mode", "checks", "checks/s", "p50", "p95", "p99", "max",
+		"host busy", "µs/check", "GCs", "GC µs")
 	for _, p := range phases {
-		fmt.Fprintf(out, "  %-46s %8d %9.0f %7.2f %7.2f %7.2f %7.2f | %8.0f%% %9.1f\n", p.name, len(p.lat), p.rate(),
-			rbMs(p.pct(50)), rbMs(p.pct(95)), rbMs(p.pct(99)), rbMs(p.pct(100)), p.cpu.hostBusyPct(), p.selfPerCheck())
+		fmt.Fprintf(out, "  %-46s %8d %9.0f %7.2f %7.2f %7.2f %7.2f | %8.0f%% %9.1f %5d %6.1f\n", p.name, len(p.lat), p.rate(),
+			rbMs(p.pct(50)), rbMs(p.pct(95)), rbMs(p.pct(99)), rbMs(p.pct(100)), p.cpu.hostBusyPct(), p.selfPerCheck(),
+			p.cpu.gcCycles, p.gcPerCheck())
 	}
-	fmt.Fprintln(out, "  (host busy: all CPUs, Postgres included; µs/check: this process's CPU time, gRPC client and server alike)")
+	fmt.Fprintln(out, "  (host busy: all CPUs, Postgres included; µs/check: this process's CPU time, gRPC client and server alike;")
+	fmt.Fprintln(out, "  GCs: garbage collections during the phase; GC µs: their CPU time per check, an estimate of the runtime's)")
+	fmt.Fprintf(out, "  live heap after the gRPC steady state (at its last GC): %.0f MB\n", float64(heapAfterWarm)/(1<<20))
 	fmt.Fprintf(out, "  answers: %d of %d differ from the direct SQL's\n", mismatches,
 		len(gCold.res)+len(iCold.res)+len(gWarm.res)+len(gShared.res)+len(iWarm.res)+len(gOpen.res))
 	fmt.Fprintf(out, "  throughput, warm: gRPC %.1fx direct SQL; in process %.1fx direct SQL; gRPC %.2f of in process\n",
@@ -333,7 +350,8 @@ func BenchmarkRightsCheck(b *testing.B) {
 	fmt.Fprintln(out, "  (call: the COMMIT or the RPC itself; allowed after return: trials in which a check sent after the COMMIT or")
 	fmt.Fprintln(out, "  the RPC had returned was still allowed, the notification being on its way)")
 	fmt.Fprintln(out, "What the cache holds: per asset, one immutable graph (the asset projection, its grade rule, every grant on")
-	fmt.Fprintln(out, "  it with its state), built by the SQL of store.LoadGraph; at most 100 000 assets, each for at most 10 min;")
+	fmt.Fprintln(out, "  it with its state, in the compact form domain.Evaluate reads: domain.CheckGraph), built from the SQL of")
+	fmt.Fprintln(out, "  store.LoadGraph; at most 100 000 assets, each for at most 10 min;")
 	fmt.Fprintln(out, "  unknown assets too. Invalidation: every committed change to assets, holdings, grants or grade_policy")
 	fmt.Fprintln(out, "  NOTIFYs yaosu_rights_changed with the asset id ('*' for the policy); the listener drops that graph (or all).")
 	fmt.Fprintln(out, "  While the listener is disconnected nothing is served from the cache (every check loads).")
@@ -414,6 +432,55 @@ func rbEnvInt(b *testing.B, name string, def int) int {
 		b.Fatalf("%s=%q: want a positive integer", name, v)
 	}
 	return n
+}
+
+// rbTrace starts an execution trace into file, if set; the returned func stops it.
+func rbTrace(b *testing.B, file string) func() {
+	if file == "" {
+		return func() {}
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := trace.Start(f); err != nil {
+		b.Fatalf("execution trace (not together with go test -trace): %v", err)
+	}
+	return func() { trace.Stop(); _ = f.Close() }
+}
+
+// rbHeapProfile writes a heap profile (as of the last GC) to dir, if set.
+func rbHeapProfile(b *testing.B, dir, name string) {
+	if dir == "" {
+		return
+	}
+	f, err := os.Create(filepath.Join(dir, name+".pprof"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// rbGCSettings says how the garbage collector is set (GOGC, GOMEMLIMIT).
+func rbGCSettings() string {
+	gogc := debug.SetGCPercent(100)
+	debug.SetGCPercent(gogc)
+	limit := debug.SetMemoryLimit(-1)
+	l := "none"
+	if limit < math.MaxInt64 {
+		l = fmt.Sprintf("%d MiB", limit>>20)
+	}
+	return fmt.Sprintf("GOGC=%d, GOMEMLIMIT %s", gogc, l)
+}
+
+// rbLiveHeap is the heap the last garbage collection found live, in bytes.
+func rbLiveHeap() uint64 {
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
 }
 
 func rbProfile(b *testing.B, dir, name string) func() {
@@ -919,11 +986,60 @@ func rbLoad(ctx context.Context, b *testing.B, pool *pgxpool.Pool, d *rbData) {
 // ---------------------------------------------------------------------------------------
 // The workload.
 
-// rbCheck is one check, as the API and as the domain take it.
+// rbCheck is one check, held compactly: its strings are indexes into rbStrings. The lists
+// hold hundreds of thousands of checks; as protos and domain inputs they made a heap larger
+// than the service's cache, all pointers, which the garbage collector of this process (the
+// clients' and the service's) had to mark on every cycle: that is no part of what a rights
+// replica carries. Each call builds its request from it, as a caller does.
 type rbCheck struct {
-	req *rightsv1.CheckRequest
-	in  domain.CheckInput
+	org, asset, assetName, purpose, form, region uint32
+	right                                        rightsv1.Right
+	apiForm                                      rightsv1.DeliveryForm
+	context                                      bool
 }
+
+// rbStrings interns the workload's strings (filled while the workload is made, read-only
+// while it runs).
+var rbStrings = struct {
+	ids  map[string]uint32
+	list []string
+}{ids: map[string]uint32{}}
+
+func rbIntern(s string) uint32 {
+	if id, ok := rbStrings.ids[s]; ok {
+		return id
+	}
+	id := uint32(len(rbStrings.list))
+	rbStrings.list = append(rbStrings.list, s)
+	rbStrings.ids[s] = id
+	return id
+}
+
+func rbStr(id uint32) string { return rbStrings.list[id] }
+
+// request is the check as the API takes it.
+func (c rbCheck) request() *rightsv1.CheckRequest {
+	req := &rightsv1.CheckRequest{Organisation: rbStr(c.org), Asset: rbStr(c.assetName), Right: c.right,
+		Purpose: rbStr(c.purpose), DeliveryForm: c.apiForm, Region: rbStr(c.region)}
+	if c.context {
+		req.Context = rbGoodStruct
+	}
+	return req
+}
+
+// input is the check as the domain takes it.
+func (c rbCheck) input() domain.CheckInput {
+	in := domain.CheckInput{Organisation: rbStr(c.org), AssetID: rbStr(c.asset),
+		Right: domain.Right(strings.TrimPrefix(c.right.String(), "RIGHT_")), Purpose: rbStr(c.purpose),
+		DeliveryForm: rbStr(c.form), Region: rbStr(c.region)}
+	if c.context {
+		in.Context = rbGoodContext
+	}
+	return in
+}
+
+func (c *rbCheck) setPurpose(p string) { c.purpose = rbIntern(p) }
+func (c *rbCheck) setRegion(r string)  { c.region = rbIntern(r) }
 
 var rbGoodStruct = func() *structpb.Struct {
 	s, err := structpb.NewStruct(rbGoodContext)
@@ -934,15 +1050,10 @@ var rbGoodStruct = func() *structpb.Struct {
 }()
 
 func rbMake(org, asset string, right domain.Right, purpose, form, region string, withContext bool) rbCheck {
-	c := rbCheck{
-		req: &rightsv1.CheckRequest{Organisation: org, Asset: "assets/" + asset, Right: rightsv1.Right(rightsv1.Right_value["RIGHT_"+string(right)]),
-			Purpose: purpose, DeliveryForm: rightsv1.DeliveryForm(rightsv1.DeliveryForm_value["DELIVERY_FORM_"+form]), Region: region},
-		in: domain.CheckInput{Organisation: org, AssetID: asset, Right: right, Purpose: purpose, DeliveryForm: form, Region: region},
-	}
-	if withContext {
-		c.req.Context, c.in.Context = rbGoodStruct, rbGoodContext
-	}
-	return c
+	return rbCheck{org: rbIntern(org), asset: rbIntern(asset), assetName: rbIntern("assets/" + asset),
+		purpose: rbIntern(purpose), form: rbIntern(form), region: rbIntern(region),
+		right:   rightsv1.Right(rightsv1.Right_value["RIGHT_"+string(right)]),
+		apiForm: rightsv1.DeliveryForm(rightsv1.DeliveryForm_value["DELIVERY_FORM_"+form]), context: withContext}
 }
 
 // rbKinds are what the workload asks for, by weight; a kind the asset cannot give falls
@@ -1078,21 +1189,21 @@ func (d *rbData) checkOf(rng *rand.Rand, ai int, kind string) rbCheck {
 		g := &d.grants[gi].g
 		switch kind {
 		case "purpose":
-			c.in.Purpose = rbPick(rng, slices.DeleteFunc(slices.Clone(rbPurposes), func(p string) bool { return slices.Contains(g.Scope.Purposes, p) }))
-			c.req.Purpose = c.in.Purpose
+			c.setPurpose(rbPick(rng, slices.DeleteFunc(slices.Clone(rbPurposes), func(p string) bool { return slices.Contains(g.Scope.Purposes, p) })))
 		case "form":
 			f := rbPick(rng, slices.DeleteFunc(slices.Clone(rbForms[:4]), func(f string) bool { return slices.Contains(g.Scope.DeliveryForms, f) }))
-			c = rbMake(c.in.Organisation, c.in.AssetID, c.in.Right, c.in.Purpose, f, c.in.Region, c.in.Context != nil)
+			in := c.input()
+			c = rbMake(in.Organisation, in.AssetID, in.Right, in.Purpose, f, in.Region, c.context)
 		case "region":
 			region := ""
 			if rng.IntN(2) == 0 {
 				region = rbPick(rng, rbOutsideRegions)
 			}
-			c.in.Region, c.req.Region = region, region
+			c.setRegion(region)
 		case "condition":
-			c.in.Context, c.req.Context = nil, nil
+			c.context = false
 			if conds := d.chainConditions(gi); slices.Equal(conds, []string{rbConditions[0]}) && len(g.Scope.Regions) == 0 {
-				c.in.Region, c.req.Region = "110100", "110100"
+				c.setRegion("110100")
 			}
 		}
 		return c
@@ -1206,14 +1317,20 @@ type rbPhase struct {
 }
 
 // rbCPU is a CPU reading: the host's busy and total jiffies (/proc/stat: every process,
-// Postgres included) and this process's user+system time.
+// Postgres included), this process's user+system time, and its garbage collector's
+// cycles and CPU time (runtime/metrics' estimate, assists included).
 type rbCPU struct {
 	hostBusy, hostTotal uint64
 	self                time.Duration
+	gcCycles            uint64
+	gcCPU               time.Duration
 }
 
 func rbReadCPU() rbCPU {
 	var c rbCPU
+	gc := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}, {Name: "/cpu/classes/gc/total:cpu-seconds"}}
+	metrics.Read(gc)
+	c.gcCycles, c.gcCPU = gc[0].Value.Uint64(), time.Duration(gc[1].Value.Float64()*float64(time.Second))
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
 		c.self = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
@@ -1238,7 +1355,8 @@ func rbReadCPU() rbCPU {
 }
 
 func (c rbCPU) since(start rbCPU) rbCPU {
-	return rbCPU{c.hostBusy - start.hostBusy, c.hostTotal - start.hostTotal, c.self - start.self}
+	return rbCPU{c.hostBusy - start.hostBusy, c.hostTotal - start.hostTotal, c.self - start.self,
+		c.gcCycles - start.gcCycles, c.gcCPU - start.gcCPU}
 }
 
 // hostBusy is the share of the host's CPU time that was busy, in percent of all CPUs.
@@ -1252,6 +1370,11 @@ func (c rbCPU) hostBusyPct() float64 {
 // selfPerCheck is this process's CPU time per check (client and server alike), in µs.
 func (p *rbPhase) selfPerCheck() float64 {
 	return float64(p.cpu.self) / float64(time.Microsecond) / float64(max(1, len(p.lat)))
+}
+
+// gcPerCheck is the garbage collector's CPU time per check, in µs.
+func (p *rbPhase) gcPerCheck() float64 {
+	return float64(p.cpu.gcCPU) / float64(time.Microsecond) / float64(max(1, len(p.lat)))
 }
 
 func (p *rbPhase) rate() float64 { return float64(len(p.lat)) / p.elapsed.Seconds() }
@@ -1516,7 +1639,7 @@ var (
 func rbRevokeOnce(ctx context.Context, pool *pgxpool.Pool, key ed25519.PrivateKey, probe rbClient, t rbTrial, viaRPC bool) (time.Duration, time.Duration, bool, error) {
 	// Warm: the graph is cached and the check allowed.
 	for range 3 {
-		resp, err := probe.c.Check(probe.ctx, t.check.req)
+		resp, err := probe.c.Check(probe.ctx, t.check.request())
 		if err != nil {
 			return 0, 0, false, err
 		}
@@ -1537,7 +1660,7 @@ func rbRevokeOnce(ctx context.Context, pool *pgxpool.Pool, key ed25519.PrivateKe
 	go func() {
 		for {
 			sent := time.Now()
-			resp, err := probe.c.Check(probeCtx, t.check.req)
+			resp, err := probe.c.Check(probeCtx, t.check.request())
 			recv := time.Now()
 			if err != nil {
 				done <- err
@@ -1555,7 +1678,7 @@ func rbRevokeOnce(ctx context.Context, pool *pgxpool.Pool, key ed25519.PrivateKe
 			mu.Unlock()
 			switch {
 			case !resp.GetAllowed() && s.IsZero():
-				done <- fmt.Errorf("%s denied before the revocation: %s", t.check.req.GetOrganisation(), resp.GetDenialReason())
+				done <- fmt.Errorf("%s denied before the revocation: %s", rbStr(t.check.org), resp.GetDenialReason())
 				return
 			case !resp.GetAllowed():
 				done <- nil

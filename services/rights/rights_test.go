@@ -2,13 +2,16 @@ package rights_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -519,4 +522,51 @@ func TestManyDenialsBecomeSeveralEvents(t *testing.T) {
 	for _, n := range sizes {
 		require.Less(t, n, messaging.MaxEventBytes)
 	}
+}
+
+// TestCheckValidation: Check and BatchCheck refuse requests that break their rules with
+// the field violations protovalidate gives (they are validated by hand on the server:
+// grpcapi.MethodOptions), before any authorisation or work.
+func TestCheckValidation(t *testing.T) {
+	h := newHarness(t)
+	asset := h.registered(orgA, general)
+	fields := func(err error) []string {
+		t.Helper()
+		requireStatus(t, err, codes.InvalidArgument, "VALIDATION_FAILED")
+		var out []string
+		for _, d := range status.Convert(err).Details() {
+			if br, ok := d.(*errdetails.BadRequest); ok {
+				for _, v := range br.GetFieldViolations() {
+					out = append(out, v.GetField()+": "+v.GetDescription())
+				}
+			}
+		}
+		return out
+	}
+	svc := h.as("svc", orgA, auth.RoleService)
+
+	bad := checkReq(orgB, strings.TrimPrefix(asset, "assets/"))
+	bad.Right, bad.Region = rightsv1.Right_RIGHT_UNSPECIFIED, "3501001"
+	_, err := h.client.Check(svc, bad)
+	require.Equal(t, []string{
+		"asset: does not match regex pattern `^assets/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`",
+		"right: must not be in list [0]",
+		"region: does not match regex pattern `^$|^[0-9]{2}([0-9]{2}){0,2}$`",
+	}, fields(err))
+
+	_, err = h.client.BatchCheck(svc, &rightsv1.BatchCheckRequest{})
+	require.Equal(t, []string{"checks: must contain at least 1 item(s)"}, fields(err))
+	bad = checkReq("nobody", asset)
+	bad.DeliveryForm = 42
+	_, err = h.client.BatchCheck(svc, &rightsv1.BatchCheckRequest{Checks: []*rightsv1.CheckRequest{checkReq(orgB, asset), bad}})
+	require.Equal(t, []string{
+		"checks[1].organisation: does not match regex pattern `^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$`",
+		"checks[1].delivery_form: value must be one of the defined enum values",
+	}, fields(err))
+
+	// Valid requests still pass.
+	resp, err := h.client.BatchCheck(svc, &rightsv1.BatchCheckRequest{Checks: []*rightsv1.CheckRequest{checkReq(orgB, asset), checkReq(orgA, asset)}})
+	require.NoError(t, err)
+	require.False(t, resp.GetResults()[0].GetAllowed())
+	require.True(t, resp.GetResults()[1].GetHolder())
 }

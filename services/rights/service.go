@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc"
 
 	rightsv1 "yaosu.dev/gen/go/yaosu/rights/v1"
+	"yaosu.dev/pkg/grpcserver"
 	"yaosu.dev/pkg/messaging"
 	"yaosu.dev/services/rights/internal/app"
 	"yaosu.dev/services/rights/internal/check"
@@ -70,6 +71,11 @@ func New(d Deps) (*Service, error) {
 	st := store.New(d.Pool)
 	cond := check.NewConditions(0, 0)
 	checker := check.New(st, d.Pool, check.WithNow(d.Now), check.WithLogger(d.Log), check.WithConditions(cond.Eval))
+	st.AfterCommit(func(assets []string) {
+		for _, id := range assets {
+			checker.Invalidate(id)
+		}
+	})
 	a := app.New(st, checker, cond, d.Now, d.Log)
 	s := &Service{d: d, app: a, api: grpcapi.New(a), checker: checker}
 	if d.JS != nil {
@@ -87,8 +93,19 @@ func catalogSubjects() []string {
 	return out
 }
 
-// Register adds the rights API to gs.
-func (s *Service) Register(gs grpc.ServiceRegistrar) { rightsv1.RegisterRightsServiceServer(gs, s.api) }
+// Register adds the rights API to gs. On a Yaosu server (grpcserver.Server) it also sets
+// the options of the high-rate checks (grpcapi.MethodOptions): hand-written validation,
+// sampled log lines and traces.
+func (s *Service) Register(gs grpc.ServiceRegistrar) {
+	rightsv1.RegisterRightsServiceServer(gs, s.api)
+	if ys, ok := gs.(*grpcserver.Server); ok {
+		for method, o := range grpcapi.MethodOptions() {
+			if err := ys.SetMethodOptions(method, o); err != nil {
+				s.d.Log.Error("rights: method options not set", "grpc_method", method, "error", err)
+			}
+		}
+	}
+}
 
 // ServiceNames are the full gRPC service names the rights service registers.
 func ServiceNames() []string { return []string{rightsv1.RightsService_ServiceDesc.ServiceName} }

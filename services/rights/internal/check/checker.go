@@ -17,7 +17,7 @@ import (
 
 // Loader reads the graph of one asset as it is now: the asset (nil if unknown), its grade
 // rule and every grant on it with its current state, indexed (Graph.Index called). The
-// store implements it.
+// store implements it. The checker keeps only the graph's CheckGraph.
 type Loader interface {
 	LoadGraph(ctx context.Context, assetID string) (*domain.Graph, error)
 }
@@ -75,7 +75,7 @@ type shard struct {
 // in flight, so an invalidation always finds the generation that in-flight loads read.
 type slot struct {
 	gen    uint64
-	graph  *domain.Graph
+	graph  *domain.CheckGraph
 	loaded time.Time
 	flight *flight
 }
@@ -85,7 +85,7 @@ type flight struct {
 	done  chan struct{}
 	gen   uint64
 	epoch uint64
-	graph *domain.Graph
+	graph *domain.CheckGraph
 	err   error
 }
 
@@ -173,7 +173,7 @@ func (c *Checker) Check(ctx context.Context, in domain.CheckInput) (domain.Decis
 		c.metrics.loadError(ctx)
 		return domain.Decision{}, err
 	}
-	d := domain.Evaluate(in, g, c.cond)
+	d := g.Evaluate(in, c.cond) // domain.Evaluate over the graph's CheckGraph
 	c.metrics.check(ctx, d.Allowed, src)
 	if !d.Allowed {
 		c.denials.add(in.Organisation, in.AssetID, in.Right, d.Denial, c.now())
@@ -205,7 +205,7 @@ func (c *Checker) shardOf(key string) *shard {
 	return &c.shards[maphash.String(c.seed, key)%shardCount]
 }
 
-func (c *Checker) load(ctx context.Context, assetID string) (*domain.Graph, error) {
+func (c *Checker) load(ctx context.Context, assetID string) (*domain.CheckGraph, error) {
 	g, err := c.loader.LoadGraph(ctx, assetID)
 	if err != nil {
 		return nil, fmt.Errorf("check: load assets/%s: %w", assetID, err)
@@ -213,12 +213,12 @@ func (c *Checker) load(ctx context.Context, assetID string) (*domain.Graph, erro
 	if g == nil {
 		return nil, fmt.Errorf("check: the loader returned no graph for assets/%s", assetID)
 	}
-	return g, nil
+	return g.CheckGraph(), nil
 }
 
 // graph returns the asset's graph from the cache, or loads it (storing it only if no
 // invalidation came in between).
-func (c *Checker) graph(ctx context.Context, assetID string) (*domain.Graph, source, error) {
+func (c *Checker) graph(ctx context.Context, assetID string) (*domain.CheckGraph, source, error) {
 	if !canonicalUUID(assetID) || !c.caching.Load() {
 		g, err := c.load(ctx, assetID)
 		return g, fromBypass, err

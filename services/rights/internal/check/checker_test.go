@@ -476,6 +476,7 @@ func (l *versionLoader) LoadGraph(_ context.Context, assetID string) (*domain.Gr
 	runtime.Gosched() // let invalidations overtake the load
 	g := testGraph(assetID, domain.StateActive)
 	g.Asset.Revision = v
+	g.Index()
 	return g, nil
 }
 
@@ -513,7 +514,7 @@ func TestNoStaleReadAfterInvalidation(t *testing.T) {
 			for ctx.Err() == nil {
 				min := announced.Load()
 				g, _, err := c.graph(context.Background(), assetA)
-				if err != nil || g.Asset.Revision < min {
+				if err != nil || g.AssetRevision() < min {
 					bad.Add(1)
 				}
 			}
@@ -534,6 +535,7 @@ func BenchmarkCheckCachedCondition(b *testing.B) {
 	l := &memLoader{}
 	g := testGraph(assetA, domain.StateActive)
 	g.Grants["g1"].Condition = `context.project == "P-17" && request.region.startsWith("35")`
+	g.Index()
 	l.set(assetA, g)
 	c := New(l, nil)
 	listening(c)

@@ -110,6 +110,7 @@ func TestConditionCostLimit(t *testing.T) {
 	}
 	g := testGraph(assetA, domain.StateActive)
 	g.Grants["g1"].Condition = expr
+	g.Index()
 	l := &memLoader{}
 	l.set(assetA, g)
 	c := New(l, nil)

@@ -1,11 +1,6 @@
 package domain
 
-import (
-	"fmt"
-	"slices"
-	"strings"
-	"time"
-)
+import "time"
 
 // Denial reasons (rightsv1.DenialReason names without the prefix).
 const (
@@ -54,29 +49,27 @@ type Graph struct {
 	Asset  *Asset
 	Rule   GradeRule
 	Grants map[string]*Grant
-	// byGrantee indexes Grants; built by Index.
-	byGrantee map[string][]*Grant
+	// check is what Evaluate reads; built by Index.
+	check *CheckGraph
 }
 
-// Index builds the graph's lookup by grantee and right; call it once after filling Grants.
-func (g *Graph) Index() {
-	g.byGrantee = map[string][]*Grant{}
-	for _, gr := range g.Grants {
-		k := gr.Grantee + "/" + string(gr.Right)
-		g.byGrantee[k] = append(g.byGrantee[k], gr)
+// Index builds what Evaluate reads (the graph's CheckGraph); call it after filling or
+// changing Asset, Rule or Grants.
+func (g *Graph) Index() { g.check = newCheckGraph(g) }
+
+// CheckGraph returns the graph's CheckGraph (built by Index; built now if Index was not
+// called).
+func (g *Graph) CheckGraph() *CheckGraph {
+	if g.check == nil {
+		return newCheckGraph(g)
 	}
-	for _, list := range g.byGrantee {
-		// A stable order makes the allowing chain deterministic: oldest grant first.
-		slices.SortFunc(list, func(a, b *Grant) int {
-			if c := a.CreateTime.Compare(b.CreateTime); c != 0 {
-				return c
-			}
-			return strings.Compare(a.ID, b.ID)
-		})
-	}
+	return g.check
 }
 
 // ConditionFunc evaluates a grant's condition for a check (true when the grant has none).
+// Evaluate gives it the grant's identity, parties, right, depth, window, state and
+// condition; not its scope, legal basis or bookkeeping (the CheckGraph keeps only those),
+// which a condition, over the check's context and request, has no use for.
 type ConditionFunc func(g *Grant, in CheckInput) (bool, error)
 
 // stages of a candidate grant, in the order they are checked; the denial reported is the
@@ -85,88 +78,15 @@ var stages = []string{DenyGrantNotActive, DenyOutsideValidity, DenyPurpose, Deny
 	DenyChainBroken, DenyConditionFalse}
 
 // Evaluate answers in against g. It is the single definition of what a check means: the
-// cached checker, "as of" checks and lookups all call it.
+// cached checker (which keeps only the CheckGraph), "as of" checks and lookups all call it.
+//
+// In order: the asset must be registered (not suspended, not ended); its holder is
+// allowed; holding is not granted; the grade policy must allow grants and the delivery
+// form. Then the organisation's grants of the right are tried oldest first (create time,
+// then id): the first that is active, valid at in.At, covers the purpose, the form and
+// the region, whose ancestors are all in force at in.At and every condition along whose
+// chain holds allows, with that chain. If none does, the denial is that of the
+// candidate that got furthest through those stages (the first such).
 func Evaluate(in CheckInput, g *Graph, cond ConditionFunc) Decision {
-	a := g.Asset
-	switch {
-	case a == nil:
-		return deny(DenyAssetUnknown, "assets/%s is not registered", in.AssetID)
-	case a.State == "SUSPENDED":
-		return deny(DenyAssetSuspended, "assets/%s is suspended", in.AssetID)
-	case a.State != "REGISTERED":
-		return deny(DenyAssetEnded, "assets/%s is %s", in.AssetID, a.State)
-	}
-	if in.Organisation == a.Holder {
-		return Decision{Allowed: true, Holder: true}
-	}
-	if in.Right == RightHolding {
-		return deny(DenyNoGrant, "%s does not hold assets/%s", in.Organisation, in.AssetID)
-	}
-	if !g.Rule.GrantsAllowed || g.Rule.Forbids([]string{in.DeliveryForm}) != "" {
-		return deny(DenyGradePolicy, "the grade policy forbids %s use of %s data", in.DeliveryForm, a.Grade)
-	}
-	candidates := g.byGrantee[in.Organisation+"/"+string(in.Right)]
-	if len(candidates) == 0 {
-		return deny(DenyNoGrant, "no %s grant on assets/%s to %s", in.Right, in.AssetID, in.Organisation)
-	}
-	best, bestDetail := -1, ""
-	for _, c := range candidates {
-		stage, detail, chain := evaluateGrant(c, in, g, cond)
-		if stage == len(stages) {
-			return Decision{Allowed: true, Chain: chain}
-		}
-		if stage > best {
-			best, bestDetail = stage, detail
-		}
-	}
-	return Decision{Denial: stages[best], Detail: bestDetail}
-}
-
-// evaluateGrant returns how many stages c passes (len(stages): all), why it stopped, and
-// the chain when it passes.
-func evaluateGrant(c *Grant, in CheckInput, g *Graph, cond ConditionFunc) (int, string, []string) {
-	switch {
-	case c.State != StateActive:
-		return 0, fmt.Sprintf("%s is %s", c.Name(), c.State), nil
-	case in.At.Before(c.ValidFrom) || !in.At.Before(c.ValidUntil):
-		return 1, fmt.Sprintf("%s is valid %s – %s", c.Name(), c.ValidFrom.UTC().Format(time.RFC3339), c.ValidUntil.UTC().Format(time.RFC3339)), nil
-	case !slices.Contains(c.Scope.Purposes, in.Purpose):
-		return 2, fmt.Sprintf("%s does not cover purpose %s", c.Name(), in.Purpose), nil
-	case !slices.Contains(c.Scope.DeliveryForms, in.DeliveryForm):
-		return 3, fmt.Sprintf("%s does not cover delivery form %s", c.Name(), in.DeliveryForm), nil
-	case !c.Scope.CoversRegion(in.Region):
-		return 4, fmt.Sprintf("%s does not cover region %q", c.Name(), in.Region), nil
-	}
-	chain := []string{c.Name()}
-	for p := c; p.ParentID != ""; {
-		parent := g.Grants[p.ParentID]
-		if parent == nil || !parent.InForce(in.At) {
-			state := "missing"
-			if parent != nil {
-				state = string(parent.State)
-			}
-			return 5, fmt.Sprintf("%s rests on grants/%s, which is not in force (%s)", c.Name(), p.ParentID, state), nil
-		}
-		chain = append(chain, parent.Name())
-		p = parent
-	}
-	// Every condition along the chain must hold: a sub-licence cannot shed its parent's.
-	for _, name := range chain {
-		gr := g.Grants[name[len("grants/"):]]
-		if gr.Condition == "" {
-			continue
-		}
-		ok, err := cond(gr, in)
-		if err != nil {
-			return 6, fmt.Sprintf("the condition of %s failed: %v", gr.Name(), err), nil
-		}
-		if !ok {
-			return 6, fmt.Sprintf("the condition of %s is false", gr.Name()), nil
-		}
-	}
-	return len(stages), "", chain
-}
-
-func deny(reason, format string, args ...any) Decision {
-	return Decision{Denial: reason, Detail: fmt.Sprintf(format, args...)}
+	return g.CheckGraph().Evaluate(in, cond)
 }

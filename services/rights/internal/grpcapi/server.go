@@ -9,11 +9,33 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	rightsv1 "yaosu.dev/gen/go/yaosu/rights/v1"
+	"yaosu.dev/pkg/grpcserver"
 	"yaosu.dev/services/rights/internal/app"
 	"yaosu.dev/services/rights/internal/domain"
 	"yaosu.dev/services/rights/internal/protoconv"
 	"yaosu.dev/services/rights/internal/store"
 )
+
+// Sampling of the high-rate checks' log lines and traces (grpcserver.MethodOptions):
+// one in checkSample calls, one in batchSample batches. Denied checks are counted and
+// published (rights.check.denied), and every check is counted by result (metrics),
+// whichever are sampled.
+const (
+	checkSample = 100
+	batchSample = 10
+)
+
+// MethodOptions are the platform options of the API's high-rate methods, by full method
+// name: hand-written validation equivalent to their buf.validate rules, and sampled log
+// lines and traces.
+func MethodOptions() map[string]grpcserver.MethodOptions {
+	return map[string]grpcserver.MethodOptions{
+		rightsv1.RightsService_Check_FullMethodName: {Validate: ValidateCheck, LogEvery: checkSample,
+			TraceEvery: checkSample},
+		rightsv1.RightsService_BatchCheck_FullMethodName: {Validate: ValidateBatchCheck, LogEvery: batchSample,
+			TraceEvery: batchSample},
+	}
+}
 
 // Server implements rightsv1.RightsServiceServer.
 type Server struct {

@@ -101,9 +101,17 @@ func DomainGrant(in *rightsv1.Grant) domain.Grant {
 }
 
 // Denial converts a denial reason.
-func Denial(r string) rightsv1.DenialReason {
-	return rightsv1.DenialReason(rightsv1.DenialReason_value["DENIAL_REASON_"+r])
-}
+func Denial(r string) rightsv1.DenialReason { return denials[r] }
+
+// denials converts denial reasons (on every denied check) without building
+// "DENIAL_REASON_"+reason.
+var denials = func() map[string]rightsv1.DenialReason {
+	out := make(map[string]rightsv1.DenialReason, len(rightsv1.DenialReason_value))
+	for name, v := range rightsv1.DenialReason_value {
+		out[strings.TrimPrefix(name, "DENIAL_REASON_")] = rightsv1.DenialReason(v)
+	}
+	return out
+}()
 
 // Decision converts a check decision.
 func Decision(d domain.Decision) *rightsv1.CheckResponse {

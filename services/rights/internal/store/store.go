@@ -24,7 +24,16 @@ import (
 // Store is the rights repository.
 type Store struct {
 	pool *pgxpool.Pool
+	// committed, if set, is told the assets a committed InTx transaction locked (every
+	// grant write locks its asset first).
+	committed func(assetIDs []string)
 }
+
+// AfterCommit makes f hear of the assets each committed write locked: the checker drops
+// them at once, so that whoever wrote a grant through this replica checks against it
+// (read your writes); other replicas hear of it by NOTIFY a moment later. Call it before
+// serving.
+func (s *Store) AfterCommit(f func(assetIDs []string)) { s.committed = f }
 
 // New returns a store over pool (search_path: the rights schema).
 func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
@@ -42,17 +51,23 @@ type Tx struct {
 	ctx    context.Context
 	tx     pgx.Tx
 	events []*eventsv1.Event
+	locked []string
 }
 
 // InTx runs fn in one transaction and appends the events fn emitted before committing.
 func (s *Store) InTx(ctx context.Context, fn func(*Tx) error) error {
-	return postgres.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		t := &Tx{ctx: ctx, tx: tx}
+	t := &Tx{ctx: ctx}
+	err := postgres.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+		t.tx, t.events, t.locked = tx, nil, nil // a retried transaction starts afresh
 		if err := fn(t); err != nil {
 			return err
 		}
 		return messaging.Append(ctx, tx, t.events...)
 	})
+	if err == nil && s.committed != nil && len(t.locked) > 0 {
+		s.committed(t.locked)
+	}
+	return err
 }
 
 // Emit queues events for the transaction's outbox.
@@ -70,6 +85,7 @@ func scanAsset(row pgx.Row) (*domain.Asset, error) {
 // this lock first, which is what makes the exclusivity and holder checks race-free.
 // nil if the catalog never registered it.
 func (t *Tx) LockAsset(id string) (*domain.Asset, error) {
+	t.locked = append(t.locked, id)
 	a, err := scanAsset(t.tx.QueryRow(t.ctx, `SELECT `+assetColumns+` FROM assets WHERE id = $1 FOR UPDATE`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
