@@ -351,21 +351,12 @@ func assetListCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if g.output == outputJSON {
-				if err := printProtoJSON(cmd.OutOrStdout(), out); err != nil {
-					return err
-				}
-			} else if err := printAssetTable(cmd.OutOrStdout(), out.GetAssets()); err != nil {
-				return err
+			same := ""
+			if !proto.Equal(req, &catalogv1.ListAssetsRequest{PageSize: req.GetPageSize(), PageToken: req.GetPageToken()}) {
+				same = " (with the same filters)"
 			}
-			if out.NextPageToken != "" {
-				same := ""
-				if !proto.Equal(req, &catalogv1.ListAssetsRequest{PageSize: req.GetPageSize(), PageToken: req.GetPageToken()}) {
-					same = " (with the same filters)"
-				}
-				fprintfErr(cmd.ErrOrStderr(), "More assets: yaosuctl asset list --page-token %s%s\n", out.NextPageToken, same)
-			}
-			return nil
+			return g.printPage(cmd, out, func(w io.Writer) error { return printAssetTable(w, out.GetAssets()) },
+				out.NextPageToken, "More assets: yaosuctl asset list --page-token "+out.NextPageToken+same)
 		},
 	}
 	f := cmd.Flags()

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/spf13/cobra"
 	"golang.org/x/text/width"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -113,4 +114,23 @@ func orDash(s string) string {
 
 func fprintfErr(w io.Writer, format string, args ...any) {
 	_, _ = fmt.Fprintf(w, format, args...)
+}
+
+// printPage writes one page of a listing: out as JSON (-o json) or as text by writeText;
+// then, when there is a next page, more (how to fetch it) on stderr.
+func (g *globals) printPage(cmd *cobra.Command, out proto.Message, writeText func(io.Writer) error, next, more string) error {
+	w := cmd.OutOrStdout()
+	var err error
+	if g.output == outputJSON {
+		err = printProtoJSON(w, out)
+	} else {
+		err = writeText(w)
+	}
+	if err != nil {
+		return err
+	}
+	if next != "" {
+		fprintfErr(cmd.ErrOrStderr(), "%s\n", more)
+	}
+	return nil
 }

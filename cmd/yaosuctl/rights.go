@@ -747,17 +747,8 @@ func rightsListCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if g.output == outputJSON {
-				if err := printProtoJSON(cmd.OutOrStdout(), out); err != nil {
-					return err
-				}
-			} else if err := printGrantTable(cmd.OutOrStdout(), out.GetGrants()); err != nil {
-				return err
-			}
-			if out.NextPageToken != "" {
-				fprintfErr(cmd.ErrOrStderr(), "More grants: yaosuctl rights list --page-token %s (with the same filters)\n", out.NextPageToken)
-			}
-			return nil
+			return g.printPage(cmd, out, func(w io.Writer) error { return printGrantTable(w, out.GetGrants()) },
+				out.NextPageToken, "More grants: yaosuctl rights list --page-token "+out.NextPageToken+" (with the same filters)")
 		},
 	}
 	f := cmd.Flags()
@@ -1102,20 +1093,14 @@ func rightsLookupCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			w := cmd.OutOrStdout()
-			if g.output == outputJSON {
-				err = printProtoJSON(w, out)
-			} else {
+			return g.printPage(cmd, out, func(w io.Writer) error {
 				fprintfErr(w, "HOLDINGS\n")
-				if err = printHoldingTable(w, out.GetHoldings()); err == nil {
-					fprintfErr(w, "\nGRANTS\n")
-					err = printGrantTable(w, out.GetGrants())
+				if err := printHoldingTable(w, out.GetHoldings()); err != nil {
+					return err
 				}
-			}
-			if err == nil && out.NextPageToken != "" {
-				fprintfErr(cmd.ErrOrStderr(), "More grants: yaosuctl rights lookup --org %s --page-token %s\n", req.Organisation, out.NextPageToken)
-			}
-			return err
+				fprintfErr(w, "\nGRANTS\n")
+				return printGrantTable(w, out.GetGrants())
+			}, out.NextPageToken, "More grants: yaosuctl rights lookup --org "+req.Organisation+" --page-token "+out.NextPageToken)
 		},
 	}
 	cmd.Flags().StringVar(&org, "org", "", "the organisation (default: your token's organisation)")
@@ -1159,21 +1144,15 @@ func rightsGranteesCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			w := cmd.OutOrStdout()
-			if g.output == outputJSON {
-				err = printProtoJSON(w, out)
-			} else {
+			return g.printPage(cmd, out, func(w io.Writer) error {
 				var t table
 				t.row("HOLDER", orDash(out.GetHolding().GetHolderOrganisation()))
-				if err = t.write(w); err == nil {
-					fprintfErr(w, "\nGRANTS\n")
-					err = printGrantTable(w, out.GetGrants())
+				if err := t.write(w); err != nil {
+					return err
 				}
-			}
-			if err == nil && out.NextPageToken != "" {
-				fprintfErr(cmd.ErrOrStderr(), "More grants: yaosuctl rights grantees %s --page-token %s\n", req.Asset, out.NextPageToken)
-			}
-			return err
+				fprintfErr(w, "\nGRANTS\n")
+				return printGrantTable(w, out.GetGrants())
+			}, out.NextPageToken, "More grants: yaosuctl rights grantees "+req.Asset+" --page-token "+out.NextPageToken)
 		},
 	}
 	o.register(cmd.Flags())

@@ -316,25 +316,15 @@ func scenarioListCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			w := cmd.OutOrStdout()
-			if g.output == outputJSON {
-				err = printProtoJSON(w, out)
-			} else {
+			return g.printPage(cmd, out, func(w io.Writer) error {
 				var t table
 				t.row("NAME", "DISPLAY NAME", "SECTOR", "REGION", "STATE", "OPERATOR", "UPDATED")
 				for _, s := range out.GetScenarios() {
 					t.row(s.GetName(), s.GetDisplayName(), sectorText(s.GetSector()), orDash(s.GetRegion()),
 						enumShort(s.GetState().Descriptor(), s.GetState().Number()), orDash(s.GetOperatorOrganisation()), formatTime(s.GetUpdateTime()))
 				}
-				err = t.write(w)
-			}
-			if err != nil {
-				return err
-			}
-			if out.NextPageToken != "" {
-				fprintfErr(cmd.ErrOrStderr(), "More scenarios: yaosuctl scenario list --page-token %s (with the same filters)\n", out.NextPageToken)
-			}
-			return nil
+				return t.write(w)
+			}, out.NextPageToken, "More scenarios: yaosuctl scenario list --page-token "+out.NextPageToken+" (with the same filters)")
 		},
 	}
 	o.register(cmd.Flags())
@@ -879,24 +869,14 @@ func scenarioAlertsCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			w := cmd.OutOrStdout()
-			if g.output == outputJSON {
-				err = printProtoJSON(w, out)
-			} else {
+			return g.printPage(cmd, out, func(w io.Writer) error {
 				var t table
 				t.row("NAME", "SEVERITY", "STATE", "RULE", "SCENARIO", "LINK", "ASSIGNEE", "RAISED", "DETAIL")
 				for _, a := range out.GetAlerts() {
 					t.row(alertRow(a)...)
 				}
-				err = t.write(w)
-			}
-			if err != nil {
-				return err
-			}
-			if out.NextPageToken != "" {
-				fprintfErr(cmd.ErrOrStderr(), "More alerts: yaosuctl scenario alerts --page-token %s (with the same filters)\n", out.NextPageToken)
-			}
-			return nil
+				return t.write(w)
+			}, out.NextPageToken, "More alerts: yaosuctl scenario alerts --page-token "+out.NextPageToken+" (with the same filters)")
 		},
 	}
 	o.register(cmd.Flags())

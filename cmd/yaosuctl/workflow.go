@@ -260,25 +260,15 @@ func applicationListCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if g.output == outputJSON {
-				if err := printProtoJSON(cmd.OutOrStdout(), out); err != nil {
-					return err
-				}
-			} else {
+			return g.printPage(cmd, out, func(w io.Writer) error {
 				var t table
 				t.row("NAME", "TYPE", "STATE", "SUBMITTER", "SUBMITTED", "UPDATED")
 				for _, a := range out.GetApplications() {
 					t.row(a.GetName(), applicationType(a.GetType()), applicationState(a.GetState()),
 						orDash(a.GetSubmitter()), formatTime(a.GetSubmitTime()), formatTime(a.GetUpdateTime()))
 				}
-				if err := t.write(cmd.OutOrStdout()); err != nil {
-					return err
-				}
-			}
-			if out.NextPageToken != "" {
-				fprintfErr(cmd.ErrOrStderr(), "More applications: yaosuctl application list %s --page-token %s\n", parent, out.NextPageToken)
-			}
-			return nil
+				return t.write(w)
+			}, out.NextPageToken, "More applications: yaosuctl application list "+parent+" --page-token "+out.NextPageToken)
 		},
 	}
 	f := cmd.Flags()
