@@ -32,6 +32,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/types/known/structpb"
 
@@ -72,7 +73,18 @@ import (
 // with the 32 clients multiplexed over a few connections (YAOSU_BENCH_RIGHTS_SHARED_CONNS),
 // then an open loop at a fixed rate (YAOSU_BENCH_RIGHTS_RATE, default the 10 000/s target) whose
 // latency is measured from each check's scheduled time, which is the latency a caller
-// sees at that load. Every mode's answers are compared with the direct SQL baseline's.
+// sees at that load. Then the steady state and the open loop again, each with a
+// connection per client and with shared connections, with the 32 clients in another
+// process (this test binary again, see bench_driver_test.go), which is where callers
+// are. Every mode's answers are compared with the direct SQL baseline's.
+//
+// Each gRPC run is followed by its floor: the same clients on the same connections, at the
+// same rate, calling the server's health Check, which passes the same stats handler and
+// interceptors but needs no principal and does no work. A closed loop at concurrency 32
+// saturates the machine, so its latency is queueing (32 / throughput on average); the
+// floor shows how much of that, and of the tails, grpc-go and the scheduler give any call
+// on this machine, and what Check adds to it (throughput ratio, p50 and p99 side by side,
+// CPU per call above the floor's).
 //
 // The service runs as `yaosu serve` runs it: the OpenTelemetry SDK in process (every RPC
 // counted, traced as grpcserver and its MethodOptions decide, nothing exported), the gRPC
@@ -182,6 +194,13 @@ func BenchmarkRightsCheck(b *testing.B) {
 		b.Fatal("the checker's listener did not connect")
 	}
 	// 32 clients, each with its own token; one connection each, or nShared between them.
+	tokens := make([]string, rbConcurrency)
+	for w := range tokens {
+		if tokens[w], err = auth.Mint(key, "bench", auth.Principal{Subject: fmt.Sprintf("bench-system-%02d", w),
+			Organisation: stats.someHolder, Roles: []auth.Role{auth.RoleService}}, 3*time.Hour); err != nil {
+			b.Fatal(err)
+		}
+	}
 	newClients := func(nConns int) []rbClient {
 		clients := make([]rbClient, rbConcurrency)
 		conns := make([]*grpc.ClientConn, nConns)
@@ -192,13 +211,9 @@ func BenchmarkRightsCheck(b *testing.B) {
 			b.Cleanup(func() { _ = conns[i].Close() })
 		}
 		for w := range clients {
-			tok, err := auth.Mint(key, "bench", auth.Principal{Subject: fmt.Sprintf("bench-system-%02d", w),
-				Organisation: stats.someHolder, Roles: []auth.Role{auth.RoleService}}, 3*time.Hour)
-			if err != nil {
-				b.Fatal(err)
-			}
-			clients[w] = rbClient{rightsv1.NewRightsServiceClient(conns[w%nConns]),
-				metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+tok)}
+			conn := conns[w%nConns]
+			clients[w] = rbClient{rightsv1.NewRightsServiceClient(conn), healthpb.NewHealthClient(conn),
+				metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+tokens[w])}
 		}
 		return clients
 	}
@@ -213,29 +228,63 @@ func BenchmarkRightsCheck(b *testing.B) {
 		}
 	}
 	grpcOp := func(list []rbCheck) func(w, i int) (uint8, error) { return grpcOpOn(clients, list) }
+	// The floor: the same clients calling the same server's health Check, which passes the
+	// same stats handler and interceptors but needs no principal and does no work. What a
+	// Check costs above it is ours; the floor itself is grpc-go's, on this machine.
+	floorOn := func(clients []rbClient) func(w, i int) (uint8, error) {
+		return func(w, _ int) (uint8, error) {
+			_, err := clients[w].h.Check(clients[w].ctx, &healthpb.HealthCheckRequest{})
+			return 0, err
+		}
+	}
 	// Warm up connections and code paths on assets nobody registered (cached as unknown,
 	// so the registered assets' cache stays cold).
 	warm := rbUnknownChecks(rbConcurrency * 20)
-	rbClosed(b, "warm-up", len(warm), rbConcurrency, grpcOp(warm))
-	rbClosed(b, "warm-up, shared connections", len(warm), rbConcurrency, grpcOpOn(shared, warm))
+	rbClosed(b.Logf, "warm-up", len(warm), rbConcurrency, grpcOp(warm))
+	rbClosed(b.Logf, "warm-up, shared connections", len(warm), rbConcurrency, grpcOpOn(shared, warm))
 
 	res := map[string]float64{}
 	var phases []*rbPhase
 	run := func(p *rbPhase) *rbPhase { phases = append(phases, p); return p }
+	type rbVsFloor struct{ check, floor *rbPhase }
+	var floors []rbVsFloor
+	nOpen := min(len(steady), max(int(rate*10), 1))
+	sharedName := fmt.Sprintf("sharing %d connections", nShared)
 
-	// gRPC: cold pass, steady state (closed loop), then the open loop at the target rate.
-	gCold := run(rbClosed(b, "gRPC, cold cache: every asset once", len(cold), rbConcurrency, grpcOp(cold)))
+	// gRPC, clients in this process: cold pass, steady state (closed loop), then the open
+	// loop at the target rate, each followed by its floor.
+	gCold := run(rbClosed(b.Logf, "gRPC, cold cache: every asset once", len(cold), rbConcurrency, grpcOp(cold)))
 	stopProf := rbProfile(b, profileDir, "grpc_steady")
-	gWarm := run(rbClosed(b, "gRPC, warm cache: steady state", len(steady), rbConcurrency, grpcOp(steady)))
+	gWarm := run(rbClosed(b.Logf, "gRPC, warm cache: steady state", len(steady), rbConcurrency, grpcOp(steady)))
 	stopProf()
 	heapAfterWarm := rbLiveHeap()
 	rbHeapProfile(b, profileDir, "heap_after_grpc_steady")
-	gShared := run(rbClosed(b, fmt.Sprintf("gRPC, warm, the clients sharing %d connections", nShared), len(steady), rbConcurrency,
+	floors = append(floors, rbVsFloor{gWarm, run(rbClosed(b.Logf, "  floor: health Check, same clients", len(steady), rbConcurrency, floorOn(clients)))})
+	gShared := run(rbClosed(b.Logf, "gRPC, warm, the clients "+sharedName, len(steady), rbConcurrency,
 		grpcOpOn(shared, steady)))
-	nOpen := min(len(steady), max(int(rate*10), 1))
+	floors = append(floors, rbVsFloor{gShared, run(rbClosed(b.Logf, "  floor: health Check, same clients", len(steady), rbConcurrency, floorOn(shared)))})
 	stopTrace := rbTrace(b, os.Getenv("YAOSU_BENCH_RIGHTS_TRACE"))
-	gOpen := run(rbOpen(b, fmt.Sprintf("gRPC, warm, open loop at %.0f/s", rate), nOpen, rbConcurrency, rate, grpcOp(steady)))
+	gOpen := run(rbOpen(b.Logf, fmt.Sprintf("gRPC, warm, open loop at %.0f/s", rate), nOpen, rbConcurrency, rate, grpcOp(steady)))
 	stopTrace()
+	floors = append(floors, rbVsFloor{gOpen, run(rbOpen(b.Logf, "  floor: health Check, same clients", nOpen, rbConcurrency, rate, floorOn(clients)))})
+
+	// gRPC, clients in another process (where callers are), same phases, each with its floor.
+	sepOrders := []rbOrder{
+		{Name: "gRPC, clients in another process: steady state", Conns: rbConcurrency, N: len(steady)},
+		{Name: "  floor: health Check, same clients", Conns: rbConcurrency, N: len(steady), Floor: true},
+		{Name: "gRPC, another process, " + sharedName, Conns: nShared, N: len(steady)},
+		{Name: "  floor: health Check, same clients", Conns: nShared, N: len(steady), Floor: true},
+		{Name: fmt.Sprintf("gRPC, another process, open loop at %.0f/s", rate), Conns: rbConcurrency, Rate: rate, N: nOpen},
+		{Name: "  floor: health Check, same clients", Conns: rbConcurrency, Rate: rate, N: nOpen, Floor: true},
+		{Name: fmt.Sprintf("gRPC, another process, %s, open loop", sharedName), Conns: nShared, Rate: rate, N: nOpen},
+		{Name: "  floor: health Check, same clients", Conns: nShared, Rate: rate, N: nOpen, Floor: true},
+	}
+	sep := rbSeparate(b, lis.Addr().String(), tokens, warm, steady, sepOrders)
+	for i := 0; i+1 < len(sep); i += 2 {
+		run(sep[i])
+		floors = append(floors, rbVsFloor{sep[i], run(sep[i+1])})
+	}
+	sWarm, sShared, sOpen, sSharedOpen := sep[0], sep[2], sep[4], sep[6]
 	// Denied checks are flushed as rights.check.denied events every 10 s meanwhile: did they get out?
 	var denialEvents int
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE event_type = 'rights.check.denied'`).Scan(&denialEvents); err != nil {
@@ -257,9 +306,9 @@ func BenchmarkRightsCheck(b *testing.B) {
 			return rbCodeOfDecision(dec), err
 		}
 	}
-	iCold := run(rbClosed(b, "in process, cold cache: every asset once", len(cold), rbConcurrency, inOp(cold)))
+	iCold := run(rbClosed(b.Logf, "in process, cold cache: every asset once", len(cold), rbConcurrency, inOp(cold)))
 	stopProf = rbProfile(b, profileDir, "inprocess_steady")
-	iWarm := run(rbClosed(b, "in process, warm cache: steady state", len(steady), rbConcurrency, inOp(steady)))
+	iWarm := run(rbClosed(b.Logf, "in process, warm cache: steady state", len(steady), rbConcurrency, inOp(steady)))
 	stopProf()
 	stopIn()
 	<-inDone
@@ -276,14 +325,17 @@ func BenchmarkRightsCheck(b *testing.B) {
 			return rbCodeOfDecision(dec), err
 		}
 	}
-	dCold := run(rbClosed(b, "direct SQL: every asset once", len(cold), rbConcurrency, dOp(cold)))
+	dCold := run(rbClosed(b.Logf, "direct SQL: every asset once", len(cold), rbConcurrency, dOp(cold)))
 	stopProf = rbProfile(b, profileDir, "direct_steady")
-	dWarm := run(rbClosed(b, "direct SQL: steady-state list", len(steady), rbConcurrency, dOp(steady)))
+	dWarm := run(rbClosed(b.Logf, "direct SQL: steady-state list", len(steady), rbConcurrency, dOp(steady)))
 	stopProf()
 
 	// Every mode must give the answers the direct SQL gives.
 	mismatches := 0
-	for _, p := range []struct{ a, b *rbPhase }{{gCold, dCold}, {iCold, dCold}, {gWarm, dWarm}, {gShared, dWarm}, {iWarm, dWarm}, {gOpen, dWarm}} {
+	compared := 0
+	for _, p := range []struct{ a, b *rbPhase }{{gCold, dCold}, {iCold, dCold}, {gWarm, dWarm}, {gShared, dWarm}, {iWarm, dWarm}, {gOpen, dWarm},
+		{sWarm, dWarm}, {sShared, dWarm}, {sOpen, dWarm}, {sSharedOpen, dWarm}} {
+		compared += len(p.a.res)
 		for i := range p.a.res {
 			if p.a.res[i] != p.b.res[i] {
 				if mismatches < 5 {
@@ -322,12 +374,20 @@ func BenchmarkRightsCheck(b *testing.B) {
 	fmt.Fprintln(out, "  (host busy: all CPUs, Postgres included; µs/check: this process's CPU time, gRPC client and server alike;")
 	fmt.Fprintln(out, "  GCs: garbage collections during the phase; GC µs: their CPU time per check, an estimate of the runtime's)")
 	fmt.Fprintf(out, "  live heap after the gRPC steady state (at its last GC): %.0f MB\n", float64(heapAfterWarm)/(1<<20))
-	fmt.Fprintf(out, "  answers: %d of %d differ from the direct SQL's\n", mismatches,
-		len(gCold.res)+len(iCold.res)+len(gWarm.res)+len(gShared.res)+len(iWarm.res)+len(gOpen.res))
+	fmt.Fprintf(out, "  answers: %d of %d differ from the direct SQL's\n", mismatches, compared)
 	fmt.Fprintf(out, "  throughput, warm: gRPC %.1fx direct SQL; in process %.1fx direct SQL; gRPC %.2f of in process\n",
 		gWarm.rate()/dWarm.rate(), iWarm.rate()/dWarm.rate(), gWarm.rate()/iWarm.rate())
 	fmt.Fprintf(out, "  closed loop at concurrency %d: mean latency = %d / throughput (Little), %.2f ms at %.0f/s through gRPC\n",
 		rbConcurrency, rbConcurrency, 1000*rbConcurrency/gWarm.rate(), gWarm.rate())
+	fmt.Fprintln(out, "Check against its floor (the same clients, right after, calling the same server's health Check: same")
+	fmt.Fprintln(out, "  connections, stats handler and interceptors, no principal, no work; the floor is grpc-go's on this machine):")
+	fmt.Fprintf(out, "  %-46s %10s %8s %8s %8s %8s %9s\n", "mode", "rate/floor", "p50", "floor", "p99", "floor", "+µs/call")
+	for _, f := range floors {
+		fmt.Fprintf(out, "  %-46s %10.2f %8.2f %8.2f %8.2f %8.2f %9.1f\n", f.check.name, f.check.rate()/f.floor.rate(),
+			rbMs(f.check.pct(50)), rbMs(f.floor.pct(50)), rbMs(f.check.pct(99)), rbMs(f.floor.pct(99)),
+			f.check.selfPerCheck()-f.floor.selfPerCheck())
+	}
+	fmt.Fprintln(out, "  (+µs/call: CPU per Check above the floor's per call, both processes)")
 	fmt.Fprintf(out, "  denied checks (counted for rights.check.denied every 10 s): %d events written during the gRPC runs; a flush at the end took %v",
 		denialEvents, flushTook.Round(time.Millisecond))
 	if flushErr != nil {
@@ -371,6 +431,17 @@ func BenchmarkRightsCheck(b *testing.B) {
 	res["grpc_open_checks/s"] = gOpen.rate()
 	res["grpc_open_p50_ms"] = rbMs(gOpen.pct(50))
 	res["grpc_open_p99_ms"] = rbMs(gOpen.pct(99))
+	res["floor_p99_ms"] = rbMs(floors[0].floor.pct(99))
+	res["sep_checks/s"] = sWarm.rate()
+	res["sep_p50_ms"] = rbMs(sWarm.pct(50))
+	res["sep_p99_ms"] = rbMs(sWarm.pct(99))
+	res["sep_floor_p99_ms"] = rbMs(floors[3].floor.pct(99))
+	res["sep_shared_checks/s"] = sShared.rate()
+	res["sep_shared_p99_ms"] = rbMs(sShared.pct(99))
+	res["sep_open_p50_ms"] = rbMs(sOpen.pct(50))
+	res["sep_open_p99_ms"] = rbMs(sOpen.pct(99))
+	res["sep_shared_open_p50_ms"] = rbMs(sSharedOpen.pct(50))
+	res["sep_shared_open_p99_ms"] = rbMs(sSharedOpen.pct(99))
 	res["inproc_checks/s"] = iWarm.rate()
 	res["inproc_p99_ms"] = rbMs(iWarm.pct(99))
 	res["direct_checks/s"] = dWarm.rate()
@@ -388,9 +459,14 @@ func BenchmarkRightsCheck(b *testing.B) {
 	}
 	fmt.Fprintf(out, "Targets: >= %.0f checks/s through gRPC: %s (%.0f/s at concurrency %d);\n", rbTargetRate,
 		verdict(gWarm.rate() >= rbTargetRate), gWarm.rate(), rbConcurrency)
-	fmt.Fprintf(out, "  p99 < %v: at %.0f/s offered %s (p99 %.2f ms); closed loop at concurrency %d %s (p99 %.2f ms);\n",
-		rbTargetP99, rate, verdict(gOpen.pct(99) < rbTargetP99 && gOpen.rate() >= 0.95*rate), rbMs(gOpen.pct(99)), rbConcurrency,
-		verdict(gWarm.pct(99) < rbTargetP99), rbMs(gWarm.pct(99)))
+	fmt.Fprintf(out, "  p99 < %v at concurrency %d (the floor's p99 in brackets):\n", rbTargetP99, rbConcurrency)
+	for _, f := range floors {
+		ok := f.check.pct(99) < rbTargetP99
+		if f.check == gOpen || f.check == sOpen || f.check == sSharedOpen {
+			ok = ok && f.check.rate() >= 0.95*rate
+		}
+		fmt.Fprintf(out, "    %-46s %s (p99 %.2f ms [%.2f])\n", f.check.name, verdict(ok), rbMs(f.check.pct(99)), rbMs(f.floor.pct(99)))
+	}
 	fmt.Fprintf(out, "  revocation p99 < %v: %s (p99 %.1f ms, max %.1f ms over %d trials)\n", rbTargetRevocation,
 		verdict(rbPct(allRev, 99) < rbTargetRevocation && revFailed == 0), rbMs(rbPct(allRev, 99)), rbMs(rbPct(allRev, 100)), len(allRev))
 	if profileDir != "" {
@@ -1300,6 +1376,7 @@ func rbMix(res []uint8) string {
 
 type rbClient struct {
 	c   rightsv1.RightsServiceClient
+	h   healthpb.HealthClient // the floor: the same connection's health Check
 	ctx context.Context
 }
 
@@ -1412,7 +1489,7 @@ func rbMs(d time.Duration) float64 { return float64(d) / float64(time.Millisecon
 
 // rbClosed runs checks 0..n-1 on workers clients, each taking the next as soon as it has
 // its answer.
-func rbClosed(b *testing.B, name string, n, workers int, op func(w, i int) (uint8, error)) *rbPhase {
+func rbClosed(logf func(string, ...any), name string, n, workers int, op func(w, i int) (uint8, error)) *rbPhase {
 	p := &rbPhase{name: name, lat: make([]time.Duration, n), res: make([]uint8, n)}
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -1440,7 +1517,7 @@ func rbClosed(b *testing.B, name string, n, workers int, op func(w, i int) (uint
 	wg.Wait()
 	p.elapsed = time.Since(start)
 	p.cpu = rbReadCPU().since(cpu0)
-	b.Logf("%s: %d checks in %v", name, n, p.elapsed.Round(time.Millisecond))
+	logf("%s: %d checks in %v", name, n, p.elapsed.Round(time.Millisecond))
 	return p
 }
 
@@ -1448,7 +1525,7 @@ func rbClosed(b *testing.B, name string, n, workers int, op func(w, i int) (uint
 // clients (at most that many in flight). A check's latency runs from when it was due, if
 // its client was still busy then (so a slow answer delays those behind it, as it would a
 // real caller's), else from when it was sent.
-func rbOpen(b *testing.B, name string, n, workers int, rate float64, op func(w, i int) (uint8, error)) *rbPhase {
+func rbOpen(logf func(string, ...any), name string, n, workers int, rate float64, op func(w, i int) (uint8, error)) *rbPhase {
 	p := &rbPhase{name: name, lat: make([]time.Duration, n), res: make([]uint8, n)}
 	interval := time.Duration(float64(time.Second) / rate)
 	var next atomic.Int64
@@ -1482,7 +1559,7 @@ func rbOpen(b *testing.B, name string, n, workers int, rate float64, op func(w, 
 	wg.Wait()
 	p.elapsed = time.Since(start)
 	p.cpu = rbReadCPU().since(cpu0)
-	b.Logf("%s: %d checks in %v", name, n, p.elapsed.Round(time.Millisecond))
+	logf("%s: %d checks in %v", name, n, p.elapsed.Round(time.Millisecond))
 	return p
 }
 

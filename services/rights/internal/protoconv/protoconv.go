@@ -25,8 +25,30 @@ func Right(r domain.Right) rightsv1.Right {
 
 // DomainRight converts an API right.
 func DomainRight(r rightsv1.Right) domain.Right {
+	if d, ok := domainRights[r]; ok {
+		return d
+	}
 	return domain.Right(strings.TrimPrefix(r.String(), "RIGHT_"))
 }
+
+// domainRights and domainForms convert the defined values (on every check) without the
+// enum's String, which looks the name up through the descriptor.
+var (
+	domainRights = func() map[rightsv1.Right]domain.Right {
+		out := make(map[rightsv1.Right]domain.Right, len(rightsv1.Right_name))
+		for v, name := range rightsv1.Right_name {
+			out[rightsv1.Right(v)] = domain.Right(strings.TrimPrefix(name, "RIGHT_"))
+		}
+		return out
+	}()
+	domainForms = func() map[rightsv1.DeliveryForm]string {
+		out := make(map[rightsv1.DeliveryForm]string, len(rightsv1.DeliveryForm_name))
+		for v, name := range rightsv1.DeliveryForm_name {
+			out[rightsv1.DeliveryForm(v)] = strings.TrimPrefix(name, "DELIVERY_FORM_")
+		}
+		return out
+	}()
+)
 
 // State converts a grant state.
 func State(s domain.State) rightsv1.GrantState {
@@ -40,6 +62,9 @@ func Form(f string) rightsv1.DeliveryForm {
 
 // DomainForm converts an API delivery form.
 func DomainForm(f rightsv1.DeliveryForm) string {
+	if d, ok := domainForms[f]; ok {
+		return d
+	}
 	return strings.TrimPrefix(f.String(), "DELIVERY_FORM_")
 }
 
