@@ -364,10 +364,10 @@ func BenchmarkRightsCheck(b *testing.B) {
 	fmt.Fprintf(out, "Workload (answers of the steady-state list): %s\n", rbMix(dWarm.res))
 	fmt.Fprintf(out, "Concurrency %d clients, each with its own token%s; latencies in ms:\n", rbConcurrency,
 		" (through gRPC each with its own connection and in this process unless the mode says otherwise)")
-	fmt.Fprintf(out, "  %-46s %8s %9s %7s %7s %7s %7s | %9s %9s %5s %6s\n", "mode", "checks", "checks/s", "p50", "p95", "p99", "max",
+	fmt.Fprintf(out, "  %-56s %8s %9s %7s %7s %7s %7s | %9s %9s %5s %6s\n", "mode", "checks", "checks/s", "p50", "p95", "p99", "max",
 		"host busy", "µs/check", "GCs", "GC µs")
 	for _, p := range phases {
-		fmt.Fprintf(out, "  %-46s %8d %9.0f %7.2f %7.2f %7.2f %7.2f | %8.0f%% %9.1f %5d %6.1f\n", p.name, len(p.lat), p.rate(),
+		fmt.Fprintf(out, "  %-56s %8d %9.0f %7.2f %7.2f %7.2f %7.2f | %8.0f%% %9.1f %5d %6.1f\n", p.name, len(p.lat), p.rate(),
 			rbMs(p.pct(50)), rbMs(p.pct(95)), rbMs(p.pct(99)), rbMs(p.pct(100)), p.cpu.hostBusyPct(), p.selfPerCheck(),
 			p.cpu.gcCycles, p.gcPerCheck())
 	}
@@ -381,9 +381,9 @@ func BenchmarkRightsCheck(b *testing.B) {
 		rbConcurrency, rbConcurrency, 1000*rbConcurrency/gWarm.rate(), gWarm.rate())
 	fmt.Fprintln(out, "Check against its floor (the same clients, right after, calling the same server's health Check: same")
 	fmt.Fprintln(out, "  connections, stats handler and interceptors, no principal, no work; the floor is grpc-go's on this machine):")
-	fmt.Fprintf(out, "  %-46s %10s %8s %8s %8s %8s %9s\n", "mode", "rate/floor", "p50", "floor", "p99", "floor", "+µs/call")
+	fmt.Fprintf(out, "  %-56s %10s %8s %8s %8s %8s %9s\n", "mode", "rate/floor", "p50", "floor", "p99", "floor", "+µs/call")
 	for _, f := range floors {
-		fmt.Fprintf(out, "  %-46s %10.2f %8.2f %8.2f %8.2f %8.2f %9.1f\n", f.check.name, f.check.rate()/f.floor.rate(),
+		fmt.Fprintf(out, "  %-56s %10.2f %8.2f %8.2f %8.2f %8.2f %9.1f\n", f.check.name, f.check.rate()/f.floor.rate(),
 			rbMs(f.check.pct(50)), rbMs(f.floor.pct(50)), rbMs(f.check.pct(99)), rbMs(f.floor.pct(99)),
 			f.check.selfPerCheck()-f.floor.selfPerCheck())
 	}
