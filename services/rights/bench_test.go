@@ -285,6 +285,27 @@ func BenchmarkRightsCheck(b *testing.B) {
 		floors = append(floors, rbVsFloor{sep[i], run(sep[i+1])})
 	}
 	sWarm, sShared, sOpen, sSharedOpen := sep[0], sep[2], sep[4], sep[6]
+
+	// BatchCheck, for callers with several questions at once: the steady-state list in
+	// batches of rbBatch, clients in this process, a connection each.
+	batchRes := make([]uint8, len(steady)/rbBatch*rbBatch)
+	gBatch := run(rbClosed(b.Logf, fmt.Sprintf("gRPC BatchCheck of %d, warm (latency per call)", rbBatch), len(batchRes)/rbBatch, rbConcurrency,
+		func(w, i int) (uint8, error) {
+			req := &rightsv1.BatchCheckRequest{Checks: make([]*rightsv1.CheckRequest, rbBatch)}
+			for k := range rbBatch {
+				req.Checks[k] = steady[i*rbBatch+k].request()
+			}
+			resp, err := clients[w].c.BatchCheck(clients[w].ctx, req)
+			if err != nil {
+				return 0, err
+			}
+			for k, r := range resp.GetResults() {
+				batchRes[i*rbBatch+k] = rbCodeOf(r.GetAllowed(), r.GetHolder(), len(r.GetChain()),
+					strings.TrimPrefix(r.GetDenialReason().String(), "DENIAL_REASON_"))
+			}
+			return 0, nil
+		}))
+	gBatch.batch, gBatch.res = rbBatch, batchRes
 	// Denied checks are flushed as rights.check.denied events every 10 s meanwhile: did they get out?
 	var denialEvents int
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE event_type = 'rights.check.denied'`).Scan(&denialEvents); err != nil {
@@ -334,7 +355,7 @@ func BenchmarkRightsCheck(b *testing.B) {
 	mismatches := 0
 	compared := 0
 	for _, p := range []struct{ a, b *rbPhase }{{gCold, dCold}, {iCold, dCold}, {gWarm, dWarm}, {gShared, dWarm}, {iWarm, dWarm}, {gOpen, dWarm},
-		{sWarm, dWarm}, {sShared, dWarm}, {sOpen, dWarm}, {sSharedOpen, dWarm}} {
+		{sWarm, dWarm}, {sShared, dWarm}, {sOpen, dWarm}, {sSharedOpen, dWarm}, {gBatch, dWarm}} {
 		compared += len(p.a.res)
 		for i := range p.a.res {
 			if p.a.res[i] != p.b.res[i] {
@@ -367,11 +388,11 @@ func BenchmarkRightsCheck(b *testing.B) {
 	fmt.Fprintf(out, "  %-56s %8s %9s %7s %7s %7s %7s | %9s %9s %5s %6s\n", "mode", "checks", "checks/s", "p50", "p95", "p99", "max",
 		"host busy", "µs/check", "GCs", "GC µs")
 	for _, p := range phases {
-		fmt.Fprintf(out, "  %-56s %8d %9.0f %7.2f %7.2f %7.2f %7.2f | %8.0f%% %9.1f %5d %6.1f\n", p.name, len(p.lat), p.rate(),
+		fmt.Fprintf(out, "  %-56s %8d %9.0f %7.2f %7.2f %7.2f %7.2f | %8.0f%% %9.1f %5d %6.1f\n", p.name, p.checks(), p.rate(),
 			rbMs(p.pct(50)), rbMs(p.pct(95)), rbMs(p.pct(99)), rbMs(p.pct(100)), p.cpu.hostBusyPct(), p.selfPerCheck(),
 			p.cpu.gcCycles, p.gcPerCheck())
 	}
-	fmt.Fprintln(out, "  (host busy: all CPUs, Postgres included; µs/check: CPU time of this process and of the clients' process if any, per call;")
+	fmt.Fprintln(out, "  (host busy: all CPUs, Postgres included; µs/check: CPU time of this process and of the clients' process if any, per check;")
 	fmt.Fprintln(out, "  GCs: garbage collections during the phase; GC µs: their CPU time per check, an estimate of the runtime's)")
 	fmt.Fprintf(out, "  live heap after the gRPC steady state (at its last GC): %.0f MB\n", float64(heapAfterWarm)/(1<<20))
 	fmt.Fprintf(out, "  answers: %d of %d differ from the direct SQL's\n", mismatches, compared)
@@ -442,6 +463,8 @@ func BenchmarkRightsCheck(b *testing.B) {
 	res["sep_open_p99_ms"] = rbMs(sOpen.pct(99))
 	res["sep_shared_open_p50_ms"] = rbMs(sSharedOpen.pct(50))
 	res["sep_shared_open_p99_ms"] = rbMs(sSharedOpen.pct(99))
+	res["grpc_batch_checks/s"] = gBatch.rate()
+	res["grpc_batch_call_p99_ms"] = rbMs(gBatch.pct(99))
 	res["inproc_checks/s"] = iWarm.rate()
 	res["inproc_p99_ms"] = rbMs(iWarm.pct(99))
 	res["direct_checks/s"] = dWarm.rate()
@@ -490,6 +513,7 @@ func BenchmarkRightsCheck(b *testing.B) {
 
 const (
 	rbConcurrency       = 32
+	rbBatch             = 10 // checks per BatchCheck call
 	rbTargetRate        = 10_000.0
 	rbTargetP99         = 2 * time.Millisecond
 	rbTargetRevocation  = 100 * time.Millisecond
@@ -1397,6 +1421,7 @@ type rbPhase struct {
 	name     string
 	lat      []time.Duration
 	res      []uint8
+	batch    int // checks per call (BatchCheck); lat is per call, res per check
 	elapsed  time.Duration
 	errs     atomic.Int64
 	firstErr atomic.Value
@@ -1458,15 +1483,19 @@ func (c rbCPU) hostBusyPct() float64 {
 
 // selfPerCheck is this process's CPU time per check (client and server alike), in µs.
 func (p *rbPhase) selfPerCheck() float64 {
-	return float64(p.cpu.self) / float64(time.Microsecond) / float64(max(1, len(p.lat)))
+	return float64(p.cpu.self) / float64(time.Microsecond) / float64(max(1, p.checks()))
 }
+
+// checks is how many checks the phase answered: one per call, or batch per call.
+func (p *rbPhase) checks() int { return len(p.lat) * max(1, p.batch) }
 
 // gcPerCheck is the garbage collector's CPU time per check, in µs.
 func (p *rbPhase) gcPerCheck() float64 {
-	return float64(p.cpu.gcCPU) / float64(time.Microsecond) / float64(max(1, len(p.lat)))
+	return float64(p.cpu.gcCPU) / float64(time.Microsecond) / float64(max(1, p.checks()))
 }
 
-func (p *rbPhase) rate() float64 { return float64(len(p.lat)) / p.elapsed.Seconds() }
+// rate is in checks per second.
+func (p *rbPhase) rate() float64 { return float64(p.checks()) / p.elapsed.Seconds() }
 
 func (p *rbPhase) pct(q float64) time.Duration {
 	if p.sorted == nil {
