@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	eventsv1 "yaosu.dev/gen/go/yaosu/events/v1"
@@ -456,7 +455,8 @@ func (a *App) ListGrants(ctx context.Context, q store.GrantQuery, token string) 
 func denialsEvent(ctx context.Context, p *eventsv1.ChecksDenied) (*eventsv1.Event, error) {
 	// Not about one revisioned resource: no subject, revision 0 (the audit's revision
 	// check skips it).
-	return messaging.NewEvent(ctx, ServiceName, "rights.check.denied", "", 0, proto.Clone(p))
+	// p is not cloned: NewEvent marshals it at once, and a flush's payloads are large.
+	return messaging.NewEvent(ctx, ServiceName, "rights.check.denied", "", 0, p)
 }
 
 // listQuery fingerprints a rights list or lookup for its page tokens.

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -245,6 +246,10 @@ func (a *App) WriteDenials(ctx context.Context, counts []check.DenialCount) erro
 			return err
 		}
 		events = append(events, ev)
+		// Let the checks queued behind this goroutine run between chunks: a flush of
+		// tens of thousands of counts would otherwise hold a CPU for whole scheduler
+		// time slices while checks wait.
+		runtime.Gosched()
 	}
 	return a.store.InTx(ctx, func(tx *store.Tx) error {
 		tx.Emit(events...)
