@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime/metrics"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -149,8 +148,7 @@ func rbDrive(ordersFile string, in io.Reader, out io.Writer) error {
 				if err != nil {
 					return 0, err
 				}
-				return rbCodeOf(resp.GetAllowed(), resp.GetHolder(), len(resp.GetChain()),
-					strings.TrimPrefix(resp.GetDenialReason().String(), "DENIAL_REASON_")), nil
+				return rbCodeOfResponse(resp), nil
 			}
 		}
 		if w := rbClosed(quiet, "warm-up", len(warm), len(o.Tokens), op(warm)); w.errs.Load() > 0 {
