@@ -25,11 +25,12 @@ const (
 	KindAborted
 	KindUnavailable
 	KindResourceExhausted
+	KindDeadlineExceeded
 )
 
 var kindNames = [...]string{"internal", "invalid_argument", "not_found", "already_exists",
 	"failed_precondition", "permission_denied", "unauthenticated", "aborted", "unavailable",
-	"resource_exhausted"}
+	"resource_exhausted", "deadline_exceeded"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
@@ -48,7 +49,20 @@ const (
 	ReasonReference       = "REFERENCE_VIOLATION"
 	ReasonInternal        = "INTERNAL"
 	ReasonUnavailable     = "UNAVAILABLE"
+	// ReasonDependencyUnavailable: a store or service the request needs (metadata
+	// "dependency" names it) cannot be reached right now; the same request may succeed later.
+	ReasonDependencyUnavailable = "DEPENDENCY_UNAVAILABLE"
+	// ReasonStatementTimeout: the database cancelled a statement that ran past its timeout.
+	ReasonStatementTimeout = "STATEMENT_TIMEOUT"
 )
+
+// Retryable reports whether the same request may succeed when sent again unchanged: the
+// dependency was down (UNAVAILABLE), a concurrent change won (ABORTED) or time ran out
+// (DEADLINE_EXCEEDED). Such an error says nothing about the request itself, so it must
+// never be reported as the request's own fault.
+func (k Kind) Retryable() bool {
+	return k == KindUnavailable || k == KindAborted || k == KindDeadlineExceeded
+}
 
 // FieldViolation names one invalid request field by its path (e.g. "asset.display_name").
 type FieldViolation struct {

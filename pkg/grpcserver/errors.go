@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"yaosu.dev/pkg/errs"
+	"yaosu.dev/pkg/postgres"
 )
 
 // ErrorDomain is google.rpc.ErrorInfo.domain on every Yaosu error.
@@ -25,12 +26,16 @@ var kindCodes = map[errs.Kind]codes.Code{
 	errs.KindAborted:            codes.Aborted,
 	errs.KindUnavailable:        codes.Unavailable,
 	errs.KindResourceExhausted:  codes.ResourceExhausted,
+	errs.KindDeadlineExceeded:   codes.DeadlineExceeded,
 }
 
 // ToStatus is the single translation point from errors to gRPC statuses. An *errs.Error
-// becomes its code with an ErrorInfo (and BadRequest field violations); a context error
-// becomes CANCELED or DEADLINE_EXCEEDED; anything else is INTERNAL with a generic message,
-// so driver and programming errors never leak to clients.
+// becomes its code with an ErrorInfo (and BadRequest field violations); a database error
+// that reached here unclassified (a read that did not go through postgres.MapError, or a
+// driver error some layer wrapped as internal) is classified last, so a database that is
+// down is UNAVAILABLE wherever the error came from; a context error becomes CANCELED or
+// DEADLINE_EXCEEDED; anything else is INTERNAL with a generic message, so driver and
+// programming errors never leak to clients.
 func ToStatus(err error) *status.Status {
 	if err == nil {
 		return status.New(codes.OK, "")
@@ -39,6 +44,11 @@ func ToStatus(err error) *status.Status {
 		return s // already a status (e.g. from grpc itself)
 	}
 	e, ok := errs.As(err)
+	if !ok || e.Kind == errs.KindInternal {
+		if c := postgres.Classify(err); c != nil {
+			e, ok = c, true
+		}
+	}
 	if !ok {
 		switch {
 		case errors.Is(err, context.Canceled):

@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"syscall"
 	"testing"
 	"time"
 
@@ -89,6 +91,12 @@ func TestErrorsAreTranslatedAtOnePointWithoutLeaking(t *testing.T) {
 		{postgres.MapError(&pgconn.PgError{Code: "23503", Message: "fk secret-table"}), codes.FailedPrecondition, errs.ReasonReference, "secret-table"},
 		{postgres.MapError(&pgconn.PgError{Code: "40001", Message: "could not serialize secret-tx"}), codes.Aborted, errs.ReasonConflict, "secret-tx"},
 		{errors.New("dial tcp 10.0.0.7:5432: secret-host"), codes.Internal, errs.ReasonInternal, "secret-host"},
+		// Database errors that reach the boundary unclassified (a read that skipped
+		// MapError, or one wrapped as internal) are still classified there.
+		{fmt.Errorf("list: %w", &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}), codes.Unavailable, errs.ReasonDependencyUnavailable, "dial"},
+		{&pgconn.PgError{Code: "57P01", Message: "terminating connection due to administrator command secret-admin"}, codes.Unavailable, errs.ReasonDependencyUnavailable, "secret-admin"},
+		{errs.Wrap(fmt.Errorf("read: %w", io.ErrUnexpectedEOF), errs.KindInternal, errs.ReasonInternal, "secret-wrap"), codes.Unavailable, errs.ReasonDependencyUnavailable, "secret-wrap"},
+		{postgres.MapError(&pgconn.PgError{Code: "57014", Message: "canceling statement due to statement timeout"}), codes.DeadlineExceeded, errs.ReasonStatementTimeout, "canceling"},
 	}
 	for _, c := range cases {
 		next = c.err

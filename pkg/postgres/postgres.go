@@ -72,13 +72,15 @@ func InTx(ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) error) error 
 	return MapError(tx.Commit(ctx))
 }
 
-// Postgres error codes the platform maps.
+// Postgres error codes the platform maps (integrity and concurrency; the connection
+// class is in errors.go).
 const (
 	codeUniqueViolation      = "23505"
 	codeForeignKeyViolation  = "23503"
 	codeCheckViolation       = "23514"
 	codeSerializationFailure = "40001"
 	codeDeadlockDetected     = "40P01"
+	codeLockNotAvailable     = "55P03"
 )
 
 // ConstraintName returns the violated constraint's name when err is a Postgres integrity
@@ -100,13 +102,31 @@ func IsUniqueViolation(err error, constraint string) bool {
 }
 
 // MapError classifies database errors. Errors that are already *errs.Error pass through;
-// driver errors keep their text only as the (logged, never sent) cause.
+// driver errors keep their text only as the (logged, never sent) cause. Integrity
+// violations become ALREADY_EXISTS / FAILED_PRECONDITION, serialisation failures and
+// deadlocks ABORTED, and a database that cannot be reached or dropped the connection
+// UNAVAILABLE (see Classify). Context errors pass through unchanged, so the caller's own
+// cancellation or deadline stays CANCELLED / DEADLINE_EXCEEDED.
 func MapError(err error) error {
 	if err == nil {
 		return nil
 	}
 	if _, ok := errs.As(err); ok {
 		return err
+	}
+	if e := Classify(err); e != nil {
+		return e
+	}
+	return err // unclassified: INTERNAL at the gRPC boundary, cause logged only
+}
+
+// Classify returns the classification of the database error in err's chain, or nil when
+// err is no error Postgres or the driver gave that this package knows (including context
+// errors, which the caller maps). Unlike MapError it looks through *errs.Error wrappers,
+// so the gRPC boundary can still classify a driver error some layer wrapped as internal.
+func Classify(err error) *errs.Error {
+	if err == nil {
+		return nil
 	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
@@ -123,9 +143,9 @@ func MapError(err error) error {
 			e := errs.Wrap(err, errs.KindFailedPrecondition, "CHECK_VIOLATION", "violates a stored rule")
 			e.Metadata = map[string]string{"constraint": pgErr.ConstraintName}
 			return e
-		case codeSerializationFailure, codeDeadlockDetected:
+		case codeSerializationFailure, codeDeadlockDetected, codeLockNotAvailable:
 			return errs.Wrap(err, errs.KindAborted, errs.ReasonConflict, "concurrent modification; retry")
 		}
 	}
-	return err // unclassified: INTERNAL at the gRPC boundary, cause logged only
+	return classifyConnection(err)
 }

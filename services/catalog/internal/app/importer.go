@@ -69,7 +69,9 @@ func (a *App) Import(ctx context.Context, rows []ImportRow) ([]ImportResult, err
 			}
 		}
 		if err != nil {
-			if e, ok := errs.As(err); ok && e.Kind != errs.KindInternal {
+			// A row is invalid only for its own faults; an outage (UNAVAILABLE, ABORTED,
+			// DEADLINE_EXCEEDED) fails the whole call, which the client retries.
+			if e, ok := errs.As(err); ok && e.Kind != errs.KindInternal && !e.Kind.Retryable() {
 				results[i].Outcome, results[i].Reason, results[i].Violations = ImportInvalid, e.Reason, e.Violations
 				if len(e.Violations) == 0 {
 					results[i].Violations = []errs.FieldViolation{{Field: "asset", Description: e.Message}}
