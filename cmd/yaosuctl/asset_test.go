@@ -35,6 +35,8 @@ type fakeCatalog struct {
 	pageReqs []*catalogv1.ListAssetsRequest
 	assets   []*catalogv1.Asset
 	failWith error
+	failNext []error // answered, in order, before failWith
+	attempts []*catalogv1.CreateAssetRequest
 
 	// The rest of the API (catalog_fake_test.go).
 	requests  []proto.Message
@@ -52,10 +54,18 @@ func (f *fakeCatalog) record(ctx context.Context) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.auth = append(f.auth, md.Get("authorization")...)
+	if len(f.failNext) > 0 {
+		err := f.failNext[0]
+		f.failNext = f.failNext[1:]
+		return err
+	}
 	return f.failWith
 }
 
 func (f *fakeCatalog) CreateAsset(ctx context.Context, req *catalogv1.CreateAssetRequest) (*catalogv1.CreateAssetResponse, error) {
+	f.mu.Lock()
+	f.attempts = append(f.attempts, req)
+	f.mu.Unlock()
 	if err := f.record(ctx); err != nil {
 		return nil, err
 	}

@@ -17,6 +17,7 @@ import (
 	catalogv1 "yaosu.dev/gen/go/yaosu/catalog/v1"
 	rightsv1 "yaosu.dev/gen/go/yaosu/rights/v1"
 	scenariov1 "yaosu.dev/gen/go/yaosu/scenario/v1"
+	"yaosu.dev/pkg/grpcclient"
 )
 
 // bearerToken sends the token as `authorization: Bearer <token>` on every RPC.
@@ -31,22 +32,12 @@ func (t bearerToken) GetRequestMetadata(context.Context, ...string) (map[string]
 // plaintext for now (see dial), so the token must be allowed over it.
 func (bearerToken) RequireTransportSecurity() bool { return false }
 
-// retryServiceConfig retries calls the server could not take (UNAVAILABLE, e.g. while it
-// restarts). A retry never does a change twice: creates carry a request_id (a retried
-// create returns the first call's result); every other write is a state transition or an
-// etag-guarded update, so if the first attempt did commit, the retry fails with a clear
-// FAILED_PRECONDITION or ABORTED instead of acting again; reads have no effect.
-const retryServiceConfig = `{"methodConfig": [{
-  "name": [{"service": "yaosu.catalog.v1.CatalogService"}, {"service": "yaosu.rights.v1.RightsService"},
-    {"service": "yaosu.audit.v1.AuditService"}, {"service": "yaosu.scenario.v1.ScenarioService"}],
-  "retryPolicy": {
-    "maxAttempts": 4,
-    "initialBackoff": "0.2s",
-    "maxBackoff": "2s",
-    "backoffMultiplier": 2,
-    "retryableStatusCodes": ["UNAVAILABLE"]
-  }
-}]}`
+// Every connection retries UNAVAILABLE (the server or its database restarting) with the
+// shared policy of pkg/grpcclient: gRPC resends the first attempt's bytes, so a retry is
+// the same request. A retry never does a change twice: creates carry a request_id (a
+// retried create returns the first call's result); every other write is a state transition
+// or an etag-guarded update, so if the first attempt did commit, the retry fails with a
+// clear FAILED_PRECONDITION or ABORTED instead of acting again; reads have no effect.
 
 // catalogClient connects to the server with the resolved token. The caller closes the
 // connection.
@@ -62,7 +53,7 @@ func (g *globals) rightsClient() (rightsv1.RightsServiceClient, func(), error) {
 
 // scenarioClient connects to the server's scenario service with the resolved token. The
 // caller closes the connection. ProposeScenario carries a request_id and ReportUsage is
-// idempotent per record id, so retrying the service is safe (see retryServiceConfig).
+// idempotent per record id, so retrying the service is safe (see dial).
 func (g *globals) scenarioClient() (scenariov1.ScenarioServiceClient, func(), error) {
 	return connect(g, scenariov1.NewScenarioServiceClient)
 }
@@ -105,7 +96,7 @@ func (g *globals) dial(opts ...grpc.CallOption) (*grpc.ClientConn, error) {
 		// listens on loopback only.
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithPerRPCCredentials(bearerToken(token)),
-		grpc.WithDefaultServiceConfig(retryServiceConfig),
+		grpcclient.WithRetry(),
 		grpc.WithDefaultCallOptions(opts...),
 	)
 	if err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"testing"
 
@@ -47,4 +48,33 @@ func TestRPCFailedKeepsStatusAndAddsHint(t *testing.T) {
 
 	plain := errors.New("not an rpc error")
 	require.Same(t, plain, g.rpcFailed(plain))
+}
+
+// A server restarting (or whose database restarts) answers UNAVAILABLE; the CLI sends the
+// same request again, with the same request id, so the create happens once.
+func TestCLIRetriesUnavailableWithTheSameRequestID(t *testing.T) {
+	isolate(t)
+	down := status.Error(codes.Unavailable, "the database is unavailable, retry shortly (数据库暂时不可用，请稍后重试)")
+	f := &fakeCatalog{failNext: []error{down, down}}
+	addr := startFake(t, f)
+	t.Setenv(envToken, mintFor(t, "zhang.wei@dev"))
+	t.Setenv(envAddr, addr)
+
+	out, _, err := runCLI(t, context.Background(), "asset", "create", "--name", "城市道路交通流量数据")
+	require.NoError(t, err)
+	require.Contains(t, out, "NAME          assets/0198c6f2-7a4e-7b61-9f0e-2d1c3b4a5e6f\n")
+	require.Len(t, f.attempts, 3, "two refusals, then success")
+	rid := f.attempts[0].GetRequestId()
+	require.NotEmpty(t, rid)
+	for _, a := range f.attempts {
+		require.Equal(t, rid, a.GetRequestId(), "every attempt is the same request")
+		require.Equal(t, "城市道路交通流量数据", a.GetAsset().GetDisplayName())
+	}
+	require.Len(t, f.creates, 1, "created once")
+
+	// Not retried: a refusal that is the request's own (or a conflict to re-read).
+	f.failNext = []error{status.Error(codes.FailedPrecondition, "rule")}
+	_, _, err = runCLI(t, context.Background(), "asset", "create", "--name", "x")
+	require.Equal(t, codes.FailedPrecondition, status.Code(err))
+	require.Len(t, f.attempts, 4)
 }

@@ -16,6 +16,7 @@ import (
 	rightsv1 "yaosu.dev/gen/go/yaosu/rights/v1"
 
 	"yaosu.dev/pkg/config"
+	"yaosu.dev/pkg/grpcclient"
 	"yaosu.dev/pkg/postgres"
 	"yaosu.dev/services/audit"
 	"yaosu.dev/services/catalog"
@@ -79,7 +80,9 @@ var registry = map[string]serviceDef{
 		build: func(d deps) (service, error) {
 			// The rights service of this process answers LinkAsset's checks; each call
 			// forwards the caller's own token, so this connection carries no credentials.
-			conn, err := grpc.NewClient(d.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+			// A check the rights service could not take (UNAVAILABLE: its database
+			// restarting) is retried with the same request (pkg/grpcclient).
+			conn, err := grpc.NewClient(d.addr, grpc.WithTransportCredentials(insecure.NewCredentials()), grpcclient.WithRetry())
 			if err != nil {
 				return nil, err
 			}
