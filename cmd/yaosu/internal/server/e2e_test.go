@@ -43,6 +43,7 @@ const (
 )
 
 type stack struct {
+	dsn     string // the test database, directly (not through any proxy)
 	dataDir string
 	addr    string
 	key     ed25519.PrivateKey
@@ -60,13 +61,21 @@ func logWriter() io.Writer {
 
 // startStack runs the real server (all services) on a loopback port against a fresh
 // database and an in-process JetStream.
-func startStack(t *testing.T) *stack {
+func startStack(t *testing.T) *stack { t.Helper(); return startStackVia(t, nil) }
+
+// startStackVia is startStack whose server reaches the database at via(dsn) (e.g. through
+// a proxy the test can cut); nil is the database itself.
+func startStackVia(t *testing.T, via func(dsn string) string) *stack {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	shutdownTel, err := telemetry.Setup(ctx, "yaosu-test", "")
 	require.NoError(t, err)
 	services := server.ServiceNames()
 	dsn := testkit.Database(t, testkit.Schemas(server.MigrationSets(services)))
+	serverDSN := dsn
+	if via != nil {
+		serverDSN = via(dsn)
+	}
 	n := testkit.StartNATS(t)
 	dataDir := t.TempDir()
 	cfg, err := config.Load(func(k string) string {
@@ -76,7 +85,7 @@ func startStack(t *testing.T) *stack {
 		case "YAOSU_DATA_DIR":
 			return dataDir
 		case "DATABASE_URL":
-			return dsn
+			return serverDSN
 		case "NATS_URL":
 			return n.URL()
 		case "YAOSU_CATALOG_PUBLICITY_DURATION":
@@ -104,7 +113,7 @@ func startStack(t *testing.T) *stack {
 	conn, err := grpc.NewClient(srv.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = conn.Close() })
-	return &stack{dataDir: dataDir, addr: srv.Addr(), key: key, natsURL: n.URL(), conn: conn, catalog: catalogv1.NewCatalogServiceClient(conn)}
+	return &stack{dsn: dsn, dataDir: dataDir, addr: srv.Addr(), key: key, natsURL: n.URL(), conn: conn, catalog: catalogv1.NewCatalogServiceClient(conn)}
 }
 
 // as returns ctx authenticated as a principal of org with roles.
