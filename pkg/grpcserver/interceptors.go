@@ -153,20 +153,22 @@ func validate(v protovalidate.Validator, req any) error {
 // principal recorded for the log line stays on the stack: a Check's own work is a few
 // microseconds, and each allocation around it counts.
 
-func unaryInterceptor(log *slog.Logger, verifier auth.Verifier, validator protovalidate.Validator, methods *methodTable) grpc.UnaryServerInterceptor {
+func unaryInterceptor(log *slog.Logger, verifier auth.Verifier, validator protovalidate.Validator, methods *methodTable, codec *codec) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		o := methods.get(info.FullMethod)
 		start := time.Now()
 		var who auth.Principal
-		resp, err := unary(ctx, verifier, validator, o, &who, req, info, handler)
+		// Taken first, so the codec forgets the request whatever happens next.
+		decodeErr := codec.decodeError(req)
+		resp, err := unary(ctx, verifier, validator, o, &who, decodeErr, req, info, handler)
 		return resp, observe(ctx, log, info.FullMethod, o, start, &who, err)
 	}
 }
 
-// unary authenticates the call into who, validates req and runs the handler; a panic
-// becomes an INTERNAL error.
+// unary authenticates the call into who, refuses a request that could not be decoded
+// (decodeErr), validates req and runs the handler; a panic becomes an INTERNAL error.
 func unary(ctx context.Context, verifier auth.Verifier, validator protovalidate.Validator, o *MethodOptions, who *auth.Principal,
-	req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
+	decodeErr error, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			resp, err = nil, panicError(r)
@@ -176,18 +178,23 @@ func unary(ctx context.Context, verifier auth.Verifier, validator protovalidate.
 	if err != nil {
 		return nil, err
 	}
+	if decodeErr != nil {
+		return nil, decodeErr
+	}
 	if err := validateWith(validator, o, req); err != nil {
 		return nil, err
 	}
 	return handler(ctx, req)
 }
 
-// wrappedStream carries the authenticated context and validates every received message.
+// wrappedStream carries the authenticated context and refuses or validates every
+// received message.
 type wrappedStream struct {
 	grpc.ServerStream
 	ctx       context.Context
 	validator protovalidate.Validator
 	opts      *MethodOptions
+	codec     *codec
 }
 
 func (s *wrappedStream) Context() context.Context { return s.ctx }
@@ -196,25 +203,28 @@ func (s *wrappedStream) RecvMsg(m any) error {
 	if err := s.ServerStream.RecvMsg(m); err != nil {
 		return err
 	}
+	if err := s.codec.decodeError(m); err != nil {
+		return ToStatus(err).Err()
+	}
 	if err := validateWith(s.validator, s.opts, m); err != nil {
 		return ToStatus(err).Err()
 	}
 	return nil
 }
 
-func streamInterceptor(log *slog.Logger, verifier auth.Verifier, validator protovalidate.Validator, methods *methodTable) grpc.StreamServerInterceptor {
+func streamInterceptor(log *slog.Logger, verifier auth.Verifier, validator protovalidate.Validator, methods *methodTable, codec *codec) grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 		o := methods.get(info.FullMethod)
 		start := time.Now()
 		var who auth.Principal
-		err := stream(srv, ss, verifier, validator, o, &who, info, handler)
+		err := stream(srv, ss, verifier, validator, o, codec, &who, info, handler)
 		return observe(ss.Context(), log, info.FullMethod, o, start, &who, err)
 	}
 }
 
 // stream is unary's counterpart for streams: every received message is validated.
 func stream(srv any, ss grpc.ServerStream, verifier auth.Verifier, validator protovalidate.Validator, o *MethodOptions,
-	who *auth.Principal, info *grpc.StreamServerInfo, handler grpc.StreamHandler) (err error) {
+	codec *codec, who *auth.Principal, info *grpc.StreamServerInfo, handler grpc.StreamHandler) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = panicError(r)
@@ -224,5 +234,5 @@ func stream(srv any, ss grpc.ServerStream, verifier auth.Verifier, validator pro
 	if err != nil {
 		return err
 	}
-	return handler(srv, &wrappedStream{ServerStream: ss, ctx: ctx, validator: validator, opts: o})
+	return handler(srv, &wrappedStream{ServerStream: ss, ctx: ctx, validator: validator, opts: o, codec: codec})
 }
