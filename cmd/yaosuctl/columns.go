@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
 
@@ -175,7 +176,7 @@ func mapHeader(header []string) ([]*column, error) {
 			}
 		}
 		if c == nil {
-			unknown = append(unknown, fmt.Sprintf("%q (column %s)", strings.TrimSpace(h), columnLetter(i)))
+			unknown = append(unknown, fmt.Sprintf("%q (column %s)", clip(strings.TrimSpace(h), maxQuoted), columnLetter(i)))
 			continue
 		}
 		if j, dup := seen[c]; dup {
@@ -186,12 +187,35 @@ func mapHeader(header []string) ([]*column, error) {
 	}
 	if len(unknown) > 0 {
 		return nil, fmt.Errorf("unknown column header %s; known columns are listed in the 说明 sheet of `yaosuctl asset template`",
-			strings.Join(unknown, ", "))
+			listSome(unknown, maxListed))
 	}
 	if len(seen) == 0 {
 		return nil, errors.New("the first row has no known column header; is it a catalogue sheet? (see `yaosuctl asset template`)")
 	}
 	return out, nil
+}
+
+// Error messages stay short whatever the file holds: a header row of 10 000 unknown
+// columns is named by its first few, each cut to a readable length.
+const (
+	maxListed = 5  // items of a list in one message
+	maxQuoted = 40 // characters of a quoted cell
+)
+
+// clip cuts s to n characters, marking the cut.
+func clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n]) + "…"
+}
+
+// listSome joins the first n items and says how many more there are.
+func listSome(items []string, n int) string {
+	if len(items) <= n {
+		return strings.Join(items, ", ")
+	}
+	return fmt.Sprintf("%s … and %d more (另有 %d 个)", strings.Join(items[:n], ", "), len(items)-n, len(items)-n)
 }
 
 // columnLetter is the spreadsheet name of the 0-based column i: A, B, ..., Z, AA, ...

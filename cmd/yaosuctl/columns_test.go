@@ -232,17 +232,17 @@ func TestSplitEscaped(t *testing.T) {
 func TestReadCSVWithBOMAndGB18030(t *testing.T) {
 	t.Parallel()
 	text := "资源名称,数据分级\r\n企业登记信息,重要数据\r\n\"多行\n名称\",一般数据\r\n"
-	rows, err := readCSV([]byte(utf8BOM + text))
+	rows, err := readCSV([]byte(utf8BOM + text), defaultSheetLimits)
 	require.NoError(t, err)
 	require.Equal(t, [][]string{{"资源名称", "数据分级"}, {"企业登记信息", "重要数据"}, {"多行\n名称", "一般数据"}}, rows)
 
 	gbk, err := simplifiedchinese.GB18030.NewEncoder().String(text)
 	require.NoError(t, err)
-	rows2, err := readCSV([]byte(gbk))
+	rows2, err := readCSV([]byte(gbk), defaultSheetLimits)
 	require.NoError(t, err)
 	require.Equal(t, rows, rows2, "Excel's 'CSV' on Chinese Windows is GB18030")
 
-	rows, err = readCSV([]byte("资源名称\n只有一列,多一列\n"))
+	rows, err = readCSV([]byte("资源名称\n只有一列,多一列\n"), defaultSheetLimits)
 	require.NoError(t, err, "ragged rows are fine")
 	require.Len(t, rows, 2)
 }
@@ -262,7 +262,7 @@ func TestSheetsRoundTrip(t *testing.T) {
 		require.NoError(t, w.write(rowValues(formatRow(b))))
 		require.NoError(t, commit())
 		abort()
-		rows, err := readSheet(path, nil)
+		rows, err := readSheet(path, nil, defaultSheetLimits)
 		require.NoError(t, err)
 		require.Len(t, rows, 3, ext)
 		cols, err := mapHeader(rows[0])
@@ -291,7 +291,7 @@ func TestXLSXDatesAndNumbersAsExcelStoresThem(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "in.xlsx")
 	require.NoError(t, os.WriteFile(path, buf.Bytes(), 0o600))
 
-	rows, err := readSheet(path, nil)
+	rows, err := readSheet(path, nil, defaultSheetLimits)
 	require.NoError(t, err)
 	cols, err := mapHeader(rows[0])
 	require.NoError(t, err)

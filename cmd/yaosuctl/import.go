@@ -64,6 +64,7 @@ type importOptions struct {
 	holder     string
 	quiet      bool
 	dryRun     bool
+	limits     sheetLimits
 }
 
 // exitError makes yaosuctl exit with code after printing err.
@@ -106,7 +107,10 @@ func assetImportCmd(g *globals) *cobra.Command {
 			if o.errorsFile == "" {
 				o.errorsFile = defaultErrorsFile(path)
 			}
-			rows, err := readSheet(path, cmd.InOrStdin())
+			if err := o.limits.validate(); err != nil {
+				return err
+			}
+			rows, err := readSheet(path, cmd.InOrStdin(), o.limits)
 			if err != nil {
 				return err
 			}
@@ -165,6 +169,7 @@ func assetImportCmd(g *globals) *cobra.Command {
 	f.StringVar(&o.holder, "holder", "", "holder for rows without a holder column value (default: your token's organisation)")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "no progress output")
 	f.BoolVar(&o.dryRun, "dry-run", false, "check the rows (with the registry's code lists) but import nothing")
+	o.limits.addFlags(f)
 	return cmd
 }
 

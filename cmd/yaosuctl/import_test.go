@@ -179,7 +179,7 @@ func TestTemplateExportImportRoundTrip(t *testing.T) {
 		_, errOut, err := runCLI(t, context.Background(), "asset", "export", "-f", file, "--state", "DRAFT")
 		require.NoError(t, err)
 		require.Contains(t, errOut, "exported 2 assets to "+file)
-		rows, err := readSheet(file, nil)
+		rows, err := readSheet(file, nil, defaultSheetLimits)
 		require.NoError(t, err)
 		cols, err := mapHeader(rows[0])
 		require.NoError(t, err)
@@ -211,7 +211,7 @@ func TestTemplateOffline(t *testing.T) {
 	require.Equal(t, []string{sheetCatalogue, sheetHelp}, x.GetSheetList())
 
 	mustRun(t, "asset", "template", "-f", filepath.Join(dir, "t.csv"), "--offline")
-	rows, err := readSheet(filepath.Join(dir, "t.csv"), nil)
+	rows, err := readSheet(filepath.Join(dir, "t.csv"), nil, defaultSheetLimits)
 	require.NoError(t, err)
 	require.Len(t, rows, 2)
 	cols, err := mapHeader(rows[0])

@@ -57,7 +57,7 @@ func linkName(arg string) (string, error) {
 		scenario, link, ok = strings.Cut(s, "/")
 	}
 	if !ok || scenario == "" || link == "" || strings.Contains(link, "/") {
-		return "", fmt.Errorf("%q is not a link: want scenarios/SCENARIO/links/LINK (or SCENARIO/LINK)", arg)
+		return "", fmt.Errorf("%q is not a link: want scenarios/SCENARIO/links/LINK (or SCENARIO/LINK)", clip(arg, maxQuoted))
 	}
 	return scenarioNamePrefix + scenario + linksSegment + link, nil
 }
@@ -543,10 +543,10 @@ func parseUsageRows(rows [][]string) ([]*scenariov1.UsageRecord, error) {
 			known = known || c == h
 		}
 		if !known {
-			return nil, fmt.Errorf("row 1: unknown column %q (the columns are %s)", h, strings.Join(usageColumns, ", "))
+			return nil, fmt.Errorf("row 1: unknown column %q (the columns are %s)", clip(h, maxQuoted), strings.Join(usageColumns, ", "))
 		}
 		if _, dup := col[h]; dup {
-			return nil, fmt.Errorf("row 1: column %q appears twice", h)
+			return nil, fmt.Errorf("row 1: column %q appears twice", clip(h, maxQuoted))
 		}
 		col[h] = i
 	}
@@ -574,7 +574,7 @@ func parseUsageRows(rows [][]string) ([]*scenariov1.UsageRecord, error) {
 			return nil, fmt.Errorf("row %d: %w", n, err)
 		}
 		if first, dup := seen[rec.GetRecordId()]; dup {
-			return nil, fmt.Errorf("row %d: record_id %q repeats row %d", n, rec.GetRecordId(), first)
+			return nil, fmt.Errorf("row %d: record_id %q repeats row %d", n, clip(rec.GetRecordId(), maxQuoted), first)
 		}
 		seen[rec.GetRecordId()] = n
 		out = append(out, rec)
@@ -614,7 +614,7 @@ func usageRecord(cell func(string) string) (*scenariov1.UsageRecord, error) {
 		}
 		v, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || v < 0 {
-			return nil, fmt.Errorf("%s: %q is not a whole number ≥ 0", c.name, s)
+			return nil, fmt.Errorf("%s: %q is not a whole number ≥ 0", c.name, clip(s, maxQuoted))
 		}
 		*c.dst = v
 	}
@@ -626,7 +626,7 @@ func usageRecord(cell func(string) string) (*scenariov1.UsageRecord, error) {
 		s := cell(c.name)
 		t, err := time.Parse(time.RFC3339, s)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %q is not an RFC 3339 time (2026-03-01T09:00:00+08:00)", c.name, s)
+			return nil, fmt.Errorf("%s: %q is not an RFC 3339 time (2026-03-01T09:00:00+08:00)", c.name, clip(s, maxQuoted))
 		}
 		*c.dst = t
 	}
@@ -670,6 +670,7 @@ func scenarioUsageCmd(g *globals) *cobra.Command {
 		system string
 		batch  int
 		quiet  bool
+		limits sheetLimits
 	)
 	cmd := &cobra.Command{
 		Use:   "usage FILE.csv|FILE.xlsx --system NAME [--batch 500] [--quiet]",
@@ -700,7 +701,10 @@ func scenarioUsageCmd(g *globals) *cobra.Command {
 			if batch < 1 || batch > maxUsageBatch {
 				return fmt.Errorf("--batch must be between 1 and %d", maxUsageBatch)
 			}
-			rows, err := readSheet(args[0], cmd.InOrStdin())
+			if err := limits.validate(); err != nil {
+				return err
+			}
+			rows, err := readSheet(args[0], cmd.InOrStdin(), limits)
 			if err != nil {
 				return err
 			}
@@ -752,6 +756,7 @@ func scenarioUsageCmd(g *globals) *cobra.Command {
 	f.StringVar(&system, "system", "", "the reporting system's `NAME` (required; record ids are unique within it)")
 	f.IntVar(&batch, "batch", 500, fmt.Sprintf("records per stream message (at most %d)", maxUsageBatch))
 	f.BoolVarP(&quiet, "quiet", "q", false, "no progress output")
+	limits.addFlags(f)
 	return cmd
 }
 

@@ -224,7 +224,7 @@ func TestParseUsageRowsFromCSVWithBOM(t *testing.T) {
 		"r-1," + testLink + ",api,3,120,4096,2026-03-01T09:00:00+08:00,2026-03-01T10:00:00+08:00,交通运输\r\n" +
 		",,,,,,,,\r\n" +
 		"r-2," + testScenarioID + "/" + testLinkID + ",统计,,,,2026-03-01T01:00:00Z,2026-03-01T02:00:00Z,\r\n"
-	rows, err := readCSV([]byte(raw))
+	rows, err := readCSV([]byte(raw), defaultSheetLimits)
 	require.NoError(t, err)
 	recs, err := parseUsageRows(rows)
 	require.NoError(t, err)
@@ -373,7 +373,7 @@ func TestUsageReportRows(t *testing.T) {
 		kind, err := sheetKind(path)
 		require.NoError(t, err)
 		require.NoError(t, writeUsageReport(path, kind, resp))
-		back, err := readSheet(path, nil)
+		back, err := readSheet(path, nil, defaultSheetLimits)
 		require.NoError(t, err)
 		require.Equal(t, []string{"kind", "key", "calls", "records", "bytes", "denied"}, back[0], name)
 		require.Equal(t, []string{"asset", "assets/" + testAssetID, "1", "2", "3", "4"}, back[1], name)
