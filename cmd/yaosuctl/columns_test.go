@@ -232,7 +232,7 @@ func TestSplitEscaped(t *testing.T) {
 func TestReadCSVWithBOMAndGB18030(t *testing.T) {
 	t.Parallel()
 	text := "资源名称,数据分级\r\n企业登记信息,重要数据\r\n\"多行\n名称\",一般数据\r\n"
-	rows, err := readCSV([]byte(utf8BOM + text), defaultSheetLimits)
+	rows, err := readCSV([]byte(utf8BOM+text), defaultSheetLimits)
 	require.NoError(t, err)
 	require.Equal(t, [][]string{{"资源名称", "数据分级"}, {"企业登记信息", "重要数据"}, {"多行\n名称", "一般数据"}}, rows)
 
