@@ -166,6 +166,7 @@ func TestZipBombIsRefusedBeforeUnpacking(t *testing.T) {
 	require.ErrorContains(t, err, fmt.Sprintf("the file unpacks to %d bytes", unzipped))
 	require.ErrorContains(t, err, "more than --max-unzipped-bytes 268435456 allows (文件解压后大小超过上限)")
 	require.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(16<<20), "nothing was unpacked")
+	t.Logf("%v; allocated %d bytes", err, after.TotalAlloc-before.TotalAlloc)
 
 	// The usage report reads spreadsheets the same way.
 	_, _, err = runCLI(t, context.Background(), "scenario", "usage", path, "--system", "s")
