@@ -9,7 +9,9 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"os"
+	"strings"
 	"sync"
 	"time"
 )
@@ -147,4 +149,18 @@ func LoadCAs(path string) (*x509.CertPool, error) {
 		return nil, fmt.Errorf("CA file %s: no PEM certificate in it", path)
 	}
 	return pool, nil
+}
+
+// IsLoopback reports whether addr (host:port, or a bare host) names this host only:
+// localhost or a loopback IP. No name is resolved, so the answer costs no traffic.
+func IsLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		host = addr
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
