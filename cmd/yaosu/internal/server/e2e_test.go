@@ -20,6 +20,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
@@ -62,6 +63,13 @@ func logWriter() io.Writer {
 // database and an in-process JetStream.
 func startStack(t *testing.T) *stack {
 	t.Helper()
+	return startStackWith(t, nil, insecure.NewCredentials())
+}
+
+// startStackWith is startStack with extra configuration (env overrides the test's
+// defaults) and the test client's transport credentials.
+func startStackWith(t *testing.T, env map[string]string, creds credentials.TransportCredentials) *stack {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	shutdownTel, err := telemetry.Setup(ctx, "yaosu-test", "")
 	require.NoError(t, err)
@@ -70,7 +78,12 @@ func startStack(t *testing.T) *stack {
 	n := testkit.StartNATS(t)
 	dataDir := t.TempDir()
 	cfg, err := config.Load(func(k string) string {
+		if v, ok := env[k]; ok {
+			return v
+		}
 		switch k {
+		case "YAOSU_AUTH_MODE":
+			return config.AuthModeDev
 		case "YAOSU_GRPC_ADDR":
 			return "127.0.0.1:0"
 		case "YAOSU_DATA_DIR":
@@ -101,7 +114,7 @@ func startStack(t *testing.T) *stack {
 	})
 	key, err := auth.LoadOrCreateDevKey(cfg.DataDir)
 	require.NoError(t, err)
-	conn, err := grpc.NewClient(srv.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(srv.Addr(), grpc.WithTransportCredentials(creds))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = conn.Close() })
 	return &stack{dataDir: dataDir, addr: srv.Addr(), key: key, natsURL: n.URL(), conn: conn, catalog: catalogv1.NewCatalogServiceClient(conn)}
