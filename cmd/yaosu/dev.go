@@ -6,14 +6,17 @@ import (
 	"io"
 	"net/url"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/spf13/cobra"
 
 	"yaosu.dev/cmd/yaosu/internal/server"
+	"yaosu.dev/pkg/config"
 	"yaosu.dev/pkg/devenv"
 	"yaosu.dev/pkg/telemetry"
+	"yaosu.dev/pkg/tlsconfig"
 )
 
 // devDatabase is the database `yaosu dev` keeps its data in when it finds or starts the
@@ -21,7 +24,8 @@ import (
 const devDatabase = "yaosu"
 
 func devCmd(stdout, stderr io.Writer) *cobra.Command {
-	return &cobra.Command{
+	var useTLS bool
+	cmd := &cobra.Command{
 		Use:   "dev",
 		Short: "Run every service in one process, starting Postgres and NATS if needed",
 		Long: `Run all services on one gRPC port for development.
@@ -30,7 +34,12 @@ Postgres: DATABASE_URL if set; else a server on localhost:5432 if one answers; e
 private cluster under $YAOSU_DATA_DIR/postgres (installing Debian's postgresql package
 first when the binaries are missing and yaosu runs as root). NATS: NATS_URL if set, else
 an embedded server with JetStream (data under $YAOSU_DATA_DIR/nats). Migrations are
-applied at start. Ctrl-C stops everything; the next run reuses the data.`,
+applied at start. Ctrl-C stops everything; the next run reuses the data.
+
+Authentication is dev mode unless YAOSU_AUTH_MODE says otherwise: tokens are signed with
+$YAOSU_DATA_DIR/dev-signing.key (yaosuctl login --dev). gRPC is plaintext, on loopback by
+default; --tls serves TLS with a local CA and certificate for localhost, 127.0.0.1 and ::1
+created under $YAOSU_DATA_DIR/tls.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			cfg, err := loadConfig()
@@ -39,6 +48,19 @@ applied at start. Ctrl-C stops everything; the next run reuses the data.`,
 			}
 			if cfg.DataDir, err = filepath.Abs(cfg.DataDir); err != nil {
 				return err
+			}
+			if cfg.AuthMode == "" {
+				cfg.AuthMode = config.AuthModeDev
+			}
+			var devTLS tlsconfig.DevFiles
+			if useTLS {
+				if devTLS, err = tlsconfig.EnsureDevCertificates(filepath.Join(cfg.DataDir, "tls"), time.Now()); err != nil {
+					return err
+				}
+				cfg.TLSCertFile, cfg.TLSKeyFile = devTLS.CertFile, devTLS.KeyFile
+				if cfg.TLSCAFile == "" {
+					cfg.TLSCAFile = devTLS.CAFile
+				}
 			}
 			log, shutdown, err := setup(ctx, cfg, stdout)
 			if err != nil {
@@ -83,24 +105,33 @@ applied at start. Ctrl-C stops everything; the next run reuses the data.`,
 			if err != nil {
 				return err
 			}
+			tlsNote := "plaintext (loopback; `yaosu dev --tls` to try TLS)"
+			tryTLS := ""
+			if useTLS {
+				tlsNote = "TLS, certificate for " + strings.Join(tlsconfig.DevHosts, ", ") + " from the local CA " + devTLS.CAFile
+				tryTLS = "  export YAOSU_TLS_CA_FILE=" + devTLS.CAFile + "   # yaosuctl then verifies the server with it (or --ca-file)\n"
+			}
 			fmt.Fprintf(stderr, `
 Yaosu is running.
   gRPC endpoint: %s  (services: %v)
+  Transport:     %s
   NATS:          %s  (stream %s)
   Postgres:      %s
 Try it (in another terminal):
-  .bin/yaosuctl login --dev --org 91350100M000100Y43 --role registrar
+%s  .bin/yaosuctl login --dev --org 91350100M000100Y43 --role registrar
   .bin/yaosuctl asset create --name "企业登记信息"
   .bin/yaosuctl asset list
   .bin/yaosuctl events tail
 Ctrl-C stops everything.
 
-`, srv.Addr(), services, cfg.NATSURL, "YAOSU_EVENTS", redact(cfg.DatabaseURL))
+`, srv.Addr(), services, tlsNote, cfg.NATSURL, "YAOSU_EVENTS", redact(cfg.DatabaseURL), tryTLS)
 			err = srv.Run(ctx)
 			log.Info("stopping: gRPC drained, relays stopped; closing NATS and Postgres")
 			return err
 		},
 	}
+	cmd.Flags().BoolVar(&useTLS, "tls", false, "serve TLS with a local CA and certificate created under $YAOSU_DATA_DIR/tls")
+	return cmd
 }
 
 // devPostgresCmd is how `make test` finds Postgres exactly as `yaosu dev` does; a private

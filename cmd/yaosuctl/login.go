@@ -52,6 +52,16 @@ func loginCmd(g *globals) *cobra.Command {
 			if ttl <= 0 {
 				return errors.New("--ttl must be positive")
 			}
+			// The server refuses tokens that live longer than its maximum; mint none.
+			maxLifetime := auth.DefaultMaxLifetime
+			if v := g.getenv(envMaxLifetime); v != "" {
+				if maxLifetime, err = time.ParseDuration(v); err != nil || maxLifetime <= 0 {
+					return fmt.Errorf("$%s=%q: not a positive duration", envMaxLifetime, v)
+				}
+			}
+			if ttl > maxLifetime {
+				return fmt.Errorf("--ttl %s exceeds the longest token lifetime the server accepts, %s ($%s)", ttl, maxLifetime, envMaxLifetime)
+			}
 			keyPath := filepath.Join(dataDir, auth.DevKeyFile)
 			key, err := auth.LoadPrivateKey(keyPath)
 			if errors.Is(err, fs.ErrNotExist) {
@@ -87,7 +97,7 @@ func loginCmd(g *globals) *cobra.Command {
 	f.StringVar(&subject, "subject", "", "who you are (default: your OS user name + \"@dev\")")
 	f.StringVar(&dataDir, "data-dir", "./var", "the server's data directory (env "+envDataDir+")")
 	f.StringVar(&issuer, "issuer", defaultIssuer, "token issuer; must match the server's (env "+envIssuer+")")
-	f.DurationVar(&ttl, "ttl", 12*time.Hour, "how long the token stays valid")
+	f.DurationVar(&ttl, "ttl", auth.DefaultMaxLifetime, "how long the token stays valid; at most the server's maximum (env "+envMaxLifetime+", default 12h)")
 	return cmd
 }
 

@@ -96,6 +96,7 @@ func TestLoginRejectsBadInput(t *testing.T) {
 		"no role":      {[]string{"login", "--dev", "--org", testOrg}, "--role is required"},
 		"unknown role": {[]string{"login", "--dev", "--org", testOrg, "--role", "superuser"}, `unknown role "superuser"`},
 		"bad ttl":      {[]string{"login", "--dev", "--org", testOrg, "--role", "admin", "--ttl", "-1h"}, "--ttl must be positive"},
+		"ttl too long": {[]string{"login", "--dev", "--org", testOrg, "--role", "admin", "--ttl", "87600h"}, "exceeds the longest token lifetime the server accepts, 12h0m0s"},
 		"bad flag":     {[]string{"login", "--dve"}, "Run 'yaosuctl login --help' for usage."},
 	} {
 		t.Run(name, func(t *testing.T) {

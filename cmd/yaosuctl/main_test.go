@@ -14,7 +14,7 @@ func isolate(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
 	t.Setenv(envConfigDir, dir)
-	for _, k := range []string{envAddr, envToken, envDataDir, envIssuer, envNATSURL} {
+	for _, k := range []string{envAddr, envToken, envDataDir, envIssuer, envNATSURL, envCAFile, envTLS, envMaxLifetime} {
 		t.Setenv(k, "")
 	}
 	return dir

@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -20,6 +22,10 @@ const (
 	envDataDir   = "YAOSU_DATA_DIR"
 	envIssuer    = "YAOSU_JWT_ISSUER"
 	envNATSURL   = "NATS_URL"
+	envCAFile    = "YAOSU_TLS_CA_FILE"
+	envTLS       = "YAOSU_TLS"
+	// envMaxLifetime is the server's YAOSU_JWT_MAX_LIFETIME; login --dev mints within it.
+	envMaxLifetime = "YAOSU_JWT_MAX_LIFETIME"
 
 	outputTable = "table"
 	outputJSON  = "json"
@@ -35,6 +41,14 @@ type globals struct {
 	tokenSource string
 	output      string
 	timeout     time.Duration
+	// Transport: TLS when useTLS or caFile (verified against caFile, else the system
+	// roots, for serverName, else the host of addr); insecure allows plaintext to a
+	// non-loopback address.
+	useTLS     bool
+	caFile     string
+	serverName string
+	insecure   bool
+	stderr     io.Writer
 }
 
 // setting returns the flag's value if it was given, else the environment variable if set,
@@ -70,6 +84,18 @@ func newRootCmd(getenv func(string) string) *cobra.Command {
 			g.addr = g.setting(flags, "addr", envAddr, g.addr)
 			g.token = g.setting(flags, "token", envToken, g.token)
 			g.tokenSource = "$" + envToken
+			g.caFile = g.setting(flags, "ca-file", envCAFile, g.caFile)
+			if !flags.Changed("tls") && g.getenv(envTLS) != "" {
+				v, err := strconv.ParseBool(g.getenv(envTLS))
+				if err != nil {
+					return fmt.Errorf("$%s must be true or false, not %q", envTLS, g.getenv(envTLS))
+				}
+				g.useTLS = v
+			}
+			if g.insecure && (g.useTLS || g.caFile != "") {
+				return errors.New("--insecure (plaintext) contradicts --tls / --ca-file")
+			}
+			g.stderr = cmd.ErrOrStderr()
 			if flags.Changed("token") {
 				g.tokenSource = "--token"
 			}
@@ -87,6 +113,10 @@ func newRootCmd(getenv func(string) string) *cobra.Command {
 	pf.StringVar(&g.token, "token", "", "bearer token (env "+envToken+"; default: the token stored by yaosuctl login)")
 	pf.StringVarP(&g.output, "output", "o", outputTable, "output format: table or json")
 	pf.DurationVar(&g.timeout, "timeout", defaultTimeout, "deadline for each request to the server")
+	pf.BoolVar(&g.useTLS, "tls", false, "connect with TLS, verifying the server against the system roots or --ca-file (env "+envTLS+")")
+	pf.StringVar(&g.caFile, "ca-file", "", "PEM CA certificates that sign the server's certificate; implies --tls (env "+envCAFile+")")
+	pf.StringVar(&g.serverName, "tls-server-name", "", "name the server's certificate must carry (default: the host of --addr)")
+	pf.BoolVar(&g.insecure, "insecure", false, "allow sending the token in plaintext to a non-loopback address (refused otherwise)")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return fmt.Errorf("%w\nRun '%s --help' for usage.", err, cmd.CommandPath())
 	})

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -18,19 +19,55 @@ import (
 	rightsv1 "yaosu.dev/gen/go/yaosu/rights/v1"
 	scenariov1 "yaosu.dev/gen/go/yaosu/scenario/v1"
 	"yaosu.dev/pkg/grpcclient"
+	"yaosu.dev/pkg/tlsconfig"
 )
 
 // bearerToken sends the token as `authorization: Bearer <token>` on every RPC.
-type bearerToken string
+type bearerToken struct {
+	token string
+	// plaintextAllowed is set only for a loopback address or --insecure (see
+	// transportCredentials); otherwise gRPC itself refuses to send the token without TLS.
+	plaintextAllowed bool
+}
 
 // GetRequestMetadata implements credentials.PerRPCCredentials.
 func (t bearerToken) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
-	return map[string]string{"authorization": "Bearer " + string(t)}, nil
+	return map[string]string{"authorization": "Bearer " + t.token}, nil
 }
 
-// RequireTransportSecurity implements credentials.PerRPCCredentials. The transport is
-// plaintext for now (see dial), so the token must be allowed over it.
-func (bearerToken) RequireTransportSecurity() bool { return false }
+// RequireTransportSecurity implements credentials.PerRPCCredentials.
+func (t bearerToken) RequireTransportSecurity() bool { return !t.plaintextAllowed }
+
+// errPlaintextToken refuses to send a token in plaintext beyond this host.
+func errPlaintextToken(addr string) error {
+	return fmt.Errorf("refusing to send your bearer token in plaintext to %s, which is not a loopback address: "+
+		"anyone on the network path could read it and act as you until it expires. "+
+		"Use TLS (--tls, or --ca-file FILE / $%s for a private CA), or pass --insecure if you accept the risk.\n"+
+		"拒绝以明文向非本机地址 %s 发送令牌：网络路径上的任何人都能读取令牌，并在其过期前冒用你的身份。"+
+		"请使用 TLS（--tls，私有 CA 用 --ca-file 文件 或 $%s），或在接受此风险时加 --insecure。",
+		addr, envCAFile, addr, envCAFile)
+}
+
+// transportCredentials chooses the connection's security before anything is dialed:
+// TLS verified against --ca-file (or the system roots) when TLS is on; plaintext only to
+// a loopback address, or anywhere with --insecure (with a warning). tokenInPlaintext says
+// whether the bearer token may then travel unencrypted.
+func (g *globals) transportCredentials() (creds credentials.TransportCredentials, tokenInPlaintext bool, err error) {
+	if g.useTLS || g.caFile != "" {
+		cfg, err := tlsconfig.Client(g.caFile, g.serverName, nil)
+		if err != nil {
+			return nil, false, err
+		}
+		return credentials.NewTLS(cfg), false, nil
+	}
+	if !tlsconfig.IsLoopback(g.addr) {
+		if !g.insecure {
+			return nil, false, errPlaintextToken(g.addr)
+		}
+		fmt.Fprintf(g.stderr, "warning: sending the bearer token in plaintext to %s (--insecure) / 警告：以明文发送令牌（--insecure）\n", g.addr)
+	}
+	return insecure.NewCredentials(), true, nil
+}
 
 // Every connection retries UNAVAILABLE (the server or its database restarting) with the
 // shared policy of pkg/grpcclient: gRPC resends the first attempt's bytes, so a retry is
@@ -91,11 +128,13 @@ func (g *globals) dial(opts ...grpc.CallOption) (*grpc.ClientConn, error) {
 	if err != nil {
 		return nil, err
 	}
+	creds, plaintext, err := g.transportCredentials()
+	if err != nil {
+		return nil, err
+	}
 	conn, err := grpc.NewClient(g.addr,
-		// Plaintext until TLS comes with the deployment configuration; the dev server
-		// listens on loopback only.
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithPerRPCCredentials(bearerToken(token)),
+		grpc.WithTransportCredentials(creds),
+		grpc.WithPerRPCCredentials(bearerToken{token: token, plaintextAllowed: plaintext}),
 		grpcclient.WithRetry(),
 		grpc.WithDefaultCallOptions(opts...),
 	)
@@ -133,6 +172,10 @@ func (g *globals) rpcFailed(err error) error {
 	switch st.Code() {
 	case codes.Unavailable:
 		e.hint = fmt.Sprintf("is the server running at %s? Start it with `make run`, or set --addr / $%s", g.addr, envAddr)
+		if msg := st.Message(); strings.Contains(msg, "certificate") || strings.Contains(msg, "handshake") {
+			e.hint = fmt.Sprintf("the TLS handshake with %s failed: give the CA that signed the server's certificate with --ca-file / $%s "+
+				"(for `yaosu dev --tls`: $YAOSU_DATA_DIR/tls/ca.pem), or drop --tls for a plaintext loopback server", g.addr, envCAFile)
+		}
 	case codes.Unauthenticated:
 		e.hint = "the token is missing, expired or not signed by this server's key: run `yaosuctl login --dev ...` again (see `yaosuctl whoami`)"
 	case codes.DeadlineExceeded:

@@ -40,6 +40,9 @@ type Ed25519Verifier struct {
 	issuer string
 	parser *jwt.Parser
 	now    func() time.Time
+	// maxLifetime bounds exp - iat: a token minted for years would otherwise outlive any
+	// leak, any role change and any key rotation policy.
+	maxLifetime time.Duration
 
 	// verified remembers tokens whose signature and claims were checked, until they expire:
 	// an internal system sends the same token with thousands of checks a second, and the
@@ -61,28 +64,47 @@ const maxVerifiedTokens = 10000
 // leeway is the clock skew tolerated on exp and nbf.
 const leeway = 30 * time.Second
 
+// DefaultMaxLifetime is the longest token lifetime (exp - iat) a verifier accepts unless
+// told otherwise (YAOSU_JWT_MAX_LIFETIME).
+const DefaultMaxLifetime = 12 * time.Hour
+
 var _ Verifier = (*Ed25519Verifier)(nil)
 
-// NewEd25519Verifier returns a verifier that accepts tokens signed by key for issuer.
-func NewEd25519Verifier(key ed25519.PublicKey, issuer string) *Ed25519Verifier {
-	return newEd25519Verifier(key, issuer, time.Now)
+// VerifierOption changes a verifier's defaults.
+type VerifierOption func(*Ed25519Verifier)
+
+// WithMaxLifetime sets the longest exp - iat accepted (DefaultMaxLifetime otherwise).
+func WithMaxLifetime(d time.Duration) VerifierOption {
+	return func(v *Ed25519Verifier) { v.maxLifetime = d }
+}
+
+// WithClock sets the verifier's clock (time.Now otherwise), for tests.
+func WithClock(now func() time.Time) VerifierOption {
+	return func(v *Ed25519Verifier) { v.now = now }
+}
+
+// NewEd25519Verifier returns a verifier that accepts tokens signed by key for issuer,
+// carrying iat and exp no further apart than the maximum lifetime.
+func NewEd25519Verifier(key ed25519.PublicKey, issuer string, opts ...VerifierOption) *Ed25519Verifier {
+	v := &Ed25519Verifier{key: key, issuer: issuer, now: time.Now, maxLifetime: DefaultMaxLifetime,
+		verified: map[string]verifiedToken{}}
+	for _, o := range opts {
+		o(v)
+	}
+	v.parser = jwt.NewParser(
+		jwt.WithValidMethods([]string{jwt.SigningMethodEdDSA.Alg()}),
+		jwt.WithIssuer(issuer),
+		jwt.WithAudience(Audience),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithLeeway(leeway),
+		jwt.WithTimeFunc(v.now),
+	)
+	return v
 }
 
 func newEd25519Verifier(key ed25519.PublicKey, issuer string, now func() time.Time) *Ed25519Verifier {
-	return &Ed25519Verifier{
-		key:    key,
-		issuer: issuer,
-		now:    now,
-		parser: jwt.NewParser(
-			jwt.WithValidMethods([]string{jwt.SigningMethodEdDSA.Alg()}),
-			jwt.WithIssuer(issuer),
-			jwt.WithAudience(Audience),
-			jwt.WithExpirationRequired(),
-			jwt.WithLeeway(leeway),
-			jwt.WithTimeFunc(now),
-		),
-		verified: map[string]verifiedToken{},
-	}
+	return NewEd25519Verifier(key, issuer, WithClock(now))
 }
 
 // Verify checks signature, issuer, audience and expiry, then the Yaosu claims.
@@ -103,6 +125,12 @@ func (v *Ed25519Verifier) Verify(_ context.Context, token string) (Principal, er
 	var c Claims
 	if _, err := v.parser.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return v.key, nil }); err != nil {
 		return Principal{}, errs.Wrap(err, errs.KindUnauthenticated, errs.ReasonUnauthenticated, "invalid bearer token")
+	}
+	if c.IssuedAt == nil {
+		return Principal{}, errs.Unauthenticated("token lacks iat: its lifetime cannot be checked")
+	}
+	if life := c.ExpiresAt.Sub(c.IssuedAt.Time); life > v.maxLifetime {
+		return Principal{}, errs.Unauthenticated("token lifetime %s exceeds the maximum %s: get a shorter-lived token", life, v.maxLifetime)
 	}
 	if c.Subject == "" || c.Org == "" || len(c.Roles) == 0 {
 		return Principal{}, errs.Unauthenticated("token lacks sub, org or roles")

@@ -25,6 +25,14 @@ type Config struct {
 	AuthMode              string
 	JWTPublicKeyFile      string
 	JWTIssuer             string
+	JWTMaxLifetime        time.Duration
+	TLSCertFile           string
+	TLSKeyFile            string
+	TLSClientCAFile       string
+	TLSClientAuth         string
+	TLSCAFile             string
+	TLSServerName         string
+	PageTokenKeyFile      string
 	StreamReplicas        int
 	StreamDuplicateWindow time.Duration
 	RelayBatchSize        int
@@ -69,6 +77,16 @@ const (
 	AuthModePublicKey = "public-key"
 )
 
+// Client certificate modes of the gRPC server (YAOSU_TLS_CLIENT_AUTH).
+const (
+	// ClientAuthOptional verifies a client certificate against YAOSU_TLS_CLIENT_CA_FILE when
+	// one is presented and accepts connections without one (people's CLIs).
+	ClientAuthOptional = "optional"
+	// ClientAuthRequire refuses the handshake of a client without a certificate signed by
+	// YAOSU_TLS_CLIENT_CA_FILE (a port only other services reach).
+	ClientAuthRequire = "require"
+)
+
 // Vars is every variable yaosu reads, in the order the README lists them.
 var Vars = []Var{
 	{"YAOSU_GRPC_ADDR", "127.0.0.1:7400", "gRPC listen address (host:port). All services of a process share it.",
@@ -83,11 +101,11 @@ var Vars = []Var{
 		func(c *Config, v string) error { c.DataDir = v; return nonEmpty(v) }},
 	{"YAOSU_LOG_LEVEL", "info", "debug, info, warn or error. Logs are JSON lines on stdout.",
 		func(c *Config, v string) error { return c.LogLevel.UnmarshalText([]byte(v)) }},
-	{"YAOSU_AUTH_MODE", "dev", "`dev`: tokens are verified with the Ed25519 key in `YAOSU_DATA_DIR/dev-signing.key` (created on first start; `yaosuctl login --dev` signs with it). `public-key`: tokens are verified with `YAOSU_JWT_PUBLIC_KEY_FILE`.",
+	{"YAOSU_AUTH_MODE", "", "How bearer tokens are verified; `yaosu serve` refuses to start without it. `public-key`: with `YAOSU_JWT_PUBLIC_KEY_FILE` (production: tokens come from your identity provider). `dev`: with the Ed25519 key in `YAOSU_DATA_DIR/dev-signing.key`, created on first start; whoever can read that file mints any role (`yaosuctl login --dev`), so it is for development only and logs a warning. `yaosu dev` chooses `dev` when unset.",
 		func(c *Config, v string) error {
 			c.AuthMode = v
-			if v != AuthModeDev && v != AuthModePublicKey {
-				return fmt.Errorf("must be %q or %q", AuthModeDev, AuthModePublicKey)
+			if v != "" && v != AuthModeDev && v != AuthModePublicKey {
+				return fmt.Errorf("must be %q or %q", AuthModePublicKey, AuthModeDev)
 			}
 			return nil
 		}},
@@ -95,6 +113,28 @@ var Vars = []Var{
 		func(c *Config, v string) error { c.JWTPublicKeyFile = v; return nil }},
 	{"YAOSU_JWT_ISSUER", "yaosu-dev", "Required `iss` claim of bearer tokens.",
 		func(c *Config, v string) error { c.JWTIssuer = v; return nonEmpty(v) }},
+	{"YAOSU_JWT_MAX_LIFETIME", "12h", "Longest lifetime (`exp` - `iat`) of a bearer token the server accepts; tokens without `iat` or `exp`, or valid for longer, are refused, so a leaked token stops working within it.",
+		func(c *Config, v string) error { d, err := duration(v); c.JWTMaxLifetime = d; return err }},
+	{"YAOSU_TLS_CERT_FILE", "", "PEM certificate (chain) the gRPC server presents. With `YAOSU_TLS_KEY_FILE` it turns TLS on; both files are re-read when they change, so a renewed certificate is served without a restart. Empty: plaintext (a warning is logged unless the address is loopback).",
+		func(c *Config, v string) error { c.TLSCertFile = v; return nil }},
+	{"YAOSU_TLS_KEY_FILE", "", "PEM private key of `YAOSU_TLS_CERT_FILE`.",
+		func(c *Config, v string) error { c.TLSKeyFile = v; return nil }},
+	{"YAOSU_TLS_CLIENT_CA_FILE", "", "PEM CA certificates that sign client certificates. Set: clients presenting a certificate must chain to it (see `YAOSU_TLS_CLIENT_AUTH`). Requires TLS.",
+		func(c *Config, v string) error { c.TLSClientCAFile = v; return nil }},
+	{"YAOSU_TLS_CLIENT_AUTH", "optional", "With `YAOSU_TLS_CLIENT_CA_FILE`: `optional` verifies a client certificate when one is presented (people's CLIs have none), `require` refuses any connection without one (a port only other services reach). Bearer tokens are required either way.",
+		func(c *Config, v string) error {
+			c.TLSClientAuth = v
+			if v != ClientAuthOptional && v != ClientAuthRequire {
+				return fmt.Errorf("must be %q or %q", ClientAuthOptional, ClientAuthRequire)
+			}
+			return nil
+		}},
+	{"YAOSU_TLS_CA_FILE", "", "PEM CA certificates this process trusts when it calls a Yaosu gRPC server (scenario → rights). Empty: the system roots. Used when the process serves TLS; it then presents its own certificate to the server it calls (for `YAOSU_TLS_CLIENT_AUTH=require`).",
+		func(c *Config, v string) error { c.TLSCAFile = v; return nil }},
+	{"YAOSU_TLS_SERVER_NAME", "", "Name the called server's certificate must carry when this process calls a Yaosu gRPC server. Empty: the host of the address called (`localhost` for a wildcard listen address).",
+		func(c *Config, v string) error { c.TLSServerName = v; return nil }},
+	{"YAOSU_PAGE_TOKEN_KEY_FILE", "", "File holding the secret (at least 32 bytes) that authenticates list page tokens; every replica must share it. `yaosu serve` requires it; `yaosu dev` creates `YAOSU_DATA_DIR/page-token.key` (0600) when unset.",
+		func(c *Config, v string) error { c.PageTokenKeyFile = v; return nil }},
 	{"YAOSU_STREAM_REPLICAS", "1", "Replicas of the YAOSU_EVENTS stream (1, 3 or 5 in a NATS cluster).",
 		func(c *Config, v string) error { n, err := positive(v); c.StreamReplicas = n; return err }},
 	{"YAOSU_STREAM_DUPLICATE_WINDOW", "10m", "JetStream duplicate window: a resend of an event within it is dropped. Keep it longer than the longest NATS outage you expect the relay to ride out without a restart.",
@@ -227,11 +267,38 @@ func (c Config) RequireExternal() error {
 	if c.NATSURL == "" {
 		problems = append(problems, errors.New("NATS_URL is required"))
 	}
-	if c.AuthMode == AuthModePublicKey && c.JWTPublicKeyFile == "" {
-		problems = append(problems, errors.New("YAOSU_JWT_PUBLIC_KEY_FILE is required when YAOSU_AUTH_MODE=public-key"))
+	switch c.AuthMode {
+	case "":
+		problems = append(problems, fmt.Errorf("YAOSU_AUTH_MODE is required: %q (verify tokens with YAOSU_JWT_PUBLIC_KEY_FILE) or %q (a signing key in YAOSU_DATA_DIR that anyone who reads it can mint tokens with: development only)", AuthModePublicKey, AuthModeDev))
+	case AuthModePublicKey:
+		if c.JWTPublicKeyFile == "" {
+			problems = append(problems, errors.New("YAOSU_JWT_PUBLIC_KEY_FILE is required when YAOSU_AUTH_MODE=public-key"))
+		}
+	}
+	if c.PageTokenKeyFile == "" {
+		problems = append(problems, errors.New("YAOSU_PAGE_TOKEN_KEY_FILE is required: a secret shared by every replica (e.g. `head -c 32 /dev/urandom > page-token.key`)"))
+	}
+	return errors.Join(append(problems, c.CheckTLS())...)
+}
+
+// CheckTLS checks that the TLS settings are complete. A process started by `yaosu dev`
+// checks them too.
+func (c Config) CheckTLS() error {
+	var problems []error
+	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
+		problems = append(problems, errors.New("YAOSU_TLS_CERT_FILE and YAOSU_TLS_KEY_FILE go together: set both or neither"))
+	}
+	if c.TLSClientCAFile != "" && c.TLSCertFile == "" {
+		problems = append(problems, errors.New("YAOSU_TLS_CLIENT_CA_FILE needs TLS: set YAOSU_TLS_CERT_FILE and YAOSU_TLS_KEY_FILE"))
+	}
+	if c.TLSClientAuth == ClientAuthRequire && c.TLSClientCAFile == "" {
+		problems = append(problems, errors.New("YAOSU_TLS_CLIENT_AUTH=require needs YAOSU_TLS_CLIENT_CA_FILE"))
 	}
 	return errors.Join(problems...)
 }
+
+// TLS reports whether the gRPC server serves TLS.
+func (c Config) TLS() bool { return c.TLSCertFile != "" }
 
 // Markdown renders Vars as the README's configuration table.
 func Markdown() string {

@@ -20,11 +20,12 @@ import (
 	"yaosu.dev/pkg/errs"
 )
 
-// publicMethodPrefixes need no principal: health checks and reflection.
+// publicMethodPrefixes need no principal: health checks only, which load balancers and
+// kubelets call without credentials. Reflection needs one: the full API surface (every
+// method and message) is a map for whoever probes the port, and people with a token lose
+// nothing (grpcurl -H 'authorization: Bearer ...').
 var publicMethodPrefixes = []string{
 	"/grpc.health.v1.Health/",
-	"/grpc.reflection.v1.ServerReflection/",
-	"/grpc.reflection.v1alpha.ServerReflection/",
 }
 
 func isPublic(fullMethod string) bool {

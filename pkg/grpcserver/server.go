@@ -1,5 +1,5 @@
-// Package grpcserver builds the gRPC server every Yaosu process runs: health and
-// reflection, OpenTelemetry, one JSON log line per RPC, authentication, protovalidate
+// Package grpcserver builds the gRPC server every Yaosu process runs: health (open) and
+// reflection (authenticated), OpenTelemetry, one JSON log line per RPC, authentication, protovalidate
 // validation, panic recovery and the one place where errors become statuses. A method
 // called thousands of times a second may lighten the per-call part of that
 // (MethodOptions).
@@ -33,16 +33,16 @@ type Server struct {
 	shutdownTimeout time.Duration
 }
 
-// New returns a server whose RPCs (except health and reflection) require a principal that
-// verifier accepts.
-func New(log *slog.Logger, verifier auth.Verifier, shutdownTimeout time.Duration) (*Server, error) {
+// New returns a server whose RPCs (except health) require a principal that verifier
+// accepts. opts add server options, such as the transport credentials of TLS.
+func New(log *slog.Logger, verifier auth.Verifier, shutdownTimeout time.Duration, opts ...grpc.ServerOption) (*Server, error) {
 	validator, err := protovalidate.New()
 	if err != nil {
 		return nil, err
 	}
 	methods := &methodTable{}
 	codec := newCodec()
-	gs := grpc.NewServer(
+	gs := grpc.NewServer(append([]grpc.ServerOption{
 		// Malformed request bytes are the client's fault: INVALID_ARGUMENT, not the
 		// INTERNAL gRPC makes of any decoding error (see codec).
 		grpc.ForceServerCodecV2(codec),
@@ -50,12 +50,12 @@ func New(log *slog.Logger, verifier auth.Verifier, shutdownTimeout time.Duration
 		// new goroutine that grows its stack by copying (runtime.newstack was 6% of the CPU
 		// of the rights Check benchmark); a stream that finds no idle worker still gets its
 		// own goroutine.
-		grpc.NumStreamWorkers(uint32(8*runtime.GOMAXPROCS(0))),
+		grpc.NumStreamWorkers(uint32(8 * runtime.GOMAXPROCS(0))),
 		grpc.StatsHandler(otelgrpc.NewServerHandler(otelgrpc.WithTracerProvider(
 			methodTracerProvider{tp: otel.GetTracerProvider(), methods: methods}))),
 		grpc.ChainUnaryInterceptor(unaryInterceptor(log, verifier, validator, methods, codec)),
 		grpc.ChainStreamInterceptor(streamInterceptor(log, verifier, validator, methods, codec)),
-	)
+	}, opts...)...)
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(gs, hs)
 	reflection.Register(gs)

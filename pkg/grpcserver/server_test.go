@@ -135,10 +135,17 @@ func TestAuthenticationAndPrincipal(t *testing.T) {
 		seen, _ = auth.FromContext(ctx)
 		return nil
 	}})
-	// Health and reflection are public.
+	// Health is public.
 	_, err := healthpb.NewHealthClient(conn).Check(context.Background(), &healthpb.HealthCheckRequest{})
 	require.NoError(t, err)
-	rc, err := reflectionpb.NewServerReflectionClient(conn).ServerReflectionInfo(context.Background())
+	// Regression (issue 12): reflection answered without a token. It needs a principal.
+	anon, err := reflectionpb.NewServerReflectionClient(conn).ServerReflectionInfo(context.Background())
+	require.NoError(t, err)
+	_ = anon.Send(&reflectionpb.ServerReflectionRequest{MessageRequest: &reflectionpb.ServerReflectionRequest_ListServices{}})
+	_, err = anon.Recv()
+	require.Equal(t, codes.Unauthenticated, status.Code(err), "reflection without a token")
+	rc, err := reflectionpb.NewServerReflectionClient(conn).ServerReflectionInfo(
+		bearer(t, key, auth.Principal{Subject: "s", Organisation: "o", Roles: []auth.Role{auth.RoleAuditor}}))
 	require.NoError(t, err)
 	require.NoError(t, rc.Send(&reflectionpb.ServerReflectionRequest{MessageRequest: &reflectionpb.ServerReflectionRequest_ListServices{}}))
 	listed, err := rc.Recv()

@@ -14,6 +14,7 @@ import (
 
 	catalogv1 "yaosu.dev/gen/go/yaosu/catalog/v1"
 	"yaosu.dev/pkg/auth"
+	"yaosu.dev/pkg/paging"
 	"yaosu.dev/pkg/tlog"
 	"yaosu.dev/services/catalog/internal/app"
 	"yaosu.dev/services/catalog/internal/grpcapi"
@@ -49,6 +50,9 @@ type Deps struct {
 	Holidays             map[string]bool
 	// SchedulerInterval is how often Run looks for ended publicity windows.
 	SchedulerInterval time.Duration
+	// PageKey authenticates list page tokens; every replica must share it. Zero: a random
+	// key of this process (tests; tokens then fail after a restart or on another replica).
+	PageKey paging.Key
 }
 
 // Service is a wired catalog.
@@ -72,10 +76,13 @@ func New(d Deps) (*Service, error) {
 	if d.SchedulerInterval <= 0 {
 		d.SchedulerInterval = time.Minute
 	}
+	if d.PageKey.IsZero() {
+		d.PageKey = paging.RandomKey()
+	}
 	a := app.New(store.New(d.Pool), app.Config{
 		RegistryName: d.RegistryName, RegistrationNumberFormat: d.RegistrationNumberFormat,
 		PublicityWorkingDays: d.PublicityWorkingDays, PublicityDuration: d.PublicityDuration, Holidays: d.Holidays,
-		Signer: signer,
+		Signer: signer, PageKey: d.PageKey,
 	}, d.Now, d.Log)
 	return &Service{app: a, api: grpcapi.New(a), log: d.Log, every: d.SchedulerInterval}, nil
 }

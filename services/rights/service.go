@@ -16,6 +16,7 @@ import (
 	rightsv1 "yaosu.dev/gen/go/yaosu/rights/v1"
 	"yaosu.dev/pkg/grpcserver"
 	"yaosu.dev/pkg/messaging"
+	"yaosu.dev/pkg/paging"
 	"yaosu.dev/services/rights/internal/app"
 	"yaosu.dev/services/rights/internal/check"
 	"yaosu.dev/services/rights/internal/grpcapi"
@@ -43,6 +44,9 @@ type Deps struct {
 	// DenialFlushInterval is how often denied checks are published as one
 	// rights.check.denied event (default 10s).
 	DenialFlushInterval time.Duration
+	// PageKey authenticates list page tokens; every replica must share it. Zero: a random
+	// key of this process (tests; tokens then fail after a restart or on another replica).
+	PageKey paging.Key
 }
 
 // Service is a wired rights service.
@@ -68,6 +72,9 @@ func New(d Deps) (*Service, error) {
 	if d.DenialFlushInterval <= 0 {
 		d.DenialFlushInterval = 10 * time.Second
 	}
+	if d.PageKey.IsZero() {
+		d.PageKey = paging.RandomKey()
+	}
 	st := store.New(d.Pool)
 	cond := check.NewConditions(0, 0)
 	checker := check.New(st, d.Pool, check.WithNow(d.Now), check.WithLogger(d.Log), check.WithConditions(cond.Eval))
@@ -76,7 +83,7 @@ func New(d Deps) (*Service, error) {
 			checker.Invalidate(id)
 		}
 	})
-	a := app.New(st, checker, cond, d.Now, d.Log)
+	a := app.New(st, checker, cond, d.PageKey, d.Now, d.Log)
 	s := &Service{d: d, app: a, api: grpcapi.New(a), checker: checker}
 	if d.JS != nil {
 		s.consumer = messaging.NewConsumer(d.Pool, d.JS, messaging.ConsumerConfig{Name: ConsumerName,

@@ -18,6 +18,7 @@ import (
 	rightsv1 "yaosu.dev/gen/go/yaosu/rights/v1"
 	scenariov1 "yaosu.dev/gen/go/yaosu/scenario/v1"
 	"yaosu.dev/pkg/messaging"
+	"yaosu.dev/pkg/paging"
 	"yaosu.dev/pkg/schedule"
 	"yaosu.dev/services/scenario/internal/app"
 	"yaosu.dev/services/scenario/internal/grpcapi"
@@ -59,6 +60,9 @@ type Deps struct {
 	// SpikeFactor, UsageRetention: see app.Config; 0 means app.DefaultConfig's.
 	SpikeFactor    float64
 	UsageRetention time.Duration
+	// PageKey authenticates list page tokens; every replica must share it. Zero: a random
+	// key of this process (tests; tokens then fail after a restart or on another replica).
+	PageKey paging.Key
 }
 
 // Service is a wired scenario service.
@@ -86,6 +90,10 @@ func New(d Deps) (*Service, error) {
 	}
 	if d.MonitorInterval <= 0 {
 		d.MonitorInterval = app.DefaultMonitorInterval
+	}
+	cfg.PageKey = d.PageKey
+	if cfg.PageKey.IsZero() {
+		cfg.PageKey = paging.RandomKey()
 	}
 	a := app.New(store.New(d.Pool), forwarding{d.Rights}, d.Now, d.Log, cfg)
 	s := &Service{d: d, app: a, api: grpcapi.New(a)}

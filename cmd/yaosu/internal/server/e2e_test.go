@@ -20,6 +20,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
@@ -61,11 +62,22 @@ func logWriter() io.Writer {
 
 // startStack runs the real server (all services) on a loopback port against a fresh
 // database and an in-process JetStream.
-func startStack(t *testing.T) *stack { t.Helper(); return startStackVia(t, nil) }
+func startStack(t *testing.T) *stack {
+	t.Helper()
+	return startStackWith(t, nil, insecure.NewCredentials(), nil)
+}
 
 // startStackVia is startStack whose server reaches the database at via(dsn) (e.g. through
-// a proxy the test can cut); nil is the database itself.
+// a proxy the test can cut).
 func startStackVia(t *testing.T, via func(dsn string) string) *stack {
+	t.Helper()
+	return startStackWith(t, nil, insecure.NewCredentials(), via)
+}
+
+// startStackWith is startStack with extra configuration (env overrides the test's
+// defaults), the test client's transport credentials, and the server reaching the
+// database at via(dsn) when via is not nil.
+func startStackWith(t *testing.T, env map[string]string, creds credentials.TransportCredentials, via func(dsn string) string) *stack {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	shutdownTel, err := telemetry.Setup(ctx, "yaosu-test", "")
@@ -79,7 +91,12 @@ func startStackVia(t *testing.T, via func(dsn string) string) *stack {
 	n := testkit.StartNATS(t)
 	dataDir := t.TempDir()
 	cfg, err := config.Load(func(k string) string {
+		if v, ok := env[k]; ok {
+			return v
+		}
 		switch k {
+		case "YAOSU_AUTH_MODE":
+			return config.AuthModeDev
 		case "YAOSU_GRPC_ADDR":
 			return "127.0.0.1:0"
 		case "YAOSU_DATA_DIR":
@@ -110,7 +127,7 @@ func startStackVia(t *testing.T, via func(dsn string) string) *stack {
 	})
 	key, err := auth.LoadOrCreateDevKey(cfg.DataDir)
 	require.NoError(t, err)
-	conn, err := grpc.NewClient(srv.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(srv.Addr(), grpc.WithTransportCredentials(creds))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = conn.Close() })
 	return &stack{dsn: dsn, dataDir: dataDir, addr: srv.Addr(), key: key, natsURL: n.URL(), conn: conn, catalog: catalogv1.NewCatalogServiceClient(conn)}

@@ -11,12 +11,13 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/credentials"
 
 	rightsv1 "yaosu.dev/gen/go/yaosu/rights/v1"
 
 	"yaosu.dev/pkg/config"
 	"yaosu.dev/pkg/grpcclient"
+	"yaosu.dev/pkg/paging"
 	"yaosu.dev/pkg/postgres"
 	"yaosu.dev/services/audit"
 	"yaosu.dev/services/catalog"
@@ -37,8 +38,12 @@ type deps struct {
 	config config.Config
 	log    *slog.Logger
 	now    func() time.Time
-	// addr is this process's gRPC address, for services that call another one in it.
-	addr string
+	// addr is this process's gRPC address, for services that call another one in it,
+	// with clientCreds: TLS verified against YAOSU_TLS_CA_FILE when the server serves TLS.
+	addr        string
+	clientCreds credentials.TransportCredentials
+	// pageKey authenticates list page tokens (YAOSU_PAGE_TOKEN_KEY_FILE).
+	pageKey paging.Key
 }
 
 // serviceDef describes one service: its schema's migrations, how to wire it, and its gRPC
@@ -63,7 +68,7 @@ var registry = map[string]serviceDef{
 				RegistrationNumberFormat: d.config.CatalogRegistrationNumber,
 				PublicityWorkingDays:     d.config.CatalogPublicityWorkingDays,
 				PublicityDuration:        d.config.CatalogPublicityDuration, Holidays: d.config.CatalogHolidays,
-				SchedulerInterval: d.config.CatalogSchedulerInterval})
+				SchedulerInterval: d.config.CatalogSchedulerInterval, PageKey: d.pageKey})
 		},
 		healthNames: catalog.ServiceNames(),
 	},
@@ -71,7 +76,8 @@ var registry = map[string]serviceDef{
 		migrations: rights.Migrations,
 		build: func(d deps) (service, error) {
 			return rights.New(rights.Deps{Pool: d.pool, JS: d.js, Log: d.log, Now: d.now,
-				ExpiryInterval: d.config.RightsExpiryInterval, DenialFlushInterval: d.config.RightsDenialFlushInterval})
+				ExpiryInterval: d.config.RightsExpiryInterval, DenialFlushInterval: d.config.RightsDenialFlushInterval,
+				PageKey: d.pageKey})
 		},
 		healthNames: rights.ServiceNames(),
 	},
@@ -79,17 +85,18 @@ var registry = map[string]serviceDef{
 		migrations: scenario.Migrations,
 		build: func(d deps) (service, error) {
 			// The rights service of this process answers LinkAsset's checks; each call
-			// forwards the caller's own token, so this connection carries no credentials.
-			// A check the rights service could not take (UNAVAILABLE: its database
-			// restarting) is retried with the same request (pkg/grpcclient).
-			conn, err := grpc.NewClient(d.addr, grpc.WithTransportCredentials(insecure.NewCredentials()), grpcclient.WithRetry())
+			// forwards the caller's own token, so the connection carries no per-call
+			// credentials, but it is TLS (verified) whenever the server is. A check the
+			// rights service could not take (UNAVAILABLE: its database restarting) is
+			// retried with the same request (pkg/grpcclient).
+			conn, err := grpc.NewClient(d.addr, grpc.WithTransportCredentials(d.clientCreds), grpcclient.WithRetry())
 			if err != nil {
 				return nil, err
 			}
 			return scenario.New(scenario.Deps{Pool: d.pool, JS: d.js, Log: d.log, Now: d.now,
 				Rights: rightsv1.NewRightsServiceClient(conn), RightsConn: conn,
 				MonitorInterval: d.config.ScenarioMonitorInterval, SpikeFactor: d.config.ScenarioSpikeFactor,
-				UsageRetention: d.config.ScenarioUsageRetention})
+				UsageRetention: d.config.ScenarioUsageRetention, PageKey: d.pageKey})
 		},
 		healthNames: scenario.ServiceNames(),
 	},

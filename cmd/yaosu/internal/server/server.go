@@ -5,11 +5,11 @@ package server
 
 import (
 	"context"
-	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -44,24 +44,6 @@ type Server struct {
 	services []service
 }
 
-// Verifier builds the token verifier the configuration asks for.
-func Verifier(cfg config.Config) (auth.Verifier, error) {
-	switch cfg.AuthMode {
-	case config.AuthModePublicKey:
-		pub, err := auth.LoadPublicKey(cfg.JWTPublicKeyFile)
-		if err != nil {
-			return nil, err
-		}
-		return auth.NewEd25519Verifier(pub, cfg.JWTIssuer), nil
-	default:
-		key, err := auth.LoadOrCreateDevKey(cfg.DataDir)
-		if err != nil {
-			return nil, fmt.Errorf("dev signing key: %w", err)
-		}
-		return auth.NewEd25519Verifier(key.Public().(ed25519.PublicKey), cfg.JWTIssuer), nil
-	}
-}
-
 // Start connects everything and listens; Run serves. On error everything opened so far is closed.
 func Start(ctx context.Context, o Options) (_ *Server, err error) {
 	s := &Server{opts: o}
@@ -72,6 +54,18 @@ func Start(ctx context.Context, o Options) (_ *Server, err error) {
 	}()
 	cfg := o.Config
 	verifier, err := Verifier(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.AuthMode == config.AuthModeDev {
+		o.Log.Warn("dev authentication: anyone who can read the signing key in YAOSU_DATA_DIR mints tokens with any role; use YAOSU_AUTH_MODE=public-key in production",
+			"key_file", filepath.Join(cfg.DataDir, auth.DevKeyFile))
+	}
+	serverOpts, clientCreds, err := transport(cfg, cfg.GRPCAddr, o.Log)
+	if err != nil {
+		return nil, err
+	}
+	pageKey, err := PageKey(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +91,7 @@ func Start(ctx context.Context, o Options) (_ *Server, err error) {
 	if _, err := messaging.EnsureStream(ctx, js, cfg.StreamReplicas, cfg.StreamDuplicateWindow); err != nil {
 		return nil, err
 	}
-	s.grpc, err = grpcserver.New(o.Log, verifier, cfg.ShutdownTimeout)
+	s.grpc, err = grpcserver.New(o.Log, verifier, cfg.ShutdownTimeout, serverOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +109,7 @@ func Start(ctx context.Context, o Options) (_ *Server, err error) {
 		}
 		s.pools = append(s.pools, pool)
 		log := o.Log.With("service", name)
-		svc, err := def.build(deps{pool: pool, js: js, config: cfg, log: log, now: o.Now, addr: s.lis.Addr().String()})
+		svc, err := def.build(deps{pool: pool, js: js, config: cfg, log: log, now: o.Now, addr: s.lis.Addr().String(), clientCreds: clientCreds, pageKey: pageKey})
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}

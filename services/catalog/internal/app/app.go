@@ -44,6 +44,8 @@ type Config struct {
 	Holidays map[string]bool
 	// Signer signs certificates; its origin is the certificate key's name.
 	Signer *tlog.Signer
+	// PageKey authenticates page tokens.
+	PageKey paging.Key
 }
 
 // App is the catalog's application layer.
@@ -160,9 +162,9 @@ const (
 
 func pageSize(n int) int { return paging.Size(n, DefaultPageSize, MaxPageSize) }
 
-// listQuery fingerprints a catalog list query for its page tokens.
-func listQuery(parts ...any) paging.Query {
-	return paging.NewQuery("yaosu.catalog.list.v1", domain.ReasonInvalidPageToken, parts...)
+// listQuery binds a catalog list query's page tokens to it.
+func (a *App) listQuery(parts ...any) paging.Query {
+	return a.cfg.PageKey.Query("yaosu.catalog.list.v1", domain.ReasonInvalidPageToken, parts...)
 }
 
 // ListFilter is what ListAssets filters on; empty fields do not filter.
@@ -198,7 +200,7 @@ func (a *App) ListAssets(ctx context.Context, f ListFilter, size int, token stri
 		// Only punctuation: nothing can match, and an empty token list would match everything.
 		return nil, "", nil
 	}
-	pq := listQuery(q.Viewer, f)
+	pq := a.listQuery(q.Viewer, f)
 	if token != "" {
 		if q.Before, err = pq.After(token); err != nil {
 			return nil, "", err

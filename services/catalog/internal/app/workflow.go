@@ -324,7 +324,7 @@ func (a *App) ListApplications(ctx context.Context, assetID string, states []str
 	} else if !c.Registry() {
 		q.Holder, q.PublicityVisible = c.Organisation, true
 	}
-	pq := listQuery("applications", q.AssetID, q.Holder, states)
+	pq := a.listQuery("applications", q.AssetID, q.Holder, states)
 	if token != "" {
 		if q.Before, err = pq.After(token); err != nil {
 			return nil, "", err
@@ -348,7 +348,7 @@ func (a *App) ListRevisions(ctx context.Context, assetID string, size int, token
 		return nil, "", err
 	}
 	limit := pageSize(size)
-	pq := listQuery("revisions", assetID)
+	pq := a.listQuery("revisions", assetID)
 	var before int64
 	if token != "" {
 		after, err := pq.After(token)

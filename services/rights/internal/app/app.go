@@ -61,20 +61,21 @@ type App struct {
 	cond    Conditions
 	now     func() time.Time
 	log     *slog.Logger
+	pageKey paging.Key
 
 	purposesOnce sync.Once
 	purposes     map[string]bool
 }
 
 // New returns the application layer.
-func New(st *store.Store, checker Checker, cond Conditions, now func() time.Time, log *slog.Logger) *App {
+func New(st *store.Store, checker Checker, cond Conditions, pageKey paging.Key, now func() time.Time, log *slog.Logger) *App {
 	if now == nil {
 		now = time.Now
 	}
 	if log == nil {
 		log = slog.Default()
 	}
-	return &App{store: st, checker: checker, cond: cond, now: now, log: log}
+	return &App{store: st, checker: checker, cond: cond, now: now, log: log, pageKey: pageKey}
 }
 
 func caller(ctx context.Context) (domain.Caller, error) {
@@ -433,7 +434,7 @@ func (a *App) ListGrants(ctx context.Context, q store.GrantQuery, token string) 
 		q.Party = c.Organisation
 	}
 	q.Limit = paging.Size(q.Limit, 50, 500)
-	pq := listQuery(q.AssetID, q.Grantor, q.Grantee, q.Right, q.States, q.Party)
+	pq := a.listQuery(q.AssetID, q.Grantor, q.Grantee, q.Right, q.States, q.Party)
 	if token != "" {
 		if q.Before, err = pq.After(token); err != nil {
 			return nil, "", err
@@ -459,9 +460,9 @@ func denialsEvent(ctx context.Context, p *eventsv1.ChecksDenied) (*eventsv1.Even
 	return messaging.NewEvent(ctx, ServiceName, "rights.check.denied", "", 0, p)
 }
 
-// listQuery fingerprints a rights list or lookup for its page tokens.
-func listQuery(parts ...any) paging.Query {
-	return paging.NewQuery("yaosu.rights.list.v1", domain.ReasonInvalidPageToken, parts...)
+// listQuery binds a rights list or lookup's page tokens to it.
+func (a *App) listQuery(parts ...any) paging.Query {
+	return a.pageKey.Query("yaosu.rights.list.v1", domain.ReasonInvalidPageToken, parts...)
 }
 
 func trimGrant(name string) string { return strings.TrimPrefix(name, "grants/") }

@@ -111,7 +111,7 @@ func (a *App) LookupGrantees(ctx context.Context, assetID string, t time.Time, a
 	}
 	holding := &store.HoldingRow{AssetID: assetID, Holder: g.Asset.Holder}
 	all := effective(g, "", t)
-	pq := listQuery("grantees", assetID, t.UnixMicro(), asOf)
+	pq := a.listQuery("grantees", assetID, t.UnixMicro(), asOf)
 	start := 0
 	if token != "" {
 		after, err := pq.After(token)
@@ -142,7 +142,7 @@ func (a *App) LookupGrants(ctx context.Context, org string, t time.Time, asOf bo
 	if !asOf {
 		t = a.now()
 	}
-	pq := listQuery("grants", org, t.UnixMicro(), asOf)
+	pq := a.listQuery("grants", org, t.UnixMicro(), asOf)
 	after := ""
 	var holdings []store.HoldingRow
 	if token != "" {

@@ -60,6 +60,8 @@ type Config struct {
 	// BaselineDays is how many previous days a learnt baseline averages; MinBaselineDays
 	// how many of them must have usage before it is used.
 	BaselineDays, MinBaselineDays int
+	// PageKey authenticates page tokens.
+	PageKey paging.Key
 }
 
 // DefaultConfig is what cmd/yaosu's defaults amount to.
@@ -271,7 +273,7 @@ func (a *App) ListScenarios(ctx context.Context, q store.ScenarioQuery, token st
 		q.Operator = c.Organisation
 	}
 	q.Limit = paging.Size(q.Limit, 50, 500)
-	pq := paging.NewQuery("yaosu.scenario.list.v1", domain.ReasonInvalidPageToken, q.Operator, q.States, q.Sector)
+	pq := a.cfg.PageKey.Query("yaosu.scenario.list.v1", domain.ReasonInvalidPageToken, q.Operator, q.States, q.Sector)
 	if q.Before, err = afterID(pq, token); err != nil {
 		return nil, "", err
 	}

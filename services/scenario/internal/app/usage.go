@@ -332,7 +332,7 @@ func (a *App) ListAlerts(ctx context.Context, q store.AlertQuery, minSeverity, t
 	if q.Link != "" && uuid.Validate(q.Link) != nil {
 		return nil, "", errs.InvalidArgument(errs.ReasonValidation, errs.FieldViolation{Field: "link", Description: "not scenarios/{uuid}/links/{uuid}"})
 	}
-	pq := paging.NewQuery("yaosu.scenario.alerts.v1", domain.ReasonInvalidPageToken, q.Operator, q.Scenario, q.States,
+	pq := a.cfg.PageKey.Query("yaosu.scenario.alerts.v1", domain.ReasonInvalidPageToken, q.Operator, q.Scenario, q.States,
 		q.Severities, q.Rules, q.Link)
 	if q.Before, err = afterID(pq, token); err != nil {
 		return nil, "", err
