@@ -172,7 +172,7 @@ func testReplicasInOrder(t *testing.T, replicas int) {
 	}
 }
 
-func publish(t *testing.T, js jetstream.JetStream, ev *eventsv1.Event, msgID string) {
+func publish(t testing.TB, js jetstream.JetStream, ev *eventsv1.Event, msgID string) {
 	t.Helper()
 	body, err := proto.Marshal(ev)
 	require.NoError(t, err)
