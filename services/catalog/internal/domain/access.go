@@ -76,13 +76,17 @@ func (c Caller) CanReadApplication(a *Asset, p *Application) bool {
 }
 
 // conflicted reports whether the caller's organisation is a party to a's case: its holder,
-// or the agent (委托代理) filing for it.
-func (c Caller) conflicted(a *Asset) bool {
+// or the agent (委托代理) filing for it, in the record or in the proposal of app (a change
+// may name a new agent).
+func (c Caller) conflicted(a *Asset, app *Application) bool {
 	org := c.Organisation
 	if org == "" {
 		return false
 	}
-	return a.HolderOrganisation() == org || (a.s.Record.Agent != nil && a.s.Record.Agent.Organisation == org)
+	party := func(r *Record) bool {
+		return r != nil && (r.HolderOrganisation == org || (r.Agent != nil && r.Agent.Organisation == org))
+	}
+	return party(&a.s.Record) || (app != nil && party(app.Proposed))
 }
 
 // conflictOfInterest is the error for a reviewer acting for the registry in their own
@@ -130,7 +134,7 @@ func (c Caller) authorise(a *Asset, app *Application, action Action) error {
 		}
 		// Independence: the registry acts on an organisation's case only through reviewers
 		// of other organisations (admins included).
-		if c.conflicted(a) {
+		if c.conflicted(a, app) {
 			return conflictOfInterest(c)
 		}
 	case action == ActObject:

@@ -390,4 +390,12 @@ func TestConflictOfInterest(t *testing.T) {
 	a.must(domain.ActSubmit)
 	conflict(a, domain.ActAccept, agentReviewer)
 	a.must(domain.ActAccept, as(reviewer))
+
+	// So is an agent a change application names.
+	c := registeredEnv(t)
+	proposal := completeRecord()
+	proposal.Agent = &domain.Agent{Organisation: otherOrg, Name: "新代理机构"}
+	c.must(domain.ActApplyChange, withRecord(proposal))
+	conflict(c, domain.ActAccept, agentReviewer)
+	c.must(domain.ActAccept, as(reviewer))
 }
