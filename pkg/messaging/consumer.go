@@ -40,6 +40,10 @@ type ConsumerConfig struct {
 	Name string
 	// FilterSubjects limits the consumer to these subjects (e.g. "yaosu.catalog.>").
 	FilterSubjects []string
+	// Stale, if set, runs in the handler's stead (same transaction) for an event skipped
+	// because a newer revision of its resource was applied already: for effects that do
+	// not depend on order, such as a history row keyed by the event's own time.
+	Stale Handler
 }
 
 // Consumer is a durable pull consumer of YAOSU_EVENTS whose handler runs in a Postgres
@@ -177,6 +181,9 @@ func (c *Consumer) handle(ctx context.Context, msg jetstream.Msg) error {
 			c.stale.Add(ctx, 1, metric.WithAttributes(attribute.String("consumer", c.cfg.Name)))
 			c.log.DebugContext(ctx, "stale event skipped: a newer revision of its resource was applied",
 				"event_id", ev.GetId(), "type", ev.GetType(), "resource", ev.GetSubject(), "revision", ev.GetResourceRevision())
+			if c.cfg.Stale != nil {
+				return c.cfg.Stale(ctx, tx, ev)
+			}
 			return nil
 		}
 		return c.handler(ctx, tx, ev)

@@ -195,7 +195,7 @@ func ids(msgs []jetstream.Msg) []string {
 
 // Events of one transition share a revision (distinct types and ids): each is applied.
 // Events without a subject are not ordered per resource. An older revision arriving after
-// a newer one is skipped, even under a new id.
+// a newer one is skipped, even under a new id, and goes to the Stale handler instead.
 func TestConsumerRevisionGuardEdges(t *testing.T) {
 	e := newEnv(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -222,7 +222,14 @@ func TestConsumerRevisionGuardEdges(t *testing.T) {
 	for _, ev := range evs {
 		publish(t, e.js, ev, ev.GetId())
 	}
-	c := messaging.NewConsumer(e.pool, e.js, messaging.ConsumerConfig{Name: "edges", FilterSubjects: []string{"yaosu.test.>"}}, h, quiet)
+	stale := func(_ context.Context, _ pgx.Tx, ev *eventsv1.Event) error {
+		mu.Lock()
+		defer mu.Unlock()
+		seen = append(seen, fmt.Sprintf("stale %s %s@%d", ev.GetType(), ev.GetSubject(), ev.GetResourceRevision()))
+		return nil
+	}
+	c := messaging.NewConsumer(e.pool, e.js, messaging.ConsumerConfig{Name: "edges", FilterSubjects: []string{"yaosu.test.>"},
+		Stale: stale}, h, quiet)
 	done := make(chan error, 1)
 	go func() { done <- c.Run(ctx) }()
 	require.Eventually(t, func() bool {
@@ -234,7 +241,7 @@ func TestConsumerRevisionGuardEdges(t *testing.T) {
 	require.Equal(t, []string{
 		"test.thing.passed things/a@3", "test.thing.registered things/a@3",
 		"test.thing.counted @0", "test.thing.counted @0",
-		"test.thing.changed things/a@4", "test.thing.changed things/b@1",
+		"test.thing.changed things/a@4", "stale test.thing.late things/a@2", "test.thing.changed things/b@1",
 	}, seen)
 	mu.Unlock()
 	cancel()

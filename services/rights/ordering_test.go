@@ -75,3 +75,48 @@ func TestCatalogEventsUnderReplicasEndAsInOrder(t *testing.T) {
 		rights.ConsumerName, asset).Scan(&rev))
 	require.Equal(t, last+1, rev)
 }
+
+// A suspension handled after the reinstatement that ended it (a replica held it) changes
+// nothing now, but answers as of a time inside the suspension still see it, as an
+// in-order replay would have recorded it.
+func TestLateSuspensionStillAnswersAsOf(t *testing.T) {
+	h := newHarness(t)
+	asset := h.registered(orgA, general)
+	h.grant(h.admin(orgA), grantSpec(asset, orgB, 0))
+	publish := func(typ string, state catalogv1.AssetState, rev int64, at time.Time) {
+		a := &catalogv1.Asset{Name: asset, HolderOrganisation: orgA, State: state, Grade: general, Revision: rev,
+			RegistrationNumber: "YS-2026-" + asset[len(asset)-8:]}
+		ev, err := messaging.NewEvent(context.Background(), "catalog", typ, asset, rev, &eventsv1.AssetChanged{Asset: a})
+		require.NoError(t, err)
+		ev.Time = timestamppb.New(at)
+		body, err := proto.Marshal(ev)
+		require.NoError(t, err)
+		_, err = h.js.PublishMsg(context.Background(), messaging.Message(ev, body))
+		require.NoError(t, err)
+	}
+	t0 := h.clock.Now()
+	suspendedAt, reinstatedAt := t0.Add(time.Hour), t0.Add(2*time.Hour)
+	h.clock.Advance(3 * time.Hour)
+	publish("catalog.asset.reinstated", catalogv1.AssetState_ASSET_STATE_REGISTERED, 3, reinstatedAt)
+	publish("catalog.asset.suspended", catalogv1.AssetState_ASSET_STATE_SUSPENDED, 2, suspendedAt)
+	require.Eventually(t, func() bool {
+		var n int
+		_ = h.pool.QueryRow(context.Background(), `SELECT count(*) FROM processed_events WHERE consumer = $1`, rights.ConsumerName).Scan(&n)
+		return n == 3
+	}, 10*time.Second, 20*time.Millisecond)
+
+	require.True(t, h.check(checkReq(orgB, asset)).GetAllowed(), "now: the newer state")
+	auditor := h.as("audrey", orgA, auth.RoleAuditor)
+	asOf := func(at time.Time) *rightsv1.CheckResponse {
+		req := checkReq(orgB, asset)
+		req.AsOf = timestamppb.New(at)
+		resp, err := h.client.Check(auditor, req)
+		require.NoError(t, err)
+		return resp
+	}
+	require.True(t, asOf(suspendedAt.Add(-time.Minute)).GetAllowed())
+	during := asOf(suspendedAt.Add(30 * time.Minute))
+	require.False(t, during.GetAllowed(), "as of inside the suspension")
+	require.Equal(t, rightsv1.DenialReason_DENIAL_REASON_ASSET_SUSPENDED, during.GetDenialReason())
+	require.True(t, asOf(reinstatedAt.Add(time.Minute)).GetAllowed())
+}
