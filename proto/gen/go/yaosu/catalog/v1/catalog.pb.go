@@ -707,8 +707,8 @@ const (
 	ErrorReason_ERROR_REASON_NO_CERTIFICATE ErrorReason = 19
 	// ERROR_REASON_NOTHING_CHANGED: a change or correction proposes no difference.
 	ErrorReason_ERROR_REASON_NOTHING_CHANGED ErrorReason = 20
-	// ERROR_REASON_CONFLICT_OF_INTEREST: a reviewer tried to act for the registry on an asset,
-	// application or objection of their own organisation (利益冲突回避).
+	// ERROR_REASON_CONFLICT_OF_INTEREST: a reviewer tried to act for the registry on an asset
+	// their organisation holds or files for as agent (利益冲突回避).
 	ErrorReason_ERROR_REASON_CONFLICT_OF_INTEREST ErrorReason = 21
 )
 
