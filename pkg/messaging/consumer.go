@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -11,6 +12,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
@@ -21,7 +24,14 @@ import (
 
 // Handler applies one event inside the consumer's transaction. Returning an error rolls
 // the transaction back; the event is retried (in order: nothing after it is handled
-// meanwhile).
+// meanwhile by this replica).
+//
+// A handler is called only with an event at least as new as every event of the same
+// resource (envelope subject) it was called with before (see Consumer), but it may miss
+// revisions: those of types the consumer does not subscribe to, and older ones that
+// arrived after a newer one. So a handler must set the state the event's payload
+// describes (the payloads carry the resource as committed), never apply a difference to
+// what an earlier event left.
 type Handler func(ctx context.Context, tx pgx.Tx, ev *eventsv1.Event) error
 
 // ConsumerConfig describes an idempotent consumer.
@@ -30,36 +40,70 @@ type ConsumerConfig struct {
 	Name string
 	// FilterSubjects limits the consumer to these subjects (e.g. "yaosu.catalog.>").
 	FilterSubjects []string
+	// Stale, if set, runs in the handler's stead (same transaction) for an event skipped
+	// because a newer revision of its resource was applied already: for effects that do
+	// not depend on order, such as a history row keyed by the event's own time.
+	Stale Handler
 }
 
 // Consumer is a durable pull consumer of YAOSU_EVENTS whose handler runs in a Postgres
 // transaction together with the processed_events insert: an event's effects commit
 // exactly once however often JetStream redelivers it.
+//
+// Any number of replicas may run one Consumer each on the same durable; JetStream then
+// hands them different messages, so one resource's events can be handled out of stream
+// order. The transaction therefore also claims the event's revision in
+// consumer_revisions: an event older than the newest one applied for its resource is
+// recorded as processed, skipped and acknowledged (stale), so the final state is that of
+// an in-order replay whatever the interleaving. A gap is not waited for: the newer event's
+// payload already carries the resource's state, and a consumer that filters types sees
+// gaps that will never be filled.
 type Consumer struct {
 	pool    *pgxpool.Pool
 	js      jetstream.JetStream
 	cfg     ConsumerConfig
 	handler Handler
 	log     *slog.Logger
+	stale   metric.Int64Counter
 }
 
 // NewConsumer returns a consumer; Run starts it.
 func NewConsumer(pool *pgxpool.Pool, js jetstream.JetStream, cfg ConsumerConfig, h Handler, log *slog.Logger) *Consumer {
-	return &Consumer{pool: pool, js: js, cfg: cfg, handler: h, log: log.With("component", "consumer", "consumer", cfg.Name)}
+	c := &Consumer{pool: pool, js: js, cfg: cfg, handler: h, log: log.With("component", "consumer", "consumer", cfg.Name)}
+	stale, err := otel.Meter("yaosu.dev/pkg/messaging").Int64Counter("yaosu.consumer.stale",
+		metric.WithDescription("Events skipped because a newer revision of their resource was already applied."))
+	if err != nil {
+		c.log.Warn("consumer metric not registered", "error", err)
+		stale = noop.Int64Counter{}
+	}
+	c.stale = stale
+	return c
 }
 
-// Run consumes until ctx ends.
-func (c *Consumer) Run(ctx context.Context) error {
+// Ensure creates the durable consumer, or updates it to this consumer's configuration,
+// and returns it. Run calls it; every replica's call is the same.
+func (c *Consumer) Ensure(ctx context.Context) (jetstream.Consumer, error) {
+	subjects := slices.Clone(c.cfg.FilterSubjects)
+	slices.Sort(subjects) // replicas built from a map agree on the configuration
 	cons, err := c.js.CreateOrUpdateConsumer(ctx, StreamName, jetstream.ConsumerConfig{
 		Durable:        c.cfg.Name,
-		FilterSubjects: c.cfg.FilterSubjects,
+		FilterSubjects: subjects,
 		AckPolicy:      jetstream.AckExplicitPolicy,
 		AckWait:        30 * time.Second,
 		DeliverPolicy:  jetstream.DeliverAllPolicy,
 		MaxAckPending:  256,
 	})
 	if err != nil {
-		return fmt.Errorf("consumer %s: %w", c.cfg.Name, err)
+		return nil, fmt.Errorf("consumer %s: %w", c.cfg.Name, err)
+	}
+	return cons, nil
+}
+
+// Run consumes until ctx ends.
+func (c *Consumer) Run(ctx context.Context) error {
+	cons, err := c.Ensure(ctx)
+	if err != nil {
+		return err
 	}
 	it, err := cons.Messages()
 	if err != nil {
@@ -129,6 +173,40 @@ func (c *Consumer) handle(ctx context.Context, msg jetstream.Msg) error {
 		if tag.RowsAffected() == 0 {
 			return nil // already applied
 		}
+		fresh, err := c.claimRevision(ctx, tx, ev)
+		if err != nil {
+			return err
+		}
+		if !fresh {
+			c.stale.Add(ctx, 1, metric.WithAttributes(attribute.String("consumer", c.cfg.Name)))
+			c.log.DebugContext(ctx, "stale event skipped: a newer revision of its resource was applied",
+				"event_id", ev.GetId(), "type", ev.GetType(), "resource", ev.GetSubject(), "revision", ev.GetResourceRevision())
+			if c.cfg.Stale != nil {
+				return c.cfg.Stale(ctx, tx, ev)
+			}
+			return nil
+		}
 		return c.handler(ctx, tx, ev)
 	})
+}
+
+// claimRevision records ev's revision as the newest applied for its resource and reports
+// whether ev may be applied: false when a newer revision already was. An equal revision is
+// applied: one transition may emit several events (of distinct types, distinct ids) that
+// share it. The upsert takes the row's lock, so replicas handling events of one resource
+// at once are serialised here, before the handler runs. Events without a subject or
+// revision (aggregates such as rights.check.denied) are not ordered per resource.
+func (c *Consumer) claimRevision(ctx context.Context, tx pgx.Tx, ev *eventsv1.Event) (bool, error) {
+	if ev.GetSubject() == "" || ev.GetResourceRevision() <= 0 {
+		return true, nil
+	}
+	tag, err := tx.Exec(ctx, `INSERT INTO consumer_revisions (consumer, resource, revision, event_id) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (consumer, resource) DO UPDATE
+		SET revision = excluded.revision, event_id = excluded.event_id, applied_at = now()
+		WHERE consumer_revisions.revision <= excluded.revision`,
+		c.cfg.Name, ev.GetSubject(), ev.GetResourceRevision(), ev.GetId())
+	if err != nil {
+		return false, err
+	}
+	return tag.RowsAffected() == 1, nil
 }

@@ -43,7 +43,7 @@ type env struct {
 	js   jetstream.JetStream
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
 	dsn := testkit.Database(t, testkit.Schemas{schema: {messaging.Migrations()}})

@@ -87,7 +87,7 @@ func New(d Deps) (*Service, error) {
 	s := &Service{d: d, app: a, api: grpcapi.New(a), checker: checker}
 	if d.JS != nil {
 		s.consumer = messaging.NewConsumer(d.Pool, d.JS, messaging.ConsumerConfig{Name: ConsumerName,
-			FilterSubjects: catalogSubjects()}, a.HandleCatalogEvent, d.Log)
+			FilterSubjects: catalogSubjects(), Stale: a.HandleStaleCatalogEvent}, a.HandleCatalogEvent, d.Log)
 	}
 	return s, nil
 }

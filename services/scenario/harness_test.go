@@ -62,8 +62,21 @@ type harness struct {
 	assetRev map[string]int64
 }
 
-func newHarness(t *testing.T) *harness {
+// harnessOption changes how newHarness assembles the services.
+type harnessOption func(*harnessOptions)
+
+type harnessOptions struct{ noScenarioConsumer bool }
+
+// withoutScenarioConsumer runs the scenario service's API without its consumer: the test
+// runs the consumer's replicas itself.
+func withoutScenarioConsumer(o *harnessOptions) { o.noScenarioConsumer = true }
+
+func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	t.Helper()
+	var o harnessOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	dsn := testkit.Database(t, testkit.Schemas{rights.Name: rights.Migrations(), scenario.Name: scenario.Migrations()})
 	rpool, err := postgres.Connect(ctx, dsn, rights.Name, 8)
@@ -94,7 +107,11 @@ func newHarness(t *testing.T) *harness {
 	require.NoError(t, err)
 	rsvc.Register(gs)
 	// The monitor runs every 100 ms; raw records are kept 90 days.
-	ssvc, err := scenario.New(scenario.Deps{Pool: spool, JS: js, Log: quiet, Rights: h.rights,
+	sjs := js
+	if o.noScenarioConsumer {
+		sjs = nil
+	}
+	ssvc, err := scenario.New(scenario.Deps{Pool: spool, JS: sjs, Log: quiet, Rights: h.rights,
 		MonitorInterval: 100 * time.Millisecond, UsageRetention: retention})
 	require.NoError(t, err)
 	ssvc.Register(gs)

@@ -193,14 +193,14 @@ func (a *App) ListAssets(ctx context.Context, f ListFilter, size int, token stri
 		Grades: f.Grades, Categories: f.Categories, Sectors: f.Sectors, SharingAttributes: f.SharingAttributes,
 		OpenAttributes: f.OpenAttributes, UpdatedSince: f.UpdatedSince, Limit: pageSize(size),
 	}
-	if !c.Registry() {
-		q.Viewer = c.Organisation
+	if states := c.VisibleStates(); states != nil {
+		q.Viewer, q.ViewerStates = c.Organisation, stateNames(states)
 	}
 	if strings.TrimSpace(f.Query) != "" && len(q.Tokens) == 0 {
 		// Only punctuation: nothing can match, and an empty token list would match everything.
 		return nil, "", nil
 	}
-	pq := a.listQuery(q.Viewer, f)
+	pq := a.listQuery(q.Viewer, q.ViewerStates, f)
 	if token != "" {
 		if q.Before, err = pq.After(token); err != nil {
 			return nil, "", err
@@ -241,4 +241,12 @@ func merged(rec domain.Record, in *catalogv1.Asset, paths []string) (domain.Reco
 		return domain.Record{}, err
 	}
 	return protoconv.Record(cur)
+}
+
+func stateNames(states []domain.State) []string {
+	out := make([]string, len(states))
+	for i, s := range states {
+		out[i] = string(s)
+	}
+	return out
 }

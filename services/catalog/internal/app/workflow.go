@@ -321,10 +321,15 @@ func (a *App) ListApplications(ctx context.Context, assetID string, states []str
 		if !c.Registry() && asset.HolderOrganisation() != c.Organisation {
 			q.Holder, q.PublicityVisible = c.Organisation, true
 		}
-	} else if !c.Registry() {
+	} else if states := c.VisibleStates(); states != nil {
+		// Everyone sees their own organisation's applications and those in publicity;
+		// reviewers also those of every asset submitted to the registry.
 		q.Holder, q.PublicityVisible = c.Organisation, true
+		if c.Reviewer {
+			q.AssetStates = stateNames(states)
+		}
 	}
-	pq := a.listQuery("applications", q.AssetID, q.Holder, states)
+	pq := a.listQuery("applications", q.AssetID, q.Holder, q.AssetStates, states)
 	if token != "" {
 		if q.Before, err = pq.After(token); err != nil {
 			return nil, "", err

@@ -31,6 +31,7 @@ const (
 	ReasonResourceCodeTaken       = "ERROR_REASON_RESOURCE_CODE_TAKEN"
 	ReasonNoCertificate           = "ERROR_REASON_NO_CERTIFICATE"
 	ReasonNothingChanged          = "ERROR_REASON_NOTHING_CHANGED"
+	ReasonConflictOfInterest      = "ERROR_REASON_CONFLICT_OF_INTEREST"
 )
 
 // Snapshot is an asset's full state, for the store to save and load.

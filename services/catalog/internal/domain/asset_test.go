@@ -1,6 +1,7 @@
 package domain_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -134,7 +135,7 @@ func TestCallerRules(t *testing.T) {
 		{"no register role", domain.Caller{Organisation: ownOrg}, ownOrg, false, errs.ReasonForbidden, true},
 		{"admin elsewhere", domain.Caller{Organisation: otherOrg, CanRegister: true, CrossOrganisationWrite: true, CrossOrganisationRead: true}, ownOrg, true, "", true},
 		{"auditor elsewhere", domain.Caller{Organisation: otherOrg, CrossOrganisationRead: true}, ownOrg, false, errs.ReasonForbidden, true},
-		{"reviewer elsewhere", domain.Caller{Organisation: otherOrg, Reviewer: true}, ownOrg, false, errs.ReasonForbidden, true},
+		{"reviewer elsewhere", domain.Caller{Organisation: otherOrg, Reviewer: true}, ownOrg, false, errs.ReasonForbidden, false}, // a draft
 	}
 	for _, c := range cases {
 		err := c.caller.CheckCreate(c.holder)
@@ -158,13 +159,21 @@ func TestVisibility(t *testing.T) {
 		require.Equal(t, public[s], citizen.CanRead(e.asset), s)
 		require.True(t, registrar.CanRead(e.asset), s)
 		require.True(t, auditor.CanRead(e.asset), s)
-		require.True(t, reviewer.CanRead(e.asset), s)
+		require.Equal(t, !s.Draft(), reviewer.CanRead(e.asset), "%s: reviewers never see another organisation's draft", s)
+		require.True(t, admin.CanRead(e.asset), s)
 		if p := e.open(); p != nil {
 			require.Equal(t, p.State == domain.AppInPublicity, citizen.CanReadApplication(e.asset, p), s)
 			require.True(t, registrar.CanReadApplication(e.asset, p), s)
 			require.True(t, auditor.CanReadApplication(e.asset, p), s)
 		}
 	}
+	drafts := map[domain.State]bool{domain.StateDraft: true, domain.StateNotAccepted: true, domain.StateWithdrawn: true}
+	for _, s := range domain.AllStates {
+		require.Equal(t, drafts[s], s.Draft(), s)
+		require.Equal(t, !drafts[s], slices.Contains(reviewer.VisibleStates(), s), s)
+		require.Equal(t, public[s], slices.Contains(citizen.VisibleStates(), s), s)
+	}
+	require.Nil(t, auditor.VisibleStates(), "auditors see every state")
 	registered := map[domain.State]bool{domain.StateRegistered: true, domain.StateSuspended: true,
 		domain.StateCancelled: true, domain.StateDisposed: true}
 	for _, s := range domain.AllStates {
@@ -333,4 +342,60 @@ func TestReviewerCannotResolveOwnObjection(t *testing.T) {
 	e.must(domain.ActObject, as(reviewer2), withObjection("o-1"))
 	e.fails(domain.ActResolve, errs.KindPermissionDenied, domain.ReasonSelfReview, as(reviewer2), withObjection("o-1"), withReason("x"))
 	e.must(domain.ActResolve, as(reviewer), withObjection("o-1"), withReason("not founded"))
+}
+
+// TestConflictOfInterest: a reviewer never acts for the registry on an asset their own
+// organisation holds or files for as agent, even one they did not file themselves (issue
+// 12: a reviewer of organisation A accepted and passed organisation A's application).
+func TestConflictOfInterest(t *testing.T) {
+	t.Parallel()
+	colleague := domain.Caller{Subject: "rev-hugo", Organisation: ownOrg, Reviewer: true}
+	colleagueAdmin := domain.Caller{Subject: "adm-ines", Organisation: ownOrg, CanRegister: true, Reviewer: true,
+		CrossOrganisationWrite: true, CrossOrganisationRead: true}
+	conflict := func(e *env, a domain.Action, c domain.Caller, opts ...opt) {
+		t.Helper()
+		e.fails(a, errs.KindPermissionDenied, domain.ReasonConflictOfInterest, append([]opt{as(c)}, opts...)...)
+	}
+
+	e := newEnv(t)
+	e.must(domain.ActSubmit)
+	for _, c := range []domain.Caller{colleague, colleagueAdmin} {
+		conflict(e, domain.ActAccept, c)
+		conflict(e, domain.ActNotAccept, c, withCode("OTHER"), withReason("x"))
+	}
+	e.must(domain.ActAccept, as(reviewer))
+	for _, a := range []domain.Action{domain.ActPass, domain.ActReturn, domain.ActRefuse} {
+		conflict(e, a, colleague, withCode("OTHER"), withReason("x"))
+	}
+	e.must(domain.ActPass, as(reviewer))
+	e.must(domain.ActObject, as(otherRegistrar), withObjection("o-1"))
+	conflict(e, domain.ActResolve, colleague, withObjection("o-1"), withReason("x"))
+	e.must(domain.ActResolve, as(reviewer), withObjection("o-1"), withReason("不成立"))
+
+	r := registeredEnv(t)
+	conflict(r, domain.ActSuspend, colleague)
+	r.must(domain.ActSuspend, as(reviewer))
+	conflict(r, domain.ActReinstate, colleague, withReason("x"))
+	r.must(domain.ActReinstate, as(reviewer), withReason("resolved"))
+	r.must(domain.ActRequestDisposal)
+	conflict(r, domain.ActApproveDisposal, colleague)
+	conflict(r, domain.ActRejectDisposal, colleague)
+
+	// The agent filing for the holder is a party too.
+	agentReviewer := domain.Caller{Subject: "rev-jia", Organisation: otherOrg, Reviewer: true}
+	rec := completeRecord()
+	rec.Agent = &domain.Agent{Organisation: otherOrg, Name: "代理机构"}
+	a := newEnv(t)
+	a.must(domain.ActUpdate, withRecord(rec))
+	a.must(domain.ActSubmit)
+	conflict(a, domain.ActAccept, agentReviewer)
+	a.must(domain.ActAccept, as(reviewer))
+
+	// So is an agent a change application names.
+	c := registeredEnv(t)
+	proposal := completeRecord()
+	proposal.Agent = &domain.Agent{Organisation: otherOrg, Name: "新代理机构"}
+	c.must(domain.ActApplyChange, withRecord(proposal))
+	conflict(c, domain.ActAccept, agentReviewer)
+	c.must(domain.ActAccept, as(reviewer))
 }

@@ -26,8 +26,8 @@ var t0 = time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)
 var (
 	registrar      = domain.Caller{Subject: "reg-alice", Organisation: ownOrg, CanRegister: true}
 	otherRegistrar = domain.Caller{Subject: "reg-gina", Organisation: otherOrg, CanRegister: true}
-	reviewer       = domain.Caller{Subject: "rev-bob", Organisation: "registry", Reviewer: true, CrossOrganisationRead: true}
-	reviewer2      = domain.Caller{Subject: "rev-erin", Organisation: "registry", Reviewer: true, CrossOrganisationRead: true}
+	reviewer       = domain.Caller{Subject: "rev-bob", Organisation: "registry", Reviewer: true}
+	reviewer2      = domain.Caller{Subject: "rev-erin", Organisation: "registry", Reviewer: true}
 	systemCaller   = domain.Caller{System: true, Subject: domain.SystemPublicity}
 	citizen        = domain.Caller{Subject: "cit-carol", Organisation: otherOrg}
 	auditor        = domain.Caller{Subject: "aud-frank", Organisation: "audit", CrossOrganisationRead: true, ReadOnly: true}

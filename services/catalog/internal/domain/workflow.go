@@ -43,6 +43,15 @@ func (s State) Public() bool {
 	return false
 }
 
+// Draft reports whether assets in state s are their holder's unsubmitted drafts: never
+// submitted, or back with the holder after an application that was not accepted or was
+// withdrawn. No application is open, and the holder may change the record at will, so
+// it is nobody else's business: only the holder's organisation (and auditors) see it,
+// not the registry's reviewers.
+func (s State) Draft() bool {
+	return s == StateDraft || s == StateNotAccepted || s == StateWithdrawn
+}
+
 // Registered reports whether the asset has been registered (it has a number).
 func (s State) Registered() bool {
 	return s == StateRegistered || s == StateSuspended || s == StateCancelled || s == StateDisposed

@@ -14,9 +14,13 @@ import (
 
 // ListQuery selects a page of assets, newest first. Empty fields do not filter.
 type ListQuery struct {
-	// Viewer limits to what an organisation may see: its own assets and public ones.
-	// Empty means everything (the registry, auditors).
+	// Viewer limits to what an organisation may see: its own assets and other
+	// organisations' in ViewerStates (public ones when empty). Empty means everything
+	// (auditors).
 	Viewer string
+	// ViewerStates are the states of other organisations' assets Viewer may see
+	// (domain.Caller.VisibleStates).
+	ViewerStates []string
 	// Holder limits to one holder organisation.
 	Holder string
 	// Tokens are search tokens that must all be present (domain.QueryTokens).
@@ -56,7 +60,11 @@ func ListSQL(q ListQuery) (string, []any) {
 		return "$" + strconv.Itoa(len(args))
 	}
 	if q.Viewer != "" {
-		where = append(where, "(holder_organisation = "+arg(q.Viewer)+" OR state = ANY("+arg(publicStates)+"))")
+		states := q.ViewerStates
+		if len(states) == 0 {
+			states = publicStates
+		}
+		where = append(where, "(holder_organisation = "+arg(q.Viewer)+" OR state = ANY("+arg(states)+"))")
 	}
 	if q.Holder != "" {
 		where = append(where, "holder_organisation = "+arg(q.Holder))

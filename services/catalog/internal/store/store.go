@@ -460,9 +460,11 @@ func (s *Store) GetApplication(ctx context.Context, assetID, id string) (*domain
 type ApplicationQuery struct {
 	// AssetID limits to one asset; empty means all.
 	AssetID string
-	// Holder limits to assets of one holder (with PublicityVisible: or in publicity).
+	// Holder limits to assets of one holder (with PublicityVisible: or in publicity; with
+	// AssetStates: or of an asset in one of these states).
 	Holder           string
 	PublicityVisible bool
+	AssetStates      []string
 	States           []string
 	Before           string
 	Limit            int
@@ -476,10 +478,10 @@ func (s *Store) ListApplications(ctx context.Context, q ApplicationQuery) ([]*do
 	}
 	rows, err := s.pool.Query(ctx, `SELECT `+prefixed("p.", applicationColumns)+` FROM applications p JOIN assets a ON a.id = p.asset_id
 		WHERE ($1 = '' OR p.asset_id = $1::uuid)
-		  AND ($2 = '' OR a.holder_organisation = $2 OR ($3 AND p.state = 'IN_PUBLICITY'))
+		  AND ($2 = '' OR a.holder_organisation = $2 OR ($3 AND p.state = 'IN_PUBLICITY') OR a.state = ANY($7))
 		  AND (cardinality($4::text[]) = 0 OR p.state = ANY($4))
 		  AND ($5::uuid IS NULL OR p.id < $5::uuid)
-		ORDER BY p.id DESC LIMIT $6`, q.AssetID, q.Holder, q.PublicityVisible, nonNil(q.States), before, q.Limit+1)
+		ORDER BY p.id DESC LIMIT $6`, q.AssetID, q.Holder, q.PublicityVisible, nonNil(q.States), before, q.Limit+1, nonNil(q.AssetStates))
 	if err != nil {
 		return nil, postgres.MapError(err)
 	}

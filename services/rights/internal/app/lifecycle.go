@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	catalogv1 "yaosu.dev/gen/go/yaosu/catalog/v1"
 	eventsv1 "yaosu.dev/gen/go/yaosu/events/v1"
 	rightsv1 "yaosu.dev/gen/go/yaosu/rights/v1"
 	"yaosu.dev/pkg/auth"
@@ -31,23 +32,11 @@ var CatalogEventTypes = []string{"catalog.asset.registered", "catalog.asset.chan
 // the asset projection (ignoring events older than what it has) and suspends, reinstates
 // or ends the asset's grants when the asset's state says so.
 func (a *App) HandleCatalogEvent(ctx context.Context, pgtx pgx.Tx, ev *eventsv1.Event) error {
-	var p eventsv1.AssetChanged
-	if err := ev.GetPayload().UnmarshalTo(&p); err != nil {
-		return nil // not an asset payload: nothing for us
-	}
-	asset := p.GetAsset()
-	state := strings.TrimPrefix(asset.GetState().String(), "ASSET_STATE_")
-	switch state {
-	case "REGISTERED", "SUSPENDED", "CANCELLED", "DISPOSED":
-	default:
-		return nil // not (yet) registered: not our business
+	e, asset, ok := assetEvent(ev)
+	if !ok {
+		return nil
 	}
 	ctx = auth.WithPrincipal(ctx, auth.Principal{Subject: ActorCatalog, Roles: []auth.Role{auth.RoleService}})
-	e := store.AssetEvent{
-		ID: strings.TrimPrefix(asset.GetName(), "assets/"), Holder: asset.GetHolderOrganisation(),
-		Grade: asset.GetGrade().String(), State: state, RegistrationNumber: asset.GetRegistrationNumber(),
-		Revision: asset.GetRevision(), Time: ev.GetTime().AsTime().UTC().Truncate(time.Microsecond),
-	}
 	return a.store.InPgxTx(ctx, pgtx, func(tx *store.Tx) error {
 		prev, applied, err := tx.ApplyAssetEvent(e)
 		if err != nil || !applied || prev == nil || prev.State == e.State {
@@ -94,6 +83,40 @@ func (a *App) HandleCatalogEvent(ctx context.Context, pgtx pgx.Tx, ev *eventsv1.
 		}
 		return nil
 	})
+}
+
+// HandleStaleCatalogEvent handles a catalog event older than one already applied for its
+// asset (a replica handled the newer one first): the projection and the grants already
+// follow the newer state, so only the asset's history learns the state this event
+// describes, at its time, for answers as of a past time.
+func (a *App) HandleStaleCatalogEvent(ctx context.Context, pgtx pgx.Tx, ev *eventsv1.Event) error {
+	e, _, ok := assetEvent(ev)
+	if !ok {
+		return nil
+	}
+	return a.store.InPgxTx(ctx, pgtx, func(tx *store.Tx) error { return tx.RecordAssetState(e) })
+}
+
+// assetEvent reads a catalog event's asset as the projection keeps it; ok is false for
+// other payloads and for assets not (yet) registered, which are not the rights service's
+// business.
+func assetEvent(ev *eventsv1.Event) (store.AssetEvent, *catalogv1.Asset, bool) {
+	var p eventsv1.AssetChanged
+	if err := ev.GetPayload().UnmarshalTo(&p); err != nil {
+		return store.AssetEvent{}, nil, false
+	}
+	asset := p.GetAsset()
+	state := strings.TrimPrefix(asset.GetState().String(), "ASSET_STATE_")
+	switch state {
+	case "REGISTERED", "SUSPENDED", "CANCELLED", "DISPOSED":
+	default:
+		return store.AssetEvent{}, nil, false
+	}
+	return store.AssetEvent{
+		ID: strings.TrimPrefix(asset.GetName(), "assets/"), Holder: asset.GetHolderOrganisation(),
+		Grade: asset.GetGrade().String(), State: state, RegistrationNumber: asset.GetRegistrationNumber(),
+		Revision: asset.GetRevision(), Time: ev.GetTime().AsTime().UTC().Truncate(time.Microsecond),
+	}, asset, true
 }
 
 // ExpireDue expires every grant whose window has passed (and what is beneath it) and

@@ -172,12 +172,13 @@ func (t *Tx) ApplyAssetEvent(e AssetEvent) (*domain.Asset, bool, error) {
 		revision = $5, update_time = $6 WHERE id = $1`, e.ID, e.Grade, e.State, e.RegistrationNumber, e.Revision, e.Time); err != nil {
 		return nil, false, err
 	}
-	if prev == nil || prev.State != e.State || prev.Grade != e.Grade {
-		if _, err := t.tx.Exec(t.ctx, `INSERT INTO asset_states (asset_id, since, state, grade) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (asset_id, since) DO UPDATE SET state = excluded.state, grade = excluded.grade`,
-			e.ID, e.Time, e.State, e.Grade); err != nil {
-			return nil, false, err
-		}
+	// Every event's state goes into the history, changed or not: an older event that
+	// arrives late (RecordAssetState) then lands between two rows at its own time, and
+	// the history is the same whatever order the events were handled in.
+	if _, err := t.tx.Exec(t.ctx, `INSERT INTO asset_states (asset_id, since, state, grade) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (asset_id, since) DO UPDATE SET state = excluded.state, grade = excluded.grade`,
+		e.ID, e.Time, e.State, e.Grade); err != nil {
+		return nil, false, err
 	}
 	if e.State == "CANCELLED" || e.State == "DISPOSED" {
 		// The holding ends with the registration.
@@ -186,6 +187,17 @@ func (t *Tx) ApplyAssetEvent(e AssetEvent) (*domain.Asset, bool, error) {
 		}
 	}
 	return prev, true, nil
+}
+
+// RecordAssetState adds the state an older catalog event describes to the asset's history
+// at the event's time, when a newer event was applied first: answers as of a time in
+// between then see it, as an in-order replay would have recorded it. A row already there
+// for that time (the same transition) is kept.
+func (t *Tx) RecordAssetState(e AssetEvent) error {
+	_, err := t.tx.Exec(t.ctx, `INSERT INTO asset_states (asset_id, since, state, grade)
+		SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM assets WHERE id = $1)
+		ON CONFLICT (asset_id, since) DO NOTHING`, e.ID, e.Time, e.State, e.Grade)
+	return err
 }
 
 // Transfer moves the holding of asset to org at time at.

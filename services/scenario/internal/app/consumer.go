@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,63 +21,74 @@ const (
 	ActorCatalog = "system:catalog"
 )
 
-// What an event does to links.
-const (
-	effectBlock   = "block"
-	effectUnblock = "unblock"
-)
-
-// consumed maps each event type the scenario service consumes to its effect and whether
-// a block it causes is final (nothing reinstates a revoked grant or a cancelled asset).
-var consumed = map[string]struct {
-	effect string
-	final  bool
-}{
-	"rights.grant.revoked":     {effectBlock, true},
-	"rights.grant.suspended":   {effectBlock, false},
-	"rights.grant.expired":     {effectBlock, true},
-	"rights.grant.reinstated":  {effectUnblock, false},
-	"catalog.asset.suspended":  {effectBlock, false},
-	"catalog.asset.cancelled":  {effectBlock, true},
-	"catalog.asset.disposed":   {effectBlock, true},
-	"catalog.asset.reinstated": {effectUnblock, false},
+// consumed are the event types the scenario service consumes: those that change whether
+// a grant or an asset allows use. What an event does is read from the state its payload
+// carries, not from its type (see stateEffect).
+var consumed = []string{
+	"catalog.asset.cancelled",
+	"catalog.asset.disposed",
+	"catalog.asset.reinstated",
+	"catalog.asset.suspended",
+	"rights.grant.expired",
+	"rights.grant.reinstated",
+	"rights.grant.revoked",
+	"rights.grant.suspended",
 }
 
 // ConsumedEventTypes are the rights and catalog events the scenario service consumes.
-func ConsumedEventTypes() []string {
-	out := make([]string, 0, len(consumed))
-	for t := range consumed {
-		out = append(out, t)
-	}
-	return out
+func ConsumedEventTypes() []string { return slices.Clone(consumed) }
+
+// effect is what a grant's or an asset's state means for the links resting on it: none,
+// unblock (it allows use again), or block (final when nothing can reinstate it).
+type effect struct {
+	block, unblock, final bool
+}
+
+// stateEffect maps the state a grant or asset is in after an event to its effect. Reading
+// the state rather than the event type makes the effect that of the resource as of the
+// event's revision: the consumer applies only the newest revision of each grant and asset
+// it has seen (messaging.Consumer skips older ones that arrive late), so links end as an
+// in-order replay would leave them even when replicas handle events out of order.
+var stateEffect = map[string]effect{
+	"GRANT_STATE_ACTIVE":     {unblock: true},
+	"GRANT_STATE_SUSPENDED":  {block: true},
+	"GRANT_STATE_REVOKED":    {block: true, final: true},
+	"GRANT_STATE_EXPIRED":    {block: true, final: true},
+	"ASSET_STATE_REGISTERED": {unblock: true},
+	"ASSET_STATE_SUSPENDED":  {block: true},
+	"ASSET_STATE_CANCELLED":  {block: true, final: true},
+	"ASSET_STATE_DISPOSED":   {block: true, final: true},
 }
 
 // HandleEvent applies one rights or catalog event in the consumer's transaction (which
-// also records the event as processed, so a redelivery changes nothing): a grant or asset
-// that stops allowing use blocks its active links; one that allows again unblocks the
-// links it blocked, unless something else still blocks them.
+// also records the event as processed and its revision as the newest applied, so a
+// redelivery or an older event arriving late changes nothing): a grant or asset that
+// stops allowing use blocks its active links; one that allows again unblocks the links it
+// blocked, unless something else still blocks them.
 func (a *App) HandleEvent(ctx context.Context, pgtx pgx.Tx, ev *eventsv1.Event) error {
-	what, ok := consumed[ev.GetType()]
-	if !ok {
+	if !slices.Contains(consumed, ev.GetType()) {
 		return nil
 	}
-	var cause, subject, actor string
+	var cause, subject, actor, state string
 	if strings.HasPrefix(ev.GetType(), "rights.") {
 		var p eventsv1.GrantChanged
 		if err := ev.GetPayload().UnmarshalTo(&p); err != nil {
 			return nil // not a grant payload: nothing for us
 		}
-		subject, actor = p.GetGrant().GetName(), ActorRights
+		subject, actor, state = p.GetGrant().GetName(), ActorRights, p.GetGrant().GetState().String()
 		cause = domain.GrantCause(trim(subject, "grants/"))
 	} else {
 		var p eventsv1.AssetChanged
 		if err := ev.GetPayload().UnmarshalTo(&p); err != nil {
 			return nil
 		}
-		subject, actor = p.GetAsset().GetName(), ActorCatalog
+		subject, actor, state = p.GetAsset().GetName(), ActorCatalog, p.GetAsset().GetState().String()
 		cause = domain.AssetCause(trim(subject, "assets/"))
 	}
-	if cause == "grant:" || cause == "asset:" {
+	what, ok := stateEffect[state]
+	if cause == "grant:" || cause == "asset:" || subject != ev.GetSubject() || !ok {
+		// No resource, a payload about another resource than the envelope's (whose
+		// revision the consumer ordered), or a state that neither allows nor stops use.
 		return nil
 	}
 	ctx = auth.WithPrincipal(ctx, auth.Principal{Subject: actor, Roles: []auth.Role{auth.RoleService}})
@@ -86,7 +98,7 @@ func (a *App) HandleEvent(ctx context.Context, pgtx pgx.Tx, ev *eventsv1.Event) 
 		if err := tx.LockCauses(cause); err != nil {
 			return err
 		}
-		if what.effect == effectBlock {
+		if what.block {
 			return a.block(ctx, tx, cause, what.final, ev.GetType(), reason, actor, at)
 		}
 		return a.unblock(ctx, tx, cause, reason, actor)

@@ -707,6 +707,9 @@ const (
 	ErrorReason_ERROR_REASON_NO_CERTIFICATE ErrorReason = 19
 	// ERROR_REASON_NOTHING_CHANGED: a change or correction proposes no difference.
 	ErrorReason_ERROR_REASON_NOTHING_CHANGED ErrorReason = 20
+	// ERROR_REASON_CONFLICT_OF_INTEREST: a reviewer tried to act for the registry on an asset
+	// their organisation holds or files for as agent (利益冲突回避).
+	ErrorReason_ERROR_REASON_CONFLICT_OF_INTEREST ErrorReason = 21
 )
 
 // Enum value maps for ErrorReason.
@@ -733,6 +736,7 @@ var (
 		18: "ERROR_REASON_RESOURCE_CODE_TAKEN",
 		19: "ERROR_REASON_NO_CERTIFICATE",
 		20: "ERROR_REASON_NOTHING_CHANGED",
+		21: "ERROR_REASON_CONFLICT_OF_INTEREST",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":                    0,
@@ -756,6 +760,7 @@ var (
 		"ERROR_REASON_RESOURCE_CODE_TAKEN":            18,
 		"ERROR_REASON_NO_CERTIFICATE":                 19,
 		"ERROR_REASON_NOTHING_CHANGED":                20,
+		"ERROR_REASON_CONFLICT_OF_INTEREST":           21,
 	}
 )
 
@@ -5697,7 +5702,7 @@ const file_yaosu_catalog_v1_catalog_proto_rawDesc = "" +
 	"\x1bOBJECTION_STATE_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16OBJECTION_STATE_RAISED\x10\x01\x12\x1d\n" +
 	"\x19OBJECTION_STATE_DISMISSED\x10\x02\x12\x1a\n" +
-	"\x16OBJECTION_STATE_UPHELD\x10\x03*\x96\x06\n" +
+	"\x16OBJECTION_STATE_UPHELD\x10\x03*\xbd\x06\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12*\n" +
 	"&ERROR_REASON_INVALID_ORGANISATION_CODE\x10\x01\x12 \n" +
@@ -5720,7 +5725,8 @@ const file_yaosu_catalog_v1_catalog_proto_rawDesc = "" +
 	"\x1cERROR_REASON_IMMUTABLE_FIELD\x10\x11\x12$\n" +
 	" ERROR_REASON_RESOURCE_CODE_TAKEN\x10\x12\x12\x1f\n" +
 	"\x1bERROR_REASON_NO_CERTIFICATE\x10\x13\x12 \n" +
-	"\x1cERROR_REASON_NOTHING_CHANGED\x10\x142\xe2\x10\n" +
+	"\x1cERROR_REASON_NOTHING_CHANGED\x10\x14\x12%\n" +
+	"!ERROR_REASON_CONFLICT_OF_INTEREST\x10\x152\xe2\x10\n" +
 	"\x0eCatalogService\x12Z\n" +
 	"\vCreateAsset\x12$.yaosu.catalog.v1.CreateAssetRequest\x1a%.yaosu.catalog.v1.CreateAssetResponse\x12Q\n" +
 	"\bGetAsset\x12!.yaosu.catalog.v1.GetAssetRequest\x1a\".yaosu.catalog.v1.GetAssetResponse\x12W\n" +

@@ -57,10 +57,13 @@ const (
 //   - registrars act for their own organisation only (create, update, apply, withdraw,
 //     request disposal); admins may act for any organisation;
 //   - reviewers act for the registry (accept, review, resolve objections, suspend, reinstate,
-//     approve disposal) and never decide on an application they submitted themselves;
+//     approve disposal), never decide on an application they submitted themselves
+//     (ERROR_REASON_SELF_REVIEW) and never act on an asset their organisation holds or files
+//     for as agent (ERROR_REASON_CONFLICT_OF_INTEREST);
 //   - auditors read everything and change nothing;
-//   - other organisations see registered assets (and assets in publicity) only; drafts and
-//     applications stay private to the holder and the registry.
+//   - other organisations see registered assets (and assets in publicity) only; drafts
+//     (DRAFT, NOT_ACCEPTED, WITHDRAWN) stay private to the holder's organisation and
+//     auditors, and applications to the holder and the registry.
 type CatalogServiceClient interface {
 	// CreateAsset creates a draft asset. Idempotent through request_id: a retry from the same
 	// organisation with the same request_id returns the first call's asset and emits nothing.
@@ -92,7 +95,8 @@ type CatalogServiceClient interface {
 	// `assets/-` (the registry's work queue), newest first.
 	ListApplications(ctx context.Context, in *ListApplicationsRequest, opts ...grpc.CallOption) (*ListApplicationsResponse, error)
 	// DecideApplication records a registry decision: accept or not accept (受理), then pass,
-	// return for correction or refuse (形式审核). Reviewer role; never on one's own application.
+	// return for correction or refuse (形式审核). Reviewer role; never on one's own application,
+	// never on one's own organisation's (PERMISSION_DENIED, ERROR_REASON_CONFLICT_OF_INTEREST).
 	DecideApplication(ctx context.Context, in *DecideApplicationRequest, opts ...grpc.CallOption) (*DecideApplicationResponse, error)
 	// ResubmitApplication sends a RETURNED application back for review, with a new proposal
 	// for a CHANGE or CORRECTION.
@@ -363,10 +367,13 @@ func (c *catalogServiceClient) ListCodeLists(ctx context.Context, in *ListCodeLi
 //   - registrars act for their own organisation only (create, update, apply, withdraw,
 //     request disposal); admins may act for any organisation;
 //   - reviewers act for the registry (accept, review, resolve objections, suspend, reinstate,
-//     approve disposal) and never decide on an application they submitted themselves;
+//     approve disposal), never decide on an application they submitted themselves
+//     (ERROR_REASON_SELF_REVIEW) and never act on an asset their organisation holds or files
+//     for as agent (ERROR_REASON_CONFLICT_OF_INTEREST);
 //   - auditors read everything and change nothing;
-//   - other organisations see registered assets (and assets in publicity) only; drafts and
-//     applications stay private to the holder and the registry.
+//   - other organisations see registered assets (and assets in publicity) only; drafts
+//     (DRAFT, NOT_ACCEPTED, WITHDRAWN) stay private to the holder's organisation and
+//     auditors, and applications to the holder and the registry.
 type CatalogServiceServer interface {
 	// CreateAsset creates a draft asset. Idempotent through request_id: a retry from the same
 	// organisation with the same request_id returns the first call's asset and emits nothing.
@@ -398,7 +405,8 @@ type CatalogServiceServer interface {
 	// `assets/-` (the registry's work queue), newest first.
 	ListApplications(context.Context, *ListApplicationsRequest) (*ListApplicationsResponse, error)
 	// DecideApplication records a registry decision: accept or not accept (受理), then pass,
-	// return for correction or refuse (形式审核). Reviewer role; never on one's own application.
+	// return for correction or refuse (形式审核). Reviewer role; never on one's own application,
+	// never on one's own organisation's (PERMISSION_DENIED, ERROR_REASON_CONFLICT_OF_INTEREST).
 	DecideApplication(context.Context, *DecideApplicationRequest) (*DecideApplicationResponse, error)
 	// ResubmitApplication sends a RETURNED application back for review, with a new proposal
 	// for a CHANGE or CORRECTION.
