@@ -16,6 +16,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/nats-io/nats.go"
 )
 
 // HeaderSignature carries "<key id> <base64 std signature>" on every published event.
@@ -77,6 +79,12 @@ func (k *SigningKey) Public() PublicKey {
 func (k *SigningKey) Sign(subject string, body []byte) string {
 	sig := ed25519.Sign(k.Private, signedBytes(subject, body))
 	return k.ID + " " + base64.StdEncoding.EncodeToString(sig)
+}
+
+// SignMsg sets m's HeaderSignature for its subject and body (m.Header must be set, as
+// Message makes it).
+func (k *SigningKey) SignMsg(m *nats.Msg) {
+	m.Header.Set(HeaderSignature, k.Sign(m.Subject, m.Data))
 }
 
 // NewSigningKey returns a fresh key for service (not stored anywhere).
