@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -47,6 +48,8 @@ type stack struct {
 	addr    string
 	key     ed25519.PrivateKey
 	natsURL string
+	// creds holds the NATS users' seeds ("" when NATS lets anyone in).
+	creds   string
 	conn    *grpc.ClientConn
 	catalog catalogv1.CatalogServiceClient
 }
@@ -59,18 +62,42 @@ func logWriter() io.Writer {
 }
 
 // startStack runs the real server (all services) on a loopback port against a fresh
-// database and an in-process JetStream.
+// database and an in-process JetStream configured as `yaosu nats-config` prints it: every
+// service connects as its own NATS user, anonymous clients are refused.
 func startStack(t *testing.T) *stack {
+	t.Helper()
+	return startStackWith(t, stackOptions{})
+}
+
+type stackOptions struct {
+	// anonymousNATS runs NATS without users (a client that has no NATS credentials yet).
+	anonymousNATS bool
+}
+
+func startStackWith(t *testing.T, o stackOptions) *stack {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	shutdownTel, err := telemetry.Setup(ctx, "yaosu-test", "")
 	require.NoError(t, err)
 	services := server.ServiceNames()
 	dsn := testkit.Database(t, testkit.Schemas(server.MigrationSets(services)))
-	n := testkit.StartNATS(t)
 	dataDir := t.TempDir()
+	// Where `yaosu dev` keeps them, so yaosuctl finds the auditor's seed through
+	// YAOSU_DATA_DIR.
+	creds := filepath.Join(dataDir, "nats-credentials")
+	var n *testkit.NATS
+	if o.anonymousNATS {
+		creds = ""
+		n = testkit.StartNATS(t)
+	} else {
+		text, err := server.NATSConfig(server.NATSConfigOptions{CredentialsDir: creds, CreateSeeds: true})
+		require.NoError(t, err)
+		n = testkit.StartNATSWithConfig(t, text)
+	}
 	cfg, err := config.Load(func(k string) string {
 		switch k {
+		case "YAOSU_NATS_CREDENTIALS_DIR":
+			return creds
 		case "YAOSU_GRPC_ADDR":
 			return "127.0.0.1:0"
 		case "YAOSU_DATA_DIR":
@@ -90,7 +117,7 @@ func startStack(t *testing.T) *stack {
 	})
 	require.NoError(t, err)
 	log := telemetry.NewLogger(logWriter(), slog.LevelDebug)
-	srv, err := server.Start(ctx, server.Options{Config: cfg, Services: services, Log: log})
+	srv, err := server.Start(ctx, server.Options{Config: cfg, Services: services, Log: log, CreateEventKeys: true})
 	require.NoError(t, err)
 	done := make(chan error, 1)
 	go func() { done <- srv.Run(ctx) }()
@@ -104,7 +131,20 @@ func startStack(t *testing.T) *stack {
 	conn, err := grpc.NewClient(srv.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = conn.Close() })
-	return &stack{dataDir: dataDir, addr: srv.Addr(), key: key, natsURL: n.URL(), conn: conn, catalog: catalogv1.NewCatalogServiceClient(conn)}
+	return &stack{dataDir: dataDir, addr: srv.Addr(), key: key, natsURL: n.URL(), creds: creds, conn: conn, catalog: catalogv1.NewCatalogServiceClient(conn)}
+}
+
+// jetStream connects to the stack's NATS as user.
+func (s *stack) jetStream(t *testing.T, user string) jetstream.JetStream {
+	t.Helper()
+	opts, err := messaging.NATSConnectOptions(s.creds, user, messaging.NATSTLS{})
+	require.NoError(t, err)
+	nc, err := nats.Connect(s.natsURL, opts...)
+	require.NoError(t, err)
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	require.NoError(t, err)
+	return js
 }
 
 // as returns ctx authenticated as a principal of org with roles.
@@ -161,11 +201,7 @@ func TestEndToEndCreateGetListAndEvent(t *testing.T) {
 	require.True(t, proto.Equal(a, list.GetAssets()[0]))
 
 	// The event, read from JetStream as an auditor would.
-	nc, err := nats.Connect(s.natsURL)
-	require.NoError(t, err)
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	require.NoError(t, err)
+	js := s.jetStream(t, messaging.NATSUserAuditor)
 	cons, err := js.OrderedConsumer(ctx, messaging.StreamName, jetstream.OrderedConsumerConfig{FilterSubjects: []string{"yaosu.catalog.>"}})
 	require.NoError(t, err)
 	msg, err := cons.Next(jetstream.FetchMaxWait(10 * time.Second))
