@@ -65,9 +65,9 @@ func eventsTailCmd(g *globals) *cobra.Command {
 			"printed, and the next run with the same NAME continues after it. Delivery is at least once:\n" +
 			"after an interruption an event may be printed again; stream_seq identifies it.\n" +
 			"--from-seq and --subject take effect when the durable consumer is created (its first run).\n\n" +
-			"NATS credentials: the auditor's nkey seed in $"+envNATSSeed+" (else the one `yaosu dev` keeps in\n" +
-			"$YAOSU_DATA_DIR/nats-credentials/auditor.nk, if present); TLS with $"+envNATSCA+" and, for client\n" +
-			"certificates, $"+envNATSCert+" and $"+envNATSKey+".\n\n" +
+			"NATS credentials: the auditor's nkey seed in $" + envNATSSeed + " (else the one `yaosu dev` keeps in\n" +
+			"$YAOSU_DATA_DIR/nats-credentials/auditor.nk, if present); TLS with $" + envNATSCA + " and, for client\n" +
+			"certificates, $" + envNATSCert + " and $" + envNATSKey + ".\n\n" +
 			"The -o flag does not apply: the output is always JSON lines.",
 		Example: "  yaosuctl events tail\n" +
 			"  yaosuctl events tail -f --subject 'yaosu.catalog.>'\n" +
