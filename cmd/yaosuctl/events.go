@@ -97,6 +97,10 @@ func eventsTailCmd(g *globals) *cobra.Command {
 func tailEvents(ctx context.Context, o tailOptions, stdout, stderr io.Writer) error {
 	nc, err := nats.Connect(o.natsURL, append(o.natsOpts, nats.Name("yaosuctl"), nats.Timeout(o.timeout))...)
 	if err != nil {
+		if errors.Is(err, nats.ErrAuthorization) {
+			return fmt.Errorf("connect to NATS at %s: %w\nhint: read as the auditor: set $%s to its nkey seed (auditor.nk)",
+				o.natsURL, err, envNATSSeed)
+		}
 		return fmt.Errorf("connect to NATS at %s: %w\nhint: start the server with `make run` (it embeds NATS), or set --nats / $%s",
 			o.natsURL, err, envNATSURL)
 	}
