@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -24,6 +25,7 @@ func natsCredentialsDir(cfg config.Config) string {
 
 func natsConfigCmd(stdout, stderr io.Writer) *cobra.Command {
 	var o server.NATSConfigOptions
+	var out string
 	cmd := &cobra.Command{
 		Use:   "nats-config",
 		Short: "Print the nats-server configuration that matches this deployment (users, permissions, JetStream, TLS)",
@@ -51,12 +53,17 @@ certificates (YAOSU_NATS_CERT_FILE) the server also verifies them against YAOSU_
 				return err
 			}
 			fmt.Fprintf(stderr, "NATS users: seeds in %s\n", o.CredentialsDir)
+			if out != "" {
+				// Public nkeys and permissions only: nothing secret.
+				return os.WriteFile(out, []byte(text), 0o644)
+			}
 			_, err = io.WriteString(stdout, text)
 			return err
 		},
 	}
 	f := cmd.Flags()
 	f.BoolVar(&o.CreateSeeds, "create", false, "create the missing seeds (0600)")
+	f.StringVar(&out, "out", "", "write the configuration to this file instead of stdout")
 	f.StringVar(&o.Listen, "listen", "", "client listen address, e.g. 0.0.0.0:4222 (default: nats-server's)")
 	f.StringVar(&o.StoreDir, "store-dir", "", "JetStream storage directory (default: nats-server's)")
 	f.StringVar(&o.TLSCert, "tls-cert", "", "the server's PEM certificate: require TLS")
