@@ -70,7 +70,9 @@ func serveCmd(stdout io.Writer) *cobra.Command {
 		Use:   "serve <service>...|all",
 		Short: "Serve services against external Postgres (DATABASE_URL) and NATS (NATS_URL)",
 		Long: "Serve the named services (" + fmt.Sprint(server.ServiceNames()) + ") or all of them on one gRPC port.\n" +
-			"Migrations are not applied: run `yaosu migrate` first (or use `yaosu dev`).",
+			"Migrations are not applied: run `yaosu migrate` first (or use `yaosu dev`).\n" +
+			"Each service connects to NATS as its own user (YAOSU_NATS_CREDENTIALS_DIR, see `yaosu nats-config`)\n" +
+			"and signs its events with its key in YAOSU_EVENT_KEYS_DIR, which must exist (`yaosu event-keys --create`).",
 		Example: "  DATABASE_URL=postgres://... NATS_URL=nats://... yaosu serve all",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			services, err := server.ResolveServices(args)
