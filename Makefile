@@ -58,13 +58,14 @@ test: build ## Run every module's tests against real Postgres and in-process Jet
 ci: lint test ## What CI runs: lint, then test.
 
 .PHONY: bench
-bench: build ## Benchmarks: CreateAsset vs direct SQL (c=1, c=16); catalogue search and import; audit append, verify of 1M events, proofs; rights checks (c=32) vs direct SQL, revocation latency; scenario usage ingestion (4 streams) vs direct INSERT/COPY, revocation to denied usage.
+bench: build ## Benchmarks: CreateAsset vs direct SQL (c=1, c=16); catalogue search and import; audit append, verify of 1M events, proofs; rights checks (c=32) vs direct SQL, revocation latency; scenario usage ingestion (4 streams) vs direct INSERT/COPY, revocation to denied usage; relay drain with and without event signing.
 	export DATABASE_URL="$$($(BIN)/yaosu dev-postgres)"; \
 		go test -count=1 -run '^$$' -bench CreateAsset -benchtime 3000x -timeout 20m ./services/catalog/ && \
 		go test -count=1 -run '^$$' -bench 'Catalog(Search|Import)' -benchtime 1x -timeout 30m ./services/catalog/ && \
 		go test -count=1 -run '^$$' -bench . -benchtime 1x -timeout 30m ./services/audit/ && \
 		go test -count=1 -run '^$$' -bench RightsCheck -benchtime 1x -timeout 30m ./services/rights/ && \
-		go test -count=1 -run '^$$' -bench ScenarioUsage -benchtime 1x -timeout 30m ./services/scenario/
+		go test -count=1 -run '^$$' -bench ScenarioUsage -benchtime 1x -timeout 30m ./services/scenario/ && \
+		go test -count=1 -run '^$$' -bench 'RelayDrain|Sign$$|Verify$$' -benchtime 3x -timeout 10m ./pkg/messaging/
 
 .PHONY: run
 run: build ## Start everything in one process (Ctrl-C stops it; data stays in ./var).

@@ -33,8 +33,11 @@ func devCmd(stdout, stderr io.Writer) *cobra.Command {
 Postgres: DATABASE_URL if set; else a server on localhost:5432 if one answers; else a
 private cluster under $YAOSU_DATA_DIR/postgres (installing Debian's postgresql package
 first when the binaries are missing and yaosu runs as root). NATS: NATS_URL if set, else
-an embedded server with JetStream (data under $YAOSU_DATA_DIR/nats). Migrations are
-applied at start. Ctrl-C stops everything; the next run reuses the data.
+an embedded server with JetStream (data under $YAOSU_DATA_DIR/nats) configured as
+` + "`yaosu nats-config`" + ` prints it: a NATS user per service, the admin and the auditor, their
+seeds under $YAOSU_DATA_DIR/nats-credentials. Event-signing keys are created under
+$YAOSU_DATA_DIR/event-keys when missing. Migrations are applied at start. Ctrl-C stops
+everything; the next run reuses the data.
 
 Authentication is dev mode unless YAOSU_AUTH_MODE says otherwise: tokens are signed with
 $YAOSU_DATA_DIR/dev-signing.key (yaosuctl login --dev). gRPC is plaintext, on loopback by
@@ -90,7 +93,14 @@ created under $YAOSU_DATA_DIR/tls.`,
 				cfg.DatabaseURL = pg.URL
 			}
 			if cfg.NATSURL == "" {
-				ns, err := devenv.StartNATS(devenv.NATSOptions{DataDir: cfg.DataDir, Port: cfg.DevNATSPort, Log: log})
+				// The embedded server runs `yaosu nats-config`'s configuration: a NATS
+				// user per service, the admin and the auditor (seeds created on first start).
+				cfg.NATSCredentialsDir = natsCredentialsDir(cfg)
+				natsConf, err := server.NATSConfig(server.NATSConfigOptions{CredentialsDir: cfg.NATSCredentialsDir, CreateSeeds: true})
+				if err != nil {
+					return err
+				}
+				ns, err := devenv.StartNATS(devenv.NATSOptions{DataDir: cfg.DataDir, Port: cfg.DevNATSPort, Log: log, Config: natsConf})
 				if err != nil {
 					return err
 				}
@@ -101,7 +111,7 @@ created under $YAOSU_DATA_DIR/tls.`,
 			if err := server.Migrate(ctx, cfg.DatabaseURL, services); err != nil {
 				return err
 			}
-			srv, err := server.Start(ctx, server.Options{Config: cfg, Services: services, Log: log})
+			srv, err := server.Start(ctx, server.Options{Config: cfg, Services: services, Log: log, CreateEventKeys: true})
 			if err != nil {
 				return err
 			}
@@ -115,7 +125,7 @@ created under $YAOSU_DATA_DIR/tls.`,
 Yaosu is running.
   gRPC endpoint: %s  (services: %v)
   Transport:     %s
-  NATS:          %s  (stream %s)
+  NATS:          %s  (stream %s; users' seeds in %s)
   Postgres:      %s
 Try it (in another terminal):
 %s  .bin/yaosuctl login --dev --org 91350100M000100Y43 --role registrar
@@ -124,7 +134,7 @@ Try it (in another terminal):
   .bin/yaosuctl events tail
 Ctrl-C stops everything.
 
-`, srv.Addr(), services, tlsNote, cfg.NATSURL, "YAOSU_EVENTS", redact(cfg.DatabaseURL), tryTLS)
+`, srv.Addr(), services, tlsNote, cfg.NATSURL, "YAOSU_EVENTS", cfg.NATSCredentialsDir, redact(cfg.DatabaseURL), tryTLS)
 			err = srv.Run(ctx)
 			log.Info("stopping: gRPC drained, relays stopped; closing NATS and Postgres")
 			return err

@@ -18,6 +18,7 @@ import (
 
 	"yaosu.dev/cmd/yaosu/internal/server"
 	"yaosu.dev/pkg/config"
+	"yaosu.dev/pkg/messaging"
 	"yaosu.dev/pkg/telemetry"
 )
 
@@ -40,7 +41,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(serveCmd(stdout), migrateCmd(stdout), devCmd(stdout, stderr), devPostgresCmd(stdout), configCmd(stdout), reconcileCmd(stdout))
+	root.AddCommand(serveCmd(stdout), migrateCmd(stdout), devCmd(stdout, stderr), devPostgresCmd(stdout), configCmd(stdout), reconcileCmd(stdout),
+		natsConfigCmd(stdout, stderr), eventKeysCmd(stdout))
 	return root.ExecuteContext(ctx)
 }
 
@@ -68,7 +70,9 @@ func serveCmd(stdout io.Writer) *cobra.Command {
 		Use:   "serve <service>...|all",
 		Short: "Serve services against external Postgres (DATABASE_URL) and NATS (NATS_URL)",
 		Long: "Serve the named services (" + fmt.Sprint(server.ServiceNames()) + ") or all of them on one gRPC port.\n" +
-			"Migrations are not applied: run `yaosu migrate` first (or use `yaosu dev`).",
+			"Migrations are not applied: run `yaosu migrate` first (or use `yaosu dev`).\n" +
+			"Each service connects to NATS as its own user (YAOSU_NATS_CREDENTIALS_DIR, see `yaosu nats-config`)\n" +
+			"and signs its events with its key in YAOSU_EVENT_KEYS_DIR, which must exist (`yaosu event-keys --create`).",
 		Example: "  DATABASE_URL=postgres://... NATS_URL=nats://... yaosu serve all",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			services, err := server.ResolveServices(args)
@@ -100,7 +104,7 @@ func serveCmd(stdout io.Writer) *cobra.Command {
 func migrateCmd(stdout io.Writer) *cobra.Command {
 	return &cobra.Command{
 		Use:   "migrate [service...|all]",
-		Short: "Apply pending schema migrations (DATABASE_URL), under an advisory lock",
+		Short: "Apply pending schema migrations (DATABASE_URL), under an advisory lock; with NATS_URL, provision the stream",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				args = []string{"all"}
@@ -116,8 +120,21 @@ func migrateCmd(stdout io.Writer) *cobra.Command {
 			if cfg.DatabaseURL == "" {
 				return errors.New("DATABASE_URL is required")
 			}
-			slog.SetDefault(telemetry.NewLogger(stdout, cfg.LogLevel))
-			return server.Migrate(cmd.Context(), cfg.DatabaseURL, services)
+			log := telemetry.NewLogger(stdout, cfg.LogLevel)
+			slog.SetDefault(log)
+			if err := server.Migrate(cmd.Context(), cfg.DatabaseURL, services); err != nil {
+				return err
+			}
+			if cfg.NATSURL == "" {
+				return nil
+			}
+			// The stream is provisioned here, by the NATS admin user, so the long-running
+			// servers need not hold the right to change it.
+			if err := server.ProvisionStream(cmd.Context(), cfg, log); err != nil {
+				return err
+			}
+			log.Info("stream provisioned", "stream", messaging.StreamName)
+			return nil
 		},
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"yaosu.dev/cmd/yaosu/internal/reconcile"
 	"yaosu.dev/cmd/yaosu/internal/server"
+	"yaosu.dev/pkg/messaging"
 	"yaosu.dev/pkg/postgres"
 )
 
@@ -27,10 +28,13 @@ func reconcileCmd(stdout io.Writer) *cobra.Command {
 reports, per service: outbox rows not yet published, rows marked published whose event is not
 in the stream, and events the audit log does not hold yet; and stream messages from a Yaosu
 service that no outbox knows. With --republish, events missing from the stream are published
-again (each carries its event id as Nats-Msg-Id, so this is safe to repeat).
+again (each carries its event id as Nats-Msg-Id, so this is safe to repeat), signed with the
+service's event key and published as its NATS user (YAOSU_EVENT_KEYS_DIR and
+YAOSU_NATS_CREDENTIALS_DIR must hold them); the stream is read as the NATS auditor.
 Exits 1 when something is missing after the run. Needs DATABASE_URL and NATS_URL.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
+			var conns []*nats.Conn
 			cfg, err := loadConfig()
 			if err != nil {
 				return err
@@ -38,12 +42,27 @@ Exits 1 when something is missing after the run. Needs DATABASE_URL and NATS_URL
 			if cfg.DatabaseURL == "" || cfg.NATSURL == "" {
 				return errors.New("DATABASE_URL and NATS_URL are required")
 			}
-			nc, err := nats.Connect(cfg.NATSURL)
-			if err != nil {
-				return err
+			// The stream is read as the auditor; events are republished as their service
+			// (its NATS user, its event key), exactly as its relay would publish them.
+			connect := func(user string) (jetstream.JetStream, error) {
+				opts, err := messaging.NATSConnectOptions(cfg.NATSCredentialsDir, user,
+					messaging.NATSTLS{CAFile: cfg.NATSCAFile, CertFile: cfg.NATSCertFile, KeyFile: cfg.NATSKeyFile})
+				if err != nil {
+					return nil, err
+				}
+				nc, err := nats.Connect(cfg.NATSURL, append(opts, nats.Name("yaosu reconcile "+user))...)
+				if err != nil {
+					return nil, fmt.Errorf("connect to NATS as %s: %w", user, err)
+				}
+				conns = append(conns, nc)
+				return jetstream.New(nc)
 			}
-			defer nc.Close()
-			js, err := jetstream.New(nc)
+			defer func() {
+				for _, nc := range conns {
+					nc.Close()
+				}
+			}()
+			js, err := connect(messaging.NATSUserAuditor)
 			if err != nil {
 				return err
 			}
@@ -55,7 +74,16 @@ Exits 1 when something is missing after the run. Needs DATABASE_URL and NATS_URL
 					return err
 				}
 				defer pool.Close()
-				outboxes = append(outboxes, reconcile.Outbox{Service: name, Pool: pool})
+				ob := reconcile.Outbox{Service: name, Pool: pool}
+				if republish {
+					if ob.Key, err = messaging.LoadOrCreateSigningKey(cfg.EventKeysDirectory(), name, false); err != nil {
+						return fmt.Errorf("--republish signs as each service: %w", err)
+					}
+					if ob.JS, err = connect(name); err != nil {
+						return err
+					}
+				}
+				outboxes = append(outboxes, ob)
 				if name == "audit" {
 					auditPool = pool
 				}

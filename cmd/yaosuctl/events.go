@@ -48,6 +48,7 @@ type tailOptions struct {
 	follow     bool
 	durable    string
 	timeout    time.Duration
+	natsOpts   []nats.Option
 }
 
 func eventsTailCmd(g *globals) *cobra.Command {
@@ -64,6 +65,9 @@ func eventsTailCmd(g *globals) *cobra.Command {
 			"printed, and the next run with the same NAME continues after it. Delivery is at least once:\n" +
 			"after an interruption an event may be printed again; stream_seq identifies it.\n" +
 			"--from-seq and --subject take effect when the durable consumer is created (its first run).\n\n" +
+			"NATS credentials: the auditor's nkey seed in $" + envNATSSeed + " (else the one `yaosu dev` keeps in\n" +
+			"$YAOSU_DATA_DIR/nats-credentials/auditor.nk, if present); TLS with $" + envNATSCA + " and, for client\n" +
+			"certificates, $" + envNATSCert + " and $" + envNATSKey + ".\n\n" +
 			"The -o flag does not apply: the output is always JSON lines.",
 		Example: "  yaosuctl events tail\n" +
 			"  yaosuctl events tail -f --subject 'yaosu.catalog.>'\n" +
@@ -74,6 +78,10 @@ func eventsTailCmd(g *globals) *cobra.Command {
 			o.natsURL = g.setting(cmd.Flags(), "nats", envNATSURL, o.natsURL)
 			o.subjectSet = cmd.Flags().Changed("subject")
 			o.timeout = g.timeout
+			var err error
+			if o.natsOpts, err = g.natsOptions(); err != nil {
+				return err
+			}
 			return tailEvents(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
@@ -87,8 +95,12 @@ func eventsTailCmd(g *globals) *cobra.Command {
 }
 
 func tailEvents(ctx context.Context, o tailOptions, stdout, stderr io.Writer) error {
-	nc, err := nats.Connect(o.natsURL, nats.Name("yaosuctl"), nats.Timeout(o.timeout))
+	nc, err := nats.Connect(o.natsURL, append(o.natsOpts, nats.Name("yaosuctl"), nats.Timeout(o.timeout))...)
 	if err != nil {
+		if errors.Is(err, nats.ErrAuthorization) {
+			return fmt.Errorf("connect to NATS at %s: %w\nhint: read as the auditor: set $%s to its nkey seed (auditor.nk)",
+				o.natsURL, err, envNATSSeed)
+		}
 		return fmt.Errorf("connect to NATS at %s: %w\nhint: start the server with `make run` (it embeds NATS), or set --nats / $%s",
 			o.natsURL, err, envNATSURL)
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -20,6 +21,11 @@ type Config struct {
 	DatabaseURL           string
 	DatabaseMaxConns      int32
 	NATSURL               string
+	NATSCredentialsDir    string
+	NATSCAFile            string
+	NATSCertFile          string
+	NATSKeyFile           string
+	EventKeysDir          string
 	DataDir               string
 	LogLevel              slog.Level
 	AuthMode              string
@@ -97,6 +103,16 @@ var Vars = []Var{
 		func(c *Config, v string) error { n, err := positive(v); c.DatabaseMaxConns = int32(n); return err }},
 	{"NATS_URL", "", "NATS server with JetStream. Empty: `yaosu dev` embeds one (data under `YAOSU_DATA_DIR/nats`); `yaosu serve` requires it.",
 		func(c *Config, v string) error { c.NATSURL = v; return nil }},
+	{"YAOSU_NATS_CREDENTIALS_DIR", "", "Directory of the NATS users' nkey seeds: `<service>.nk` per service, `admin.nk` (provisions the stream), `auditor.nk` (reads it). `yaosu nats-config` prints the matching nats-server configuration. Empty: `yaosu dev` uses `YAOSU_DATA_DIR/nats-credentials` (seeds created on first start); `yaosu serve` connects without credentials and warns (a NATS server that lets anyone in lets anyone read every event: not for production).",
+		func(c *Config, v string) error { c.NATSCredentialsDir = v; return nil }},
+	{"YAOSU_NATS_CA_FILE", "", "PEM CA certificate(s) that verify the NATS server's TLS certificate (the connection then uses TLS).",
+		func(c *Config, v string) error { c.NATSCAFile = v; return nil }},
+	{"YAOSU_NATS_CERT_FILE", "", "PEM client certificate for NATS, when the server requires client certificates (with `YAOSU_NATS_KEY_FILE`).",
+		func(c *Config, v string) error { c.NATSCertFile = v; return nil }},
+	{"YAOSU_NATS_KEY_FILE", "", "PEM private key of `YAOSU_NATS_CERT_FILE`.",
+		func(c *Config, v string) error { c.NATSKeyFile = v; return nil }},
+	{"YAOSU_EVENT_KEYS_DIR", "", "Directory of the event-signing keys: `<service>.key` (PEM PKCS#8 Ed25519, private: only that service's processes need it) and `<service>.pub` (every `*.pub` here is trusted to sign its service's events). Empty: `YAOSU_DATA_DIR/event-keys`. `yaosu dev` creates missing keys; `yaosu serve` requires them (create them with `yaosu event-keys --create`).",
+		func(c *Config, v string) error { c.EventKeysDir = v; return nil }},
 	{"YAOSU_DATA_DIR", "./var", "Where `yaosu dev` keeps its NATS and Postgres data and the dev signing key.",
 		func(c *Config, v string) error { c.DataDir = v; return nonEmpty(v) }},
 	{"YAOSU_LOG_LEVEL", "info", "debug, info, warn or error. Logs are JSON lines on stdout.",
@@ -278,6 +294,9 @@ func (c Config) RequireExternal() error {
 	if c.PageTokenKeyFile == "" {
 		problems = append(problems, errors.New("YAOSU_PAGE_TOKEN_KEY_FILE is required: a secret shared by every replica (e.g. `head -c 32 /dev/urandom > page-token.key`)"))
 	}
+	if (c.NATSCertFile == "") != (c.NATSKeyFile == "") {
+		problems = append(problems, errors.New("YAOSU_NATS_CERT_FILE and YAOSU_NATS_KEY_FILE go together"))
+	}
 	return errors.Join(append(problems, c.CheckTLS())...)
 }
 
@@ -299,6 +318,14 @@ func (c Config) CheckTLS() error {
 
 // TLS reports whether the gRPC server serves TLS.
 func (c Config) TLS() bool { return c.TLSCertFile != "" }
+
+// EventKeysDirectory is YAOSU_EVENT_KEYS_DIR, or its default under the data directory.
+func (c Config) EventKeysDirectory() string {
+	if c.EventKeysDir != "" {
+		return c.EventKeysDir
+	}
+	return filepath.Join(c.DataDir, "event-keys")
+}
 
 // Markdown renders Vars as the README's configuration table.
 func Markdown() string {

@@ -22,6 +22,10 @@ type NATSOptions struct {
 	DataDir string       // JetStream stores its streams in DataDir/nats, so they survive restarts
 	Port    int          // client port on 127.0.0.1 (default 4222)
 	Log     *slog.Logger // server logs go here only when it has debug enabled; nil discards
+	// Config is a nats-server configuration (`yaosu nats-config`'s output: users,
+	// permissions); the server listens on 127.0.0.1:Port and stores under DataDir/nats
+	// whatever it says about those. Empty: no users, anyone on loopback may connect.
+	Config string
 }
 
 // EmbeddedNATS is an in-process NATS server with JetStream.
@@ -60,16 +64,18 @@ func StartNATS(o NATSOptions) (*EmbeddedNATS, error) {
 	_ = l.Close()
 
 	debug := o.Log != nil && o.Log.Enabled(context.Background(), slog.LevelDebug)
-	s, err := server.NewServer(&server.Options{
-		ServerName: "yaosu-dev",
-		Host:       "127.0.0.1",
-		Port:       o.Port,
-		JetStream:  true,
-		StoreDir:   storeDir,
-		NoSigs:     true, // signals belong to our process, which shuts the server down itself
-		NoLog:      !debug,
-		Debug:      debug,
-	})
+	opts := &server.Options{}
+	if o.Config != "" {
+		if err := opts.ProcessConfigString(o.Config); err != nil {
+			return nil, fmt.Errorf("devenv: nats configuration: %w", err)
+		}
+	}
+	opts.ServerName = "yaosu-dev"
+	opts.Host, opts.Port = "127.0.0.1", o.Port
+	opts.JetStream, opts.StoreDir = true, storeDir
+	opts.NoSigs = true // signals belong to our process, which shuts the server down itself
+	opts.NoLog, opts.Debug = !debug, debug
+	s, err := server.NewServer(opts)
 	if err != nil {
 		return nil, fmt.Errorf("devenv: nats: %w", err)
 	}

@@ -10,6 +10,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/require"
+
+	"yaosu.dev/pkg/messaging"
 )
 
 func TestStartNATS(t *testing.T) {
@@ -60,4 +62,34 @@ func freePort(t *testing.T) int {
 // testLogger sends logs to the test output, so a failure shows what devenv did.
 func testLogger(t *testing.T) *slog.Logger {
 	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+// With a configuration (`yaosu nats-config`'s), the embedded server takes its users: the
+// anonymous client is refused, a configured user gets in.
+func TestStartNATSWithConfig(t *testing.T) {
+	t.Parallel()
+	creds := t.TempDir()
+	users := messaging.NATSUsers([]messaging.ServiceAccess{{Service: "catalog"}})
+	pubs := map[string]string{}
+	for _, u := range users {
+		pub, err := messaging.LoadOrCreateSeed(creds, u.Name, true)
+		require.NoError(t, err)
+		pubs[u.Name] = pub
+	}
+	conf, err := messaging.NATSServerConfig{Users: users, PublicKeys: pubs, Listen: "0.0.0.0:1", StoreDir: "/nonexistent"}.Text()
+	require.NoError(t, err)
+	n, err := StartNATS(NATSOptions{DataDir: t.TempDir(), Port: freePort(t), Config: conf})
+	require.NoError(t, err, "listen and store_dir are the dev server's own")
+	t.Cleanup(n.Shutdown)
+
+	_, err = nats.Connect(n.URL)
+	require.ErrorContains(t, err, "Authorization Violation")
+	opts, err := messaging.NATSConnectOptions(creds, "catalog", messaging.NATSTLS{})
+	require.NoError(t, err)
+	nc, err := nats.Connect(n.URL, opts...)
+	require.NoError(t, err)
+	nc.Close()
+
+	_, err = StartNATS(NATSOptions{DataDir: t.TempDir(), Port: freePort(t), Config: "authorization { users: ["})
+	require.ErrorContains(t, err, "configuration")
 }

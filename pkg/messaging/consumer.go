@@ -2,6 +2,7 @@ package messaging
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -44,6 +45,10 @@ type ConsumerConfig struct {
 	// because a newer revision of its resource was applied already: for effects that do
 	// not depend on order, such as a history row keyed by the event's own time.
 	Stale Handler
+	// Keyring verifies each message's signature before the handler sees it (required):
+	// messages that do not prove they come from the service owning their subject are
+	// terminated, never applied.
+	Keyring *Keyring
 }
 
 // Consumer is a durable pull consumer of YAOSU_EVENTS whose handler runs in a Postgres
@@ -65,6 +70,8 @@ type Consumer struct {
 	handler Handler
 	log     *slog.Logger
 	stale   metric.Int64Counter
+
+	rejected metric.Int64Counter
 }
 
 // NewConsumer returns a consumer; Run starts it.
@@ -77,6 +84,11 @@ func NewConsumer(pool *pgxpool.Pool, js jetstream.JetStream, cfg ConsumerConfig,
 		stale = noop.Int64Counter{}
 	}
 	c.stale = stale
+	if c.rejected, err = otel.Meter("yaosu.dev/pkg/messaging").Int64Counter("yaosu.events.rejected",
+		metric.WithDescription("Messages a consumer terminated without applying because they do not prove their origin.")); err != nil {
+		c.log.Warn("metric yaosu.events.rejected unavailable", "error", err)
+		c.rejected = noop.Int64Counter{}
+	}
 	return c
 }
 
@@ -101,6 +113,9 @@ func (c *Consumer) Ensure(ctx context.Context) (jetstream.Consumer, error) {
 
 // Run consumes until ctx ends.
 func (c *Consumer) Run(ctx context.Context) error {
+	if c.cfg.Keyring == nil {
+		return fmt.Errorf("consumer %s: no event keyring: refusing to apply events whose origin cannot be checked", c.cfg.Name)
+	}
 	cons, err := c.Ensure(ctx)
 	if err != nil {
 		return err
@@ -131,6 +146,9 @@ func (c *Consumer) process(ctx context.Context, msg jetstream.Msg) {
 	b := backoff.Backoff{Min: 200 * time.Millisecond, Max: 10 * time.Second}
 	for {
 		err := c.handle(ctx, msg)
+		if errors.Is(err, errRejected) {
+			return // terminated by handle: never retried
+		}
 		if err == nil {
 			if err := msg.Ack(); err != nil {
 				c.log.WarnContext(ctx, "ack failed; the event will be redelivered and skipped", "error", err)
@@ -146,7 +164,7 @@ func (c *Consumer) process(ctx context.Context, msg jetstream.Msg) {
 }
 
 func (c *Consumer) handle(ctx context.Context, msg jetstream.Msg) error {
-	ev, err := Decode(msg.Data())
+	ev, err := c.authenticate(ctx, msg)
 	if err != nil {
 		return err
 	}
@@ -209,4 +227,66 @@ func (c *Consumer) claimRevision(ctx context.Context, tx pgx.Tx, ev *eventsv1.Ev
 		return false, err
 	}
 	return tag.RowsAffected() == 1, nil
+}
+
+// errRejected marks a message authenticate terminated.
+var errRejected = errors.New("event rejected")
+
+// authenticate checks that msg was signed by the service that owns its subject (see
+// Keyring.Verify) and that its envelope agrees: source "/yaosu/<service>" and a type that
+// is the subject without "yaosu.". A message that fails is terminated (JetStream never
+// redelivers it), logged at error and counted in yaosu.events.rejected, and handle
+// returns errRejected: a forgery must neither be applied nor block the events after it.
+func (c *Consumer) authenticate(ctx context.Context, msg jetstream.Msg) (*eventsv1.Event, error) {
+	subject := msg.Subject()
+	service, err := c.cfg.Keyring.Verify(subject, msg.Data(), msg.Headers().Get(HeaderSignature))
+	var ev *eventsv1.Event
+	if err == nil {
+		ev, err = Decode(msg.Data())
+		if err != nil {
+			// Signed by the owner yet undecodable: our own bug, retried like a handler failure.
+			return nil, err
+		}
+		switch {
+		case ev.GetSource() != "/yaosu/"+service:
+			err = fmt.Errorf("%w: envelope source %q, signed by service %s", errEnvelope, ev.GetSource(), service)
+		case NATSSubject(ev.GetType()) != subject:
+			err = fmt.Errorf("%w: envelope type %q on subject %q", errEnvelope, ev.GetType(), subject)
+		}
+	}
+	if err == nil {
+		return ev, nil
+	}
+	reason := rejectReason(err)
+	c.log.ErrorContext(ctx, "event rejected: it does not prove it comes from the service owning its subject; terminated, not applied",
+		"subject", subject, "reason", reason, "error", err, "stream_seq", streamSeq(msg))
+	c.rejected.Add(ctx, 1, metric.WithAttributes(attribute.String("consumer", c.cfg.Name), attribute.String("reason", reason)))
+	if terr := msg.TermWithReason(reason); terr != nil {
+		c.log.WarnContext(ctx, "terminating a rejected event failed; it will be redelivered and rejected again", "error", terr)
+	}
+	return nil, errRejected
+}
+
+var errEnvelope = errors.New("envelope does not match its signed subject")
+
+func rejectReason(err error) string {
+	switch {
+	case errors.Is(err, ErrUnsigned):
+		return "unsigned"
+	case errors.Is(err, ErrUnknownKey):
+		return "unknown_key"
+	case errors.Is(err, ErrBadSignature):
+		return "bad_signature"
+	case errors.Is(err, ErrWrongOwner):
+		return "wrong_owner"
+	default:
+		return "envelope_mismatch"
+	}
+}
+
+func streamSeq(msg jetstream.Msg) uint64 {
+	if md, err := msg.Metadata(); err == nil {
+		return md.Sequence.Stream
+	}
+	return 0
 }

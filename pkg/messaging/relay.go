@@ -29,6 +29,10 @@ type RelayConfig struct {
 	PollInterval time.Duration
 	// PublishTimeout bounds the wait for JetStream's acknowledgements of one round.
 	PublishTimeout time.Duration
+	// Key signs every published event (HeaderSignature), so consumers can tell the
+	// service's events from anything else published on its subjects. Nil publishes
+	// unsigned events, which consumers reject: for tests of the relay alone.
+	Key *SigningKey
 }
 
 // Relay publishes a service's outbox to JetStream.
@@ -228,7 +232,11 @@ func (r *Relay) round(ctx context.Context, conn *pgx.Conn) (int, error) {
 			// A row we wrote ourselves cannot be decoded: a bug, not a transient failure.
 			return 0, fmt.Errorf("outbox seq %d: %w", b.Seq, err)
 		}
-		f, err := r.js.PublishMsgAsync(Message(ev, b.Body))
+		m := Message(ev, b.Body)
+		if r.cfg.Key != nil {
+			r.cfg.Key.SignMsg(m)
+		}
+		f, err := r.js.PublishMsgAsync(m)
 		if err != nil {
 			pubErr = err
 			break

@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	eventsv1 "yaosu.dev/gen/go/yaosu/events/v1"
@@ -41,6 +42,10 @@ type env struct {
 	nats *testkit.NATS
 	nc   *nats.Conn
 	js   jetstream.JetStream
+	// key is the "test" service's event key (events here are test.thing.changed); ring
+	// verifies it.
+	key  *messaging.SigningKey
+	ring *messaging.Keyring
 }
 
 func newEnv(t testing.TB) *env {
@@ -58,13 +63,24 @@ func newEnv(t testing.TB) *env {
 	require.NoError(t, err)
 	_, err = messaging.EnsureStream(ctx, js, 1, time.Minute)
 	require.NoError(t, err)
-	return &env{pool: pool, nats: n, nc: nc, js: js}
+	keys, ring := testkit.EventKeys(t, "test")
+	return &env{pool: pool, nats: n, nc: nc, js: js, key: keys["test"], ring: ring}
+}
+
+// signed is the message the test service's relay would publish for ev.
+func (e *env) signed(t testing.TB, ev *eventsv1.Event) *nats.Msg {
+	t.Helper()
+	body, err := proto.Marshal(ev)
+	require.NoError(t, err)
+	m := messaging.Message(ev, body)
+	e.key.SignMsg(m)
+	return m
 }
 
 func (e *env) startRelay(t *testing.T, poll time.Duration) (*messaging.Relay, context.CancelFunc) {
 	t.Helper()
 	r, err := messaging.NewRelay(e.pool, e.js, messaging.RelayConfig{Schema: schema, BatchSize: 16, PollInterval: poll,
-		PublishTimeout: 300 * time.Millisecond}, quiet)
+		PublishTimeout: 300 * time.Millisecond, Key: e.key}, quiet)
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -74,7 +90,7 @@ func (e *env) startRelay(t *testing.T, poll time.Duration) (*messaging.Relay, co
 	return r, stop
 }
 
-func event(t *testing.T, resource string, rev int64) *eventsv1.Event {
+func event(t testing.TB, resource string, rev int64) *eventsv1.Event {
 	t.Helper()
 	ev, err := messaging.NewEvent(context.Background(), "test", "test.thing.changed", resource, rev,
 		wrapperspb.String(fmt.Sprintf("%s@%d", resource, rev)))
@@ -138,7 +154,7 @@ func (e *env) waitForCount(t *testing.T, n int) []got {
 	return e.streamContents(t)
 }
 
-func (e *env) unpublished(t *testing.T) int {
+func (e *env) unpublished(t testing.TB) int {
 	var n int
 	require.NoError(t, e.pool.QueryRow(context.Background(), `SELECT count(*) FROM outbox WHERE published_at IS NULL`).Scan(&n))
 	return n
@@ -170,6 +186,9 @@ func TestRelayPublishesEveryEventWithHeadersAndPerResourceOrder(t *testing.T) {
 		require.Equal(t, fmt.Sprint(m.ev.GetResourceRevision()), h.Get(messaging.HeaderRevision))
 		require.Equal(t, "google.protobuf.StringValue", h.Get(messaging.HeaderDataSchema))
 		require.Equal(t, "yaosu.test.thing.changed", m.msg.Subject())
+		svc, err := e.ring.Verify(m.msg.Subject(), m.msg.Data(), h.Get(messaging.HeaderSignature))
+		require.NoError(t, err, "the relay signs every event with its service's key")
+		require.Equal(t, "test", svc)
 		require.Greater(t, m.ev.GetResourceRevision(), lastRev[m.ev.GetSubject()])
 		lastRev[m.ev.GetSubject()] = m.ev.GetResourceRevision()
 	}

@@ -74,6 +74,8 @@ type harness struct {
 	svc    *rights.Service
 	client rightsv1.RightsServiceClient
 	rev    map[string]int64
+	// catalogKey signs the catalog events the tests publish, as the catalog's relay does.
+	catalogKey *messaging.SigningKey
 }
 
 func newHarness(t *testing.T) *harness {
@@ -91,7 +93,9 @@ func newHarness(t *testing.T) *harness {
 	require.NoError(t, err)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	h := &harness{t: t, pool: pool, js: js, clock: &clock{t: time.Date(2026, 3, 2, 2, 0, 0, 0, time.UTC)}, rev: map[string]int64{}}
-	h.svc, err = rights.New(rights.Deps{Pool: pool, JS: js, Log: quiet, Now: h.clock.Now, ExpiryInterval: time.Hour, DenialFlushInterval: time.Hour})
+	keys, ring := testkit.EventKeys(t, "catalog", "rights")
+	h.catalogKey = keys["catalog"]
+	h.svc, err = rights.New(rights.Deps{Pool: pool, JS: js, EventKeys: ring, Log: quiet, Now: h.clock.Now, ExpiryInterval: time.Hour, DenialFlushInterval: time.Hour})
 	require.NoError(t, err)
 	_, h.key, err = ed25519.GenerateKey(nil)
 	require.NoError(t, err)
@@ -146,7 +150,9 @@ func (h *harness) catalogEvent(typ, asset, holder string, state catalogv1.AssetS
 	ev.Time = timestamppb.New(h.clock.Now())
 	body, err := proto.Marshal(ev)
 	require.NoError(h.t, err)
-	_, err = h.js.PublishMsg(context.Background(), messaging.Message(ev, body))
+	msg := messaging.Message(ev, body)
+	h.catalogKey.SignMsg(msg)
+	_, err = h.js.PublishMsg(context.Background(), msg)
 	require.NoError(h.t, err)
 	id := strings.TrimPrefix(asset, "assets/")
 	require.Eventually(h.t, func() bool {

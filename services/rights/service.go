@@ -5,6 +5,7 @@ package rights
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -35,8 +36,11 @@ type Deps struct {
 	Pool *pgxpool.Pool
 	// JS is the JetStream the catalog's events arrive on; nil runs without the consumer
 	// (tests that feed events themselves).
-	JS  jetstream.JetStream
-	Log *slog.Logger
+	JS jetstream.JetStream
+	// EventKeys verifies the events the consumer reads (required with JS): only events
+	// signed by the service that owns their subject are applied.
+	EventKeys *messaging.Keyring
+	Log       *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// ExpiryInterval is how often grants past their window are expired (default 1m).
@@ -69,6 +73,9 @@ func New(d Deps) (*Service, error) {
 	if d.ExpiryInterval <= 0 {
 		d.ExpiryInterval = time.Minute
 	}
+	if d.JS != nil && d.EventKeys == nil {
+		return nil, errors.New("rights: EventKeys is required to consume events")
+	}
 	if d.DenialFlushInterval <= 0 {
 		d.DenialFlushInterval = 10 * time.Second
 	}
@@ -87,7 +94,7 @@ func New(d Deps) (*Service, error) {
 	s := &Service{d: d, app: a, api: grpcapi.New(a), checker: checker}
 	if d.JS != nil {
 		s.consumer = messaging.NewConsumer(d.Pool, d.JS, messaging.ConsumerConfig{Name: ConsumerName,
-			FilterSubjects: catalogSubjects(), Stale: a.HandleStaleCatalogEvent}, a.HandleCatalogEvent, d.Log)
+			FilterSubjects: catalogSubjects(), Stale: a.HandleStaleCatalogEvent, Keyring: d.EventKeys}, a.HandleCatalogEvent, d.Log)
 	}
 	return s, nil
 }

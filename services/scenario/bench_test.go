@@ -400,14 +400,15 @@ func sbIf(ok bool, yes, no string) string {
 // sbEnv is the rights and scenario services as newHarness assembles them (which takes a
 // *testing.T), sized as `yaosu serve` sizes them.
 type sbEnv struct {
-	dsn    string
-	rpool  *pgxpool.Pool
-	spool  *pgxpool.Pool
-	js     jetstream.JetStream
-	key    ed25519.PrivateKey
-	addr   string
-	client scenariov1.ScenarioServiceClient
-	rights rightsv1.RightsServiceClient
+	dsn        string
+	rpool      *pgxpool.Pool
+	spool      *pgxpool.Pool
+	js         jetstream.JetStream
+	key        ed25519.PrivateKey
+	addr       string
+	client     scenariov1.ScenarioServiceClient
+	rights     rightsv1.RightsServiceClient
+	catalogKey *messaging.SigningKey
 }
 
 func sbStart(ctx context.Context, b *testing.B) *sbEnv {
@@ -452,19 +453,21 @@ func sbStart(ctx context.Context, b *testing.B) *sbEnv {
 	}
 	e.rights = rightsv1.NewRightsServiceClient(conn)
 	e.client = scenariov1.NewScenarioServiceClient(conn)
-	rsvc, err := rights.New(rights.Deps{Pool: e.rpool, JS: e.js, Log: quiet})
+	keys, ring := testkit.EventKeys(b, "catalog", rights.Name, scenario.Name)
+	e.catalogKey = keys["catalog"]
+	rsvc, err := rights.New(rights.Deps{Pool: e.rpool, JS: e.js, EventKeys: ring, Log: quiet})
 	if err != nil {
 		b.Fatal(err)
 	}
 	rsvc.Register(gs)
-	ssvc, err := scenario.New(scenario.Deps{Pool: e.spool, JS: e.js, Log: quiet, Rights: e.rights})
+	ssvc, err := scenario.New(scenario.Deps{Pool: e.spool, JS: e.js, EventKeys: ring, Log: quiet, Rights: e.rights})
 	if err != nil {
 		b.Fatal(err)
 	}
 	ssvc.Register(gs)
 	runs := []func(context.Context) error{func(ctx context.Context) error { return gs.Serve(ctx, lis) }, rsvc.Run, ssvc.Run}
 	for name, pool := range map[string]*pgxpool.Pool{rights.Name: e.rpool, scenario.Name: e.spool} {
-		relay, err := messaging.NewRelay(pool, e.js, messaging.RelayConfig{Schema: name}, quiet)
+		relay, err := messaging.NewRelay(pool, e.js, messaging.RelayConfig{Schema: name, Key: keys[name]}, quiet)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -544,7 +547,9 @@ func (e *sbEnv) register(ctx context.Context, b *testing.B, holder string, n int
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := e.js.PublishMsg(ctx, messaging.Message(ev, body)); err != nil {
+		msg := messaging.Message(ev, body)
+		e.catalogKey.SignMsg(msg)
+		if _, err := e.js.PublishMsg(ctx, msg); err != nil {
 			b.Fatal(err)
 		}
 	}

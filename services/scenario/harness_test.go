@@ -60,6 +60,10 @@ type harness struct {
 	client   scenariov1.ScenarioServiceClient
 	rights   rightsv1.RightsServiceClient
 	assetRev map[string]int64
+	// keys are the services' event keys (catalog's signs what the tests publish); ring
+	// verifies them, as `yaosu serve` wires it.
+	keys map[string]*messaging.SigningKey
+	ring *messaging.Keyring
 }
 
 // harnessOption changes how newHarness assembles the services.
@@ -92,6 +96,7 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	require.NoError(t, err)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	h := &harness{t: t, rpool: rpool, spool: spool, js: js, assetRev: map[string]int64{}}
+	h.keys, h.ring = testkit.EventKeys(t, "catalog", rights.Name, scenario.Name)
 	_, h.key, err = ed25519.GenerateKey(nil)
 	require.NoError(t, err)
 	gs, err := grpcserver.New(quiet, auth.NewEd25519Verifier(h.key.Public().(ed25519.PublicKey), "test"), time.Second)
@@ -103,7 +108,7 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	h.rights = rightsv1.NewRightsServiceClient(conn)
 	h.client = scenariov1.NewScenarioServiceClient(conn)
 
-	rsvc, err := rights.New(rights.Deps{Pool: rpool, JS: js, Log: quiet, ExpiryInterval: time.Hour, DenialFlushInterval: time.Hour})
+	rsvc, err := rights.New(rights.Deps{Pool: rpool, JS: js, EventKeys: h.ring, Log: quiet, ExpiryInterval: time.Hour, DenialFlushInterval: time.Hour})
 	require.NoError(t, err)
 	rsvc.Register(gs)
 	// The monitor runs every 100 ms; raw records are kept 90 days.
@@ -111,14 +116,14 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	if o.noScenarioConsumer {
 		sjs = nil
 	}
-	ssvc, err := scenario.New(scenario.Deps{Pool: spool, JS: sjs, Log: quiet, Rights: h.rights,
+	ssvc, err := scenario.New(scenario.Deps{Pool: spool, JS: sjs, EventKeys: h.ring, Log: quiet, Rights: h.rights,
 		MonitorInterval: 100 * time.Millisecond, UsageRetention: retention})
 	require.NoError(t, err)
 	ssvc.Register(gs)
 	var runs []func(context.Context) error
 	runs = append(runs, func(ctx context.Context) error { return gs.Serve(ctx, lis) }, rsvc.Run, ssvc.Run)
 	for name, pool := range map[string]*pgxpool.Pool{rights.Name: rpool, scenario.Name: spool} {
-		relay, err := messaging.NewRelay(pool, js, messaging.RelayConfig{Schema: name, PollInterval: 100 * time.Millisecond}, quiet)
+		relay, err := messaging.NewRelay(pool, js, messaging.RelayConfig{Schema: name, PollInterval: 100 * time.Millisecond, Key: h.keys[name]}, quiet)
 		require.NoError(t, err)
 		runs = append(runs, relay.Run)
 	}
@@ -172,7 +177,9 @@ func (h *harness) catalogEvent(typ, asset, holder string, state catalogv1.AssetS
 	require.NoError(h.t, err)
 	body, err := proto.Marshal(ev)
 	require.NoError(h.t, err)
-	_, err = h.js.PublishMsg(context.Background(), messaging.Message(ev, body))
+	msg := messaging.Message(ev, body)
+	h.keys["catalog"].SignMsg(msg)
+	_, err = h.js.PublishMsg(context.Background(), msg)
 	require.NoError(h.t, err)
 	id := strings.TrimPrefix(asset, "assets/")
 	require.Eventually(h.t, func() bool {

@@ -5,6 +5,7 @@ package scenario
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"time"
@@ -45,8 +46,11 @@ type Deps struct {
 	Pool *pgxpool.Pool
 	// JS is the JetStream the rights and catalog events arrive on; nil runs without the
 	// consumer.
-	JS  jetstream.JetStream
-	Log *slog.Logger
+	JS jetstream.JetStream
+	// EventKeys verifies the events the consumer reads (required with JS): only events
+	// signed by the service that owns their subject are applied.
+	EventKeys *messaging.Keyring
+	Log       *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Rights answers the checks LinkAsset needs. Each call carries the caller's own bearer
@@ -81,6 +85,9 @@ func New(d Deps) (*Service, error) {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
+	if d.JS != nil && d.EventKeys == nil {
+		return nil, errors.New("scenario: EventKeys is required to consume events")
+	}
 	cfg := app.DefaultConfig
 	if d.SpikeFactor > 0 {
 		cfg.SpikeFactor = d.SpikeFactor
@@ -103,7 +110,7 @@ func New(d Deps) (*Service, error) {
 			subjects = append(subjects, messaging.NATSSubject(t))
 		}
 		s.consumer = messaging.NewConsumer(d.Pool, d.JS, messaging.ConsumerConfig{Name: ConsumerName,
-			FilterSubjects: subjects}, a.HandleEvent, d.Log)
+			FilterSubjects: subjects, Keyring: d.EventKeys}, a.HandleEvent, d.Log)
 	}
 	return s, nil
 }

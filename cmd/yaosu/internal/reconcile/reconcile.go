@@ -20,6 +20,12 @@ import (
 type Outbox struct {
 	Service string
 	Pool    *pgxpool.Pool
+	// Key signs republished events, as the service's relay would (required to republish:
+	// consumers reject unsigned events).
+	Key *messaging.SigningKey
+	// JS publishes them: a connection as the service's NATS user, the only one allowed to
+	// publish its subjects. Nil uses the connection the stream is read with.
+	JS jetstream.JetStream
 }
 
 // ServiceReport is what reconciliation found for one outbox.
@@ -194,12 +200,20 @@ func reconcileOutbox(ctx context.Context, js jetstream.JetStream, ob Outbox, see
 	if !republish {
 		return sr, nil
 	}
+	if len(lost) > 0 && ob.Key == nil {
+		return sr, fmt.Errorf("%s: cannot republish without the service's event key", ob.Service)
+	}
+	if ob.JS != nil {
+		js = ob.JS
+	}
 	for _, m := range lost {
 		ev, err := messaging.Decode(m.body)
 		if err != nil {
 			return sr, fmt.Errorf("outbox seq %d: %w", m.seq, err)
 		}
-		ack, err := js.PublishMsg(ctx, messaging.Message(ev, m.body))
+		msg := messaging.Message(ev, m.body)
+		ob.Key.SignMsg(msg)
+		ack, err := js.PublishMsg(ctx, msg)
 		if err != nil {
 			return sr, fmt.Errorf("republish %s: %w", m.id, err)
 		}

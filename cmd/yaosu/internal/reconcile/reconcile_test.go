@@ -81,7 +81,11 @@ func TestReconcileFindsAndRepublishesWhatTheStreamLacks(t *testing.T) {
 	_, err = js.PublishMsg(ctx, messaging.Message(stray, body))
 	require.NoError(t, err)
 
+	keys, ring := testkit.EventKeys(t, catalog.Name, audit.Name)
 	outboxes := []reconcile.Outbox{{Service: catalog.Name, Pool: catalogPool}, {Service: audit.Name, Pool: auditPool}}
+	_, err = reconcile.Run(ctx, js, outboxes, auditPool, true)
+	require.ErrorContains(t, err, "event key", "republishing needs the service's key: consumers reject unsigned events")
+	outboxes[0].Key, outboxes[1].Key = keys[catalog.Name], keys[audit.Name]
 	rep, err := reconcile.Run(ctx, js, outboxes, auditPool, false)
 	require.NoError(t, err)
 	require.False(t, rep.Clean())
@@ -102,6 +106,16 @@ func TestReconcileFindsAndRepublishesWhatTheStreamLacks(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, rep.Services[0].MissingFromStream, "the stream has them now")
 	require.EqualValues(t, 9, rep.StreamMessages)
+	// Signed by the catalog's key, as its relay would have.
+	for seq := uint64(7); seq <= 9; seq++ {
+		m, err := js.Stream(ctx, messaging.StreamName)
+		require.NoError(t, err)
+		raw, err := m.GetMsg(ctx, seq)
+		require.NoError(t, err)
+		svc, err := ring.Verify(raw.Subject, raw.Data, raw.Header.Get(messaging.HeaderSignature))
+		require.NoError(t, err, "stream seq %d", seq)
+		require.Equal(t, catalog.Name, svc)
+	}
 
 	// Once the audit log has caught up, only the stray message remains to report.
 	svc, err := audit.New(audit.Deps{Pool: auditPool, JS: js, Log: quiet, KeyFile: filepath.Join(t.TempDir(), "k"),

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -49,6 +50,8 @@ type stack struct {
 	addr    string
 	key     ed25519.PrivateKey
 	natsURL string
+	// creds holds the NATS users' seeds ("" when NATS lets anyone in).
+	creds   string
 	conn    *grpc.ClientConn
 	catalog catalogv1.CatalogServiceClient
 }
@@ -61,23 +64,33 @@ func logWriter() io.Writer {
 }
 
 // startStack runs the real server (all services) on a loopback port against a fresh
-// database and an in-process JetStream.
+// database and an in-process JetStream configured as `yaosu nats-config` prints it: every
+// service connects as its own NATS user, anonymous clients are refused.
 func startStack(t *testing.T) *stack {
 	t.Helper()
-	return startStackWith(t, nil, insecure.NewCredentials(), nil)
+	return startStackWith(t, stackOptions{})
 }
 
 // startStackVia is startStack whose server reaches the database at via(dsn) (e.g. through
 // a proxy the test can cut).
 func startStackVia(t *testing.T, via func(dsn string) string) *stack {
 	t.Helper()
-	return startStackWith(t, nil, insecure.NewCredentials(), via)
+	return startStackWith(t, stackOptions{via: via})
 }
 
-// startStackWith is startStack with extra configuration (env overrides the test's
-// defaults), the test client's transport credentials, and the server reaching the
-// database at via(dsn) when via is not nil.
-func startStackWith(t *testing.T, env map[string]string, creds credentials.TransportCredentials, via func(dsn string) string) *stack {
+// stackOptions change how startStackWith assembles the stack.
+type stackOptions struct {
+	// anonymousNATS runs NATS without users (a client that has no NATS credentials yet).
+	anonymousNATS bool
+	// env overrides the test's configuration defaults.
+	env map[string]string
+	// creds are the test client's transport credentials (default: plaintext).
+	creds credentials.TransportCredentials
+	// via, when set, is where the server reaches the database (e.g. a proxy the test cuts).
+	via func(dsn string) string
+}
+
+func startStackWith(t *testing.T, o stackOptions) *stack {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	shutdownTel, err := telemetry.Setup(ctx, "yaosu-test", "")
@@ -85,18 +98,31 @@ func startStackWith(t *testing.T, env map[string]string, creds credentials.Trans
 	services := server.ServiceNames()
 	dsn := testkit.Database(t, testkit.Schemas(server.MigrationSets(services)))
 	serverDSN := dsn
-	if via != nil {
-		serverDSN = via(dsn)
+	if o.via != nil {
+		serverDSN = o.via(dsn)
 	}
-	n := testkit.StartNATS(t)
 	dataDir := t.TempDir()
+	// Where `yaosu dev` keeps them, so yaosuctl finds the auditor's seed through
+	// YAOSU_DATA_DIR.
+	creds := filepath.Join(dataDir, "nats-credentials")
+	var n *testkit.NATS
+	if o.anonymousNATS {
+		creds = ""
+		n = testkit.StartNATS(t)
+	} else {
+		text, err := server.NATSConfig(server.NATSConfigOptions{CredentialsDir: creds, CreateSeeds: true})
+		require.NoError(t, err)
+		n = testkit.StartNATSWithConfig(t, text)
+	}
 	cfg, err := config.Load(func(k string) string {
-		if v, ok := env[k]; ok {
+		if v, ok := o.env[k]; ok {
 			return v
 		}
 		switch k {
 		case "YAOSU_AUTH_MODE":
 			return config.AuthModeDev
+		case "YAOSU_NATS_CREDENTIALS_DIR":
+			return creds
 		case "YAOSU_GRPC_ADDR":
 			return "127.0.0.1:0"
 		case "YAOSU_DATA_DIR":
@@ -116,7 +142,7 @@ func startStackWith(t *testing.T, env map[string]string, creds credentials.Trans
 	})
 	require.NoError(t, err)
 	log := telemetry.NewLogger(logWriter(), slog.LevelDebug)
-	srv, err := server.Start(ctx, server.Options{Config: cfg, Services: services, Log: log})
+	srv, err := server.Start(ctx, server.Options{Config: cfg, Services: services, Log: log, CreateEventKeys: true})
 	require.NoError(t, err)
 	done := make(chan error, 1)
 	go func() { done <- srv.Run(ctx) }()
@@ -127,10 +153,27 @@ func startStackWith(t *testing.T, env map[string]string, creds credentials.Trans
 	})
 	key, err := auth.LoadOrCreateDevKey(cfg.DataDir)
 	require.NoError(t, err)
-	conn, err := grpc.NewClient(srv.Addr(), grpc.WithTransportCredentials(creds))
+	clientCreds := o.creds
+	if clientCreds == nil {
+		clientCreds = insecure.NewCredentials()
+	}
+	conn, err := grpc.NewClient(srv.Addr(), grpc.WithTransportCredentials(clientCreds))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = conn.Close() })
-	return &stack{dsn: dsn, dataDir: dataDir, addr: srv.Addr(), key: key, natsURL: n.URL(), conn: conn, catalog: catalogv1.NewCatalogServiceClient(conn)}
+	return &stack{dsn: dsn, dataDir: dataDir, addr: srv.Addr(), key: key, natsURL: n.URL(), creds: creds, conn: conn, catalog: catalogv1.NewCatalogServiceClient(conn)}
+}
+
+// jetStream connects to the stack's NATS as user.
+func (s *stack) jetStream(t *testing.T, user string) jetstream.JetStream {
+	t.Helper()
+	opts, err := messaging.NATSConnectOptions(s.creds, user, messaging.NATSTLS{})
+	require.NoError(t, err)
+	nc, err := nats.Connect(s.natsURL, opts...)
+	require.NoError(t, err)
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	require.NoError(t, err)
+	return js
 }
 
 // as returns ctx authenticated as a principal of org with roles.
@@ -187,11 +230,7 @@ func TestEndToEndCreateGetListAndEvent(t *testing.T) {
 	require.True(t, proto.Equal(a, list.GetAssets()[0]))
 
 	// The event, read from JetStream as an auditor would.
-	nc, err := nats.Connect(s.natsURL)
-	require.NoError(t, err)
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	require.NoError(t, err)
+	js := s.jetStream(t, messaging.NATSUserAuditor)
 	cons, err := js.OrderedConsumer(ctx, messaging.StreamName, jetstream.OrderedConsumerConfig{FilterSubjects: []string{"yaosu.catalog.>"}})
 	require.NoError(t, err)
 	msg, err := cons.Next(jetstream.FetchMaxWait(10 * time.Second))

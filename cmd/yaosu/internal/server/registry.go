@@ -17,6 +17,7 @@ import (
 
 	"yaosu.dev/pkg/config"
 	"yaosu.dev/pkg/grpcclient"
+	"yaosu.dev/pkg/messaging"
 	"yaosu.dev/pkg/paging"
 	"yaosu.dev/pkg/postgres"
 	"yaosu.dev/services/audit"
@@ -33,11 +34,16 @@ type service interface {
 
 // deps is what the process offers every service; each takes what it needs.
 type deps struct {
-	pool   *pgxpool.Pool
-	js     jetstream.JetStream
-	config config.Config
-	log    *slog.Logger
-	now    func() time.Time
+	pool *pgxpool.Pool
+	// js is the service's own NATS connection (its NATS user: it may publish only its own
+	// subjects and use only its own consumers).
+	js jetstream.JetStream
+	// eventKeys verifies events: only those signed by the service owning their subject
+	// are trusted.
+	eventKeys *messaging.Keyring
+	config    config.Config
+	log       *slog.Logger
+	now       func() time.Time
 	// addr is this process's gRPC address, for services that call another one in it,
 	// with clientCreds: TLS verified against YAOSU_TLS_CA_FILE when the server serves TLS.
 	addr        string
@@ -52,6 +58,9 @@ type serviceDef struct {
 	migrations  func() []postgres.MigrationSet
 	build       func(d deps) (service, error)
 	healthNames []string
+	// nats is what the service does on NATS, from which its NATS user's permissions
+	// follow (`yaosu nats-config`).
+	nats messaging.ServiceAccess
 }
 
 // registry lists every service this binary can serve. New services add an entry here.
@@ -71,15 +80,17 @@ var registry = map[string]serviceDef{
 				SchedulerInterval: d.config.CatalogSchedulerInterval, PageKey: d.pageKey})
 		},
 		healthNames: catalog.ServiceNames(),
+		nats:        messaging.ServiceAccess{Service: catalog.Name},
 	},
 	rights.Name: {
 		migrations: rights.Migrations,
 		build: func(d deps) (service, error) {
-			return rights.New(rights.Deps{Pool: d.pool, JS: d.js, Log: d.log, Now: d.now,
+			return rights.New(rights.Deps{Pool: d.pool, JS: d.js, EventKeys: d.eventKeys, Log: d.log, Now: d.now,
 				ExpiryInterval: d.config.RightsExpiryInterval, DenialFlushInterval: d.config.RightsDenialFlushInterval,
 				PageKey: d.pageKey})
 		},
 		healthNames: rights.ServiceNames(),
+		nats:        messaging.ServiceAccess{Service: rights.Name, Durables: []string{rights.ConsumerName}},
 	},
 	scenario.Name: {
 		migrations: scenario.Migrations,
@@ -93,12 +104,13 @@ var registry = map[string]serviceDef{
 			if err != nil {
 				return nil, err
 			}
-			return scenario.New(scenario.Deps{Pool: d.pool, JS: d.js, Log: d.log, Now: d.now,
+			return scenario.New(scenario.Deps{Pool: d.pool, JS: d.js, EventKeys: d.eventKeys, Log: d.log, Now: d.now,
 				Rights: rightsv1.NewRightsServiceClient(conn), RightsConn: conn,
 				MonitorInterval: d.config.ScenarioMonitorInterval, SpikeFactor: d.config.ScenarioSpikeFactor,
 				UsageRetention: d.config.ScenarioUsageRetention, PageKey: d.pageKey})
 		},
 		healthNames: scenario.ServiceNames(),
+		nats:        messaging.ServiceAccess{Service: scenario.Name, Durables: []string{scenario.ConsumerName}},
 	},
 	audit.Name: {
 		migrations: audit.Migrations,
@@ -111,7 +123,18 @@ var registry = map[string]serviceDef{
 				Origin: d.config.AuditOrigin, CheckpointEvery: d.config.AuditCheckpointEvery})
 		},
 		healthNames: audit.ServiceNames(),
+		// The audit log reads the whole stream through ordered consumers.
+		nats: messaging.ServiceAccess{Service: audit.Name, ReadsStream: true},
 	},
+}
+
+// NATSAccess lists what every service does on NATS, sorted by service.
+func NATSAccess() []messaging.ServiceAccess {
+	out := make([]messaging.ServiceAccess, 0, len(registry))
+	for _, n := range ServiceNames() {
+		out = append(out, registry[n].nats)
+	}
+	return out
 }
 
 // ServiceNames lists the services this binary serves, sorted.

@@ -31,6 +31,9 @@ type Options struct {
 	Log      *slog.Logger
 	// Now is the services' clock; nil means time.Now.
 	Now func() time.Time
+	// CreateEventKeys creates the served services' event-signing keys that are missing
+	// (`yaosu dev`); otherwise they must exist in the event keys directory.
+	CreateEventKeys bool
 }
 
 // Server is a started yaosu process.
@@ -38,7 +41,7 @@ type Server struct {
 	opts     Options
 	lis      net.Listener
 	grpc     *grpcserver.Server
-	nc       *nats.Conn
+	conns    []*nats.Conn
 	pools    []*pgxpool.Pool
 	relays   []*messaging.Relay
 	services []service
@@ -69,27 +72,70 @@ func Start(ctx context.Context, o Options) (_ *Server, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s.nc, err = nats.Connect(cfg.NATSURL,
-		nats.Name("yaosu"),
-		nats.MaxReconnects(-1), // ride out outages; the outbox keeps what could not be sent
-		nats.ReconnectWait(500*time.Millisecond),
-		nats.RetryOnFailedConnect(false),
-		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
-			if err != nil { // nil on our own Close
-				o.Log.Warn("disconnected from NATS", "error", err)
-			}
-		}),
-		nats.ReconnectHandler(func(c *nats.Conn) { o.Log.Info("reconnected to NATS", "url", c.ConnectedUrlRedacted()) }),
-	)
-	if err != nil {
-		return nil, fmt.Errorf("connect to NATS at %s: %w", cfg.NATSURL, err)
+	if cfg.NATSCredentialsDir == "" {
+		o.Log.Warn("NATS: no credentials (YAOSU_NATS_CREDENTIALS_DIR): connecting anonymously; a NATS server that lets anyone in " +
+			"lets anyone read every event and publish on any subject (events are still verified by their signatures)")
 	}
-	js, err := jetstream.New(s.nc)
+	// Event keys: each service signs with its own; all verify with every published key.
+	keysDir := cfg.EventKeysDirectory()
+	signing := map[string]*messaging.SigningKey{}
+	for _, name := range o.Services {
+		k, err := messaging.LoadOrCreateSigningKey(keysDir, name, o.CreateEventKeys)
+		if err != nil {
+			return nil, fmt.Errorf("%s: event key: %w (create the keys with `yaosu event-keys --create`)", name, err)
+		}
+		signing[name] = k
+	}
+	keyring, err := messaging.LoadKeyring(keysDir)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := messaging.EnsureStream(ctx, js, cfg.StreamReplicas, cfg.StreamDuplicateWindow); err != nil {
-		return nil, err
+	// Every service's key must be known: a consumer terminates events it cannot verify,
+	// so a missing key would silently drop that service's events for good.
+	known := map[string]bool{}
+	for _, k := range keyring.Keys() {
+		known[k.Service] = true
+	}
+	for _, name := range ServiceNames() {
+		if !known[name] {
+			return nil, fmt.Errorf("event keys: no %s.pub in %s: every process needs every service's public key "+
+				"to verify its events (copy it from where that service runs)", name, keysDir)
+		}
+	}
+	for _, k := range signing {
+		if _, err := keyring.Verify(messaging.NATSSubject(k.Service+".x"), nil, k.Sign(messaging.NATSSubject(k.Service+".x"), nil)); err != nil {
+			return nil, fmt.Errorf("event keys: %s.pub in %s does not match %s.key: %w", k.Service, keysDir, k.Service, err)
+		}
+	}
+	// One NATS connection per service, as its own NATS user.
+	streams := map[string]jetstream.JetStream{}
+	for _, name := range o.Services {
+		nc, err := connectNATS(cfg, name, o.Log)
+		if err != nil {
+			return nil, err
+		}
+		s.conns = append(s.conns, nc)
+		if streams[name], err = jetstream.New(nc); err != nil {
+			return nil, err
+		}
+	}
+	if len(s.conns) > 0 {
+		first := streams[o.Services[0]]
+		if err := messaging.CheckNATSServer(ctx, s.conns[0], first); err != nil {
+			return nil, err
+		}
+		admin, err := hasAdminSeed(cfg)
+		if err != nil {
+			return nil, err
+		}
+		if admin || cfg.NATSCredentialsDir == "" {
+			err = ProvisionStream(ctx, cfg, o.Log)
+		} else {
+			err = requireStream(ctx, first)
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
 	s.grpc, err = grpcserver.New(o.Log, verifier, cfg.ShutdownTimeout, serverOpts...)
 	if err != nil {
@@ -109,14 +155,15 @@ func Start(ctx context.Context, o Options) (_ *Server, err error) {
 		}
 		s.pools = append(s.pools, pool)
 		log := o.Log.With("service", name)
-		svc, err := def.build(deps{pool: pool, js: js, config: cfg, log: log, now: o.Now, addr: s.lis.Addr().String(), clientCreds: clientCreds, pageKey: pageKey})
+		svc, err := def.build(deps{pool: pool, js: streams[name], eventKeys: keyring, config: cfg, log: log, now: o.Now,
+			addr: s.lis.Addr().String(), clientCreds: clientCreds, pageKey: pageKey})
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 		svc.Register(s.grpc)
 		s.services = append(s.services, svc)
-		relay, err := messaging.NewRelay(pool, js, messaging.RelayConfig{
-			Schema: name, BatchSize: cfg.RelayBatchSize, PollInterval: cfg.RelayPollInterval,
+		relay, err := messaging.NewRelay(pool, streams[name], messaging.RelayConfig{
+			Schema: name, BatchSize: cfg.RelayBatchSize, PollInterval: cfg.RelayPollInterval, Key: signing[name],
 		}, log)
 		if err != nil {
 			return nil, err
@@ -159,7 +206,7 @@ func (s *Server) close() {
 	for _, p := range s.pools {
 		p.Close()
 	}
-	if s.nc != nil {
-		s.nc.Close()
+	for _, nc := range s.conns {
+		nc.Close()
 	}
 }

@@ -90,10 +90,10 @@ func TestServerOverTLSWithRequiredClientCertificates(t *testing.T) {
 	pool, err := tlsconfig.LoadCAs(p.caFile)
 	require.NoError(t, err)
 	withCert := credentials.NewTLS(&tls.Config{RootCAs: pool, Certificates: []tls.Certificate{p.client}, MinVersion: tls.VersionTLS12})
-	s := startStackWith(t, map[string]string{
+	s := startStackWith(t, stackOptions{env: map[string]string{
 		"YAOSU_TLS_CERT_FILE": p.certFile, "YAOSU_TLS_KEY_FILE": p.keyFile,
 		"YAOSU_TLS_CLIENT_CA_FILE": p.caFile, "YAOSU_TLS_CLIENT_AUTH": "require", "YAOSU_TLS_CA_FILE": p.caFile,
-	}, withCert, nil)
+	}, creds: withCert})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 
