@@ -76,6 +76,8 @@ type harness struct {
 	rev    map[string]int64
 	// catalogKey signs the catalog events the tests publish, as the catalog's relay does.
 	catalogKey *messaging.SigningKey
+	// ring verifies events, as `yaosu serve` wires it (for extra replicas a test starts).
+	ring *messaging.Keyring
 }
 
 func newHarness(t *testing.T) *harness {
@@ -94,7 +96,7 @@ func newHarness(t *testing.T) *harness {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	h := &harness{t: t, pool: pool, js: js, clock: &clock{t: time.Date(2026, 3, 2, 2, 0, 0, 0, time.UTC)}, rev: map[string]int64{}}
 	keys, ring := testkit.EventKeys(t, "catalog", "rights")
-	h.catalogKey = keys["catalog"]
+	h.catalogKey, h.ring = keys["catalog"], ring
 	h.svc, err = rights.New(rights.Deps{Pool: pool, JS: js, EventKeys: ring, Log: quiet, Now: h.clock.Now, ExpiryInterval: time.Hour, DenialFlushInterval: time.Hour})
 	require.NoError(t, err)
 	_, h.key, err = ed25519.GenerateKey(nil)

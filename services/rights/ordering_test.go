@@ -26,7 +26,7 @@ func TestCatalogEventsUnderReplicasEndAsInOrder(t *testing.T) {
 	h := newHarness(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	second, err := rights.New(rights.Deps{Pool: h.pool, JS: h.js, Log: quiet, Now: h.clock.Now, ExpiryInterval: time.Hour, DenialFlushInterval: time.Hour})
+	second, err := rights.New(rights.Deps{Pool: h.pool, JS: h.js, EventKeys: h.ring, Log: quiet, Now: h.clock.Now, ExpiryInterval: time.Hour, DenialFlushInterval: time.Hour})
 	require.NoError(t, err)
 	done := make(chan struct{})
 	go func() { _ = second.Run(ctx); close(done) }()
@@ -43,7 +43,9 @@ func TestCatalogEventsUnderReplicasEndAsInOrder(t *testing.T) {
 		ev.Time = timestamppb.New(h.clock.Now())
 		body, err := proto.Marshal(ev)
 		require.NoError(t, err)
-		_, err = h.js.PublishMsg(context.Background(), messaging.Message(ev, body))
+		msg := messaging.Message(ev, body)
+		h.catalogKey.SignMsg(msg)
+		_, err = h.js.PublishMsg(context.Background(), msg)
 		require.NoError(t, err)
 	}
 	first := h.rev[asset]
@@ -91,7 +93,9 @@ func TestLateSuspensionStillAnswersAsOf(t *testing.T) {
 		ev.Time = timestamppb.New(at)
 		body, err := proto.Marshal(ev)
 		require.NoError(t, err)
-		_, err = h.js.PublishMsg(context.Background(), messaging.Message(ev, body))
+		msg := messaging.Message(ev, body)
+		h.catalogKey.SignMsg(msg)
+		_, err = h.js.PublishMsg(context.Background(), msg)
 		require.NoError(t, err)
 	}
 	t0 := h.clock.Now()

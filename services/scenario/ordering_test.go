@@ -72,7 +72,7 @@ func outOfOrder(t *testing.T, replicas, changes, held int) *outOfOrderRun {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	var reps []*scenario.Service
 	for range replicas {
-		s, err := scenario.New(scenario.Deps{Pool: h.spool, JS: h.js, Log: quiet, Rights: h.rights,
+		s, err := scenario.New(scenario.Deps{Pool: h.spool, JS: h.js, EventKeys: h.ring, Log: quiet, Rights: h.rights,
 			MonitorInterval: time.Hour, UsageRetention: retention})
 		require.NoError(t, err)
 		reps = append(reps, s)

@@ -31,7 +31,7 @@ func TestServeNeedsEventKeysAndTheProvisionedStream(t *testing.T) {
 	services := []string{"catalog"}
 	dsn := testkit.Database(t, testkit.Schemas(server.MigrationSets(services)))
 	env := map[string]string{"YAOSU_GRPC_ADDR": "127.0.0.1:0", "YAOSU_DATA_DIR": dataDir, "DATABASE_URL": dsn,
-		"NATS_URL": n.URL(), "YAOSU_NATS_CREDENTIALS_DIR": creds}
+		"NATS_URL": n.URL(), "YAOSU_NATS_CREDENTIALS_DIR": creds, "YAOSU_AUTH_MODE": "dev"}
 	cfg, err := config.Load(func(k string) string { return env[k] })
 	require.NoError(t, err)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
