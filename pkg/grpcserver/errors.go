@@ -40,10 +40,16 @@ func ToStatus(err error) *status.Status {
 	if err == nil {
 		return status.New(codes.OK, "")
 	}
-	if s, ok := status.FromError(err); ok {
-		return s // already a status (e.g. from grpc itself)
-	}
 	e, ok := errs.As(err)
+	if !ok {
+		// Already a status (e.g. from grpc itself, or a call to another service passed
+		// on). Only when no *errs.Error classifies it: status.FromError would otherwise
+		// find a status the error merely wraps (scenario wraps a failed rights call as
+		// UNAVAILABLE) and answer with its code and the whole chain's text.
+		if s, ok := status.FromError(err); ok {
+			return s
+		}
+	}
 	if !ok || e.Kind == errs.KindInternal {
 		if c := postgres.Classify(err); c != nil {
 			e, ok = c, true

@@ -97,6 +97,9 @@ func TestErrorsAreTranslatedAtOnePointWithoutLeaking(t *testing.T) {
 		{&pgconn.PgError{Code: "57P01", Message: "terminating connection due to administrator command secret-admin"}, codes.Unavailable, errs.ReasonDependencyUnavailable, "secret-admin"},
 		{errs.Wrap(fmt.Errorf("read: %w", io.ErrUnexpectedEOF), errs.KindInternal, errs.ReasonInternal, "secret-wrap"), codes.Unavailable, errs.ReasonDependencyUnavailable, "secret-wrap"},
 		{postgres.MapError(&pgconn.PgError{Code: "57014", Message: "canceling statement due to statement timeout"}), codes.DeadlineExceeded, errs.ReasonStatementTimeout, "canceling"},
+		// A classified error that wraps another service's status is answered by its own
+		// kind, not by the wrapped status's code and text.
+		{errs.Wrap(status.Error(codes.PermissionDenied, "secret-inner"), errs.KindUnavailable, "RIGHTS_UNAVAILABLE", "rights could not be asked"), codes.Unavailable, "RIGHTS_UNAVAILABLE", "secret-inner"},
 	}
 	for _, c := range cases {
 		next = c.err

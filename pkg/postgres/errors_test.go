@@ -238,3 +238,31 @@ func TestOtherDatabaseErrorsStayUnclassified(t *testing.T) {
 	require.False(t, classified, "a broken statement is a bug (INTERNAL), not an outage")
 	require.Nil(t, postgres.Classify(errors.New("dial tcp 10.0.0.7:5432: only text")))
 }
+
+// A server that accepts connections and never answers: the connection attempt ends at the
+// connect timeout, UNAVAILABLE, instead of holding the request until its deadline.
+func TestUnansweredConnectIsUnavailable(t *testing.T) {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer lis.Close()
+	go func() {
+		for {
+			c, err := lis.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // held open, never answered
+		}
+	}()
+	u, err := url.Parse(testkit.AdminURL())
+	require.NoError(t, err)
+	u.Host = lis.Addr().String()
+	cfg, err := postgres.PoolConfig(u.String(), "public", 1)
+	require.NoError(t, err)
+	require.Equal(t, postgres.DefaultConnectTimeout, cfg.ConnConfig.ConnectTimeout, "bounded by default")
+	q := u.Query()
+	q.Set("connect_timeout", "1")
+	u.RawQuery = q.Encode()
+	_, err = postgres.Connect(context.Background(), u.String(), "public", 1)
+	requireKind(t, err, errs.KindUnavailable, errs.ReasonDependencyUnavailable)
+}

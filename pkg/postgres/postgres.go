@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -18,6 +19,10 @@ import (
 )
 
 var schemaName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
+
+// DefaultConnectTimeout bounds a new connection's start-up when DATABASE_URL sets no
+// connect_timeout.
+const DefaultConnectTimeout = 5 * time.Second
 
 // PoolConfig returns a pool configuration for databaseURL whose connections use schema as
 // their search_path, so service SQL names its tables without a schema prefix and a service
@@ -29,6 +34,12 @@ func PoolConfig(databaseURL, schema string, maxConns int32) (*pgxpool.Config, er
 	cfg, err := pgxpool.ParseConfig(databaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		// A server that accepts TCP but never answers (a partition, a host being
+		// replaced) would otherwise hold every request until the caller's deadline; with a
+		// bound the request fails UNAVAILABLE and the client's retry takes over.
+		cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
 	}
 	cfg.ConnConfig.RuntimeParams["search_path"] = schema
 	if cfg.ConnConfig.RuntimeParams["application_name"] == "" {
