@@ -67,6 +67,11 @@ bench: build ## Benchmarks: CreateAsset vs direct SQL (c=1, c=16); catalogue sea
 		go test -count=1 -run '^$$' -bench ScenarioUsage -benchtime 1x -timeout 30m ./services/scenario/ && \
 		go test -count=1 -run '^$$' -bench 'RelayDrain|Sign$$|Verify$$' -benchtime 3x -timeout 10m ./pkg/messaging/
 
+# The short profile of the same run is part of `make test`.
+.PHONY: chaos
+chaos: build ## Fault and attack run (minutes): kill -9 under load, NATS down 90 s, Postgres fast restart, replicas, forged events; prints a table.
+	go test -count=1 -run '^TestChaos$$' -v -timeout 30m ./cmd/yaosu/internal/chaos/ -args -chaos.full
+
 .PHONY: run
 run: build ## Start everything in one process (Ctrl-C stops it; data stays in ./var).
 	$(BIN)/yaosu dev

@@ -1,0 +1,141 @@
+package chaos
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/protobuf/proto"
+
+	auditv1 "yaosu.dev/gen/go/yaosu/audit/v1"
+	eventsv1 "yaosu.dev/gen/go/yaosu/events/v1"
+	rightsv1 "yaosu.dev/gen/go/yaosu/rights/v1"
+	scenariov1 "yaosu.dev/gen/go/yaosu/scenario/v1"
+	"yaosu.dev/pkg/auth"
+	"yaosu.dev/pkg/messaging"
+	"yaosu.dev/services/scenario"
+)
+
+// forgery is one way an attacker who reaches the broker tries to publish.
+type forgery struct {
+	who  string
+	opts []nats.Option
+}
+
+// forge publishes `rights.grant.revoked` for the live grant, with the next revision
+// number rights would use, in every way an attacker might, and checks that neither the
+// scenario service nor rights acted on it.
+func (h *harness) forge(ctx context.Context, rep *report, l linked) {
+	h.t.Helper()
+	for _, f := range h.forgeries() {
+		before := h.streamLast(ctx)
+		err := h.publishForged(ctx, l, f.opts)
+		after := h.streamLast(ctx)
+		reached := after > before
+		// Whatever reached the stream, the consumers have now seen it.
+		h.waitConsumed(ctx, scenario.ConsumerName)
+		grant, link := h.grantState(ctx, l), h.linkState(ctx, l)
+		saw := fmt.Sprintf("publish: %s; on stream: %v; grant %s, link %s", short(err), reached, grant, link)
+		rep.add("forged rights.grant.revoked, "+f.who, saw,
+			!reached && grant == rightsv1.GrantState_GRANT_STATE_ACTIVE && link == scenariov1.LinkState_LINK_STATE_ACTIVE)
+	}
+}
+
+// forgeries are the attempts: without credentials first.
+func (h *harness) forgeries() []forgery {
+	return []forgery{{who: "no credentials"}}
+}
+
+func short(err error) string {
+	if err == nil {
+		return "accepted"
+	}
+	s := err.Error()
+	if len(s) > 80 {
+		s = s[:80] + "…"
+	}
+	return s
+}
+
+// publishForged connects with opts and publishes the forged event through JetStream.
+func (h *harness) publishForged(ctx context.Context, l linked, opts []nats.Option) error {
+	g, err := rightsv1.NewRightsServiceClient(h.replicas[0].conn).GetGrant(h.as(ctx, orgA, auth.RoleRightsAdmin), &rightsv1.GetGrantRequest{Name: l.grant})
+	h.must(err, "get grant")
+	forged := g.GetGrant()
+	forged.State = rightsv1.GrantState_GRANT_STATE_REVOKED
+	forged.Revision++
+	ev, err := messaging.NewEvent(ctx, "rights", "rights.grant.revoked", l.grant, forged.GetRevision(),
+		&eventsv1.GrantChanged{Grant: forged})
+	h.must(err, "forged event")
+	body, err := protoMarshal(ev)
+	h.must(err, "marshal")
+	nc, err := nats.Connect(h.nats.URL(), opts...)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	_, err = js.PublishMsg(pctx, messaging.Message(ev, body))
+	return err
+}
+
+// streamLast is the stream's last sequence number, read with the reader's connection.
+func (h *harness) streamLast(ctx context.Context) uint64 {
+	h.t.Helper()
+	js, closeNC := h.js()
+	defer closeNC()
+	st, err := js.Stream(ctx, messaging.StreamName)
+	h.must(err, "stream info")
+	return st.CachedInfo().State.LastSeq
+}
+
+// waitConsumed waits until the durable consumer has nothing pending or unacknowledged.
+func (h *harness) waitConsumed(ctx context.Context, durable string) {
+	h.t.Helper()
+	js, closeNC := h.js()
+	defer closeNC()
+	h.must(poll(time.Minute, 20*time.Millisecond, func() bool {
+		c, err := js.Consumer(ctx, messaging.StreamName, durable)
+		if err != nil {
+			return false
+		}
+		info, err := c.Info(ctx)
+		return err == nil && info.NumPending == 0 && info.NumAckPending == 0
+	}), "consumer "+durable+" did not catch up")
+}
+
+// checkAudit runs the auditor's check the way an auditor does: `yaosuctl audit verify`.
+func (h *harness) checkAudit(ctx context.Context, rep *report) {
+	h.t.Helper()
+	ctl := filepath.Join(h.dir, "yaosuctl")
+	if out, err := exec.Command("go", "build", "-o", ctl, "yaosu.dev/cmd/yaosuctl").CombinedOutput(); err != nil {
+		h.t.Fatalf("build yaosuctl: %v\n%s", err, out)
+	}
+	auditor := h.as(ctx, orgB, auth.RoleAuditor)
+	cp, err := auditv1.NewAuditServiceClient(h.replicas[0].conn).GetCheckpoint(auditor, &auditv1.GetCheckpointRequest{})
+	h.must(err, "checkpoint")
+	tok, err := auth.Mint(h.key, issuer, auth.Principal{Subject: "chaos-auditor", Organisation: orgB, Roles: []auth.Role{auth.RoleAuditor}}, time.Hour)
+	h.must(err, "token")
+	cmd := exec.Command(ctl, "audit", "verify", "--nats", h.nats.URL(), "--key", cp.GetVerifierKey())
+	cmd.Env = []string{"HOME=" + h.dir, "YAOSU_CONFIG_DIR=" + filepath.Join(h.dir, "ctl"), "YAOSU_ADDR=" + h.replicas[0].addr, "YAOSU_TOKEN=" + tok}
+	out, err := cmd.CombinedOutput()
+	last := ""
+	for _, line := range strings.Split(string(out), "\n") {
+		if strings.HasPrefix(line, "OK") || strings.HasPrefix(line, "FAIL") {
+			last = line
+		}
+	}
+	rep.add("yaosuctl audit verify after the run", last, err == nil)
+}
+
+func protoMarshal(ev *eventsv1.Event) ([]byte, error) { return proto.Marshal(ev) }

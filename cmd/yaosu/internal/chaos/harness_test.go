@@ -1,0 +1,347 @@
+package chaos
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
+
+	"yaosu.dev/pkg/auth"
+	"yaosu.dev/pkg/devenv"
+	"yaosu.dev/pkg/testkit"
+)
+
+// issuer is the `iss` the replicas require of bearer tokens in this run.
+const issuer = "yaosu-chaos"
+
+// harness is a deployment on loopback: a private Postgres cluster this test starts and
+// restarts, a NATS server with JetStream it stops and starts, and yaosu replicas as
+// separate processes (`yaosu serve all`) it kills.
+type harness struct {
+	t        *testing.T
+	dir      string
+	bin      string
+	pgOpts   devenv.PostgresOptions
+	pg       *devenv.Postgres
+	dsn      string
+	nats     *testkit.NATS
+	key      ed25519.PrivateKey
+	replicas []*replica
+}
+
+// replica is one `yaosu serve all` process and a client connection to it that reconnects
+// across the process's restarts.
+type replica struct {
+	h    *harness
+	i    int
+	addr string
+	log  string
+	cmd  *exec.Cmd
+	done chan struct{}
+	conn *grpc.ClientConn
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// buildYaosu builds the server binary once per run.
+func buildYaosu(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "yaosu")
+	out, err := exec.Command("go", "build", "-o", bin, "yaosu.dev/cmd/yaosu").CombinedOutput()
+	if err != nil {
+		t.Fatalf("build yaosu: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func newHarness(t *testing.T, replicas int) *harness {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	// Postgres refuses to run as root; the private cluster then runs as the postgres OS
+	// user, which must be able to reach its data directory under ours.
+	for _, d := range []string{filepath.Dir(dir), dir} {
+		if err := os.Chmod(d, 0o711); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h := &harness{t: t, dir: dir, bin: buildYaosu(t, dir)}
+
+	// A private cluster of our own: the test restarts it, which it must never do to a
+	// server other tests share.
+	h.pgOpts = devenv.PostgresOptions{DataDir: filepath.Join(dir, "pg"), Port: freePort(t), Mode: "private"}
+	pg, err := devenv.EnsurePostgres(ctx, h.pgOpts)
+	if err != nil {
+		t.Fatalf("private postgres: %v", err)
+	}
+	h.pg = pg
+	t.Cleanup(func() {
+		sctx, scancel := context.WithTimeout(context.Background(), time.Minute)
+		defer scancel()
+		_ = h.pg.Stop(sctx)
+	})
+	admin, err := pgx.Connect(ctx, pg.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.Exec(ctx, "CREATE DATABASE yaosu"); err != nil {
+		t.Fatal(err)
+	}
+	_ = admin.Close(ctx)
+	h.dsn = strings.Replace(pg.URL, "/postgres?", "/yaosu?", 1)
+
+	h.nats = testkit.StartNATS(t)
+
+	_, h.key, err = ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKIXPublicKey(h.key.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "jwt.pub"), pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := h.command("migrate", "all").CombinedOutput(); err != nil {
+		t.Fatalf("yaosu migrate: %v\n%s", err, out)
+	}
+	for i := range replicas {
+		r := &replica{h: h, i: i, addr: fmt.Sprintf("127.0.0.1:%d", freePort(t)), log: filepath.Join(dir, fmt.Sprintf("replica-%d.log", i))}
+		conn, err := grpc.NewClient(r.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.conn = conn
+		h.replicas = append(h.replicas, r)
+		// One at a time: the first start creates the shared signing keys.
+		r.start()
+		r.waitHealthy(time.Minute)
+	}
+	t.Cleanup(func() {
+		for _, r := range h.replicas {
+			r.stop()
+			_ = r.conn.Close()
+		}
+	})
+	return h
+}
+
+// env is the replicas' environment: everything explicit, as in production.
+func (h *harness) env(extra ...string) []string {
+	env := []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + h.dir,
+		"DATABASE_URL=" + h.dsn,
+		"NATS_URL=" + h.nats.URL(),
+		"YAOSU_DATA_DIR=" + filepath.Join(h.dir, "data"),
+		"YAOSU_AUTH_MODE=public-key",
+		"YAOSU_JWT_PUBLIC_KEY_FILE=" + filepath.Join(h.dir, "jwt.pub"),
+		"YAOSU_JWT_ISSUER=" + issuer,
+		"YAOSU_LOG_LEVEL=warn",
+		"YAOSU_CATALOG_PUBLICITY_DURATION=1s",
+		"YAOSU_CATALOG_SCHEDULER_INTERVAL=200ms",
+		"YAOSU_SHUTDOWN_TIMEOUT=2s",
+	}
+	return append(env, extra...)
+}
+
+func (h *harness) command(args ...string) *exec.Cmd {
+	c := exec.Command(h.bin, args...)
+	c.Env = h.env()
+	return c
+}
+
+func (r *replica) start() {
+	r.h.t.Helper()
+	f, err := os.OpenFile(r.log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		r.h.t.Fatal(err)
+	}
+	r.cmd = exec.Command(r.h.bin, "serve", "all")
+	r.cmd.Env = r.h.env("YAOSU_GRPC_ADDR=" + r.addr)
+	r.cmd.Stdout, r.cmd.Stderr = f, f
+	if err := r.cmd.Start(); err != nil {
+		r.h.t.Fatal(err)
+	}
+	done := make(chan struct{})
+	r.done = done
+	go func(c *exec.Cmd) {
+		_ = c.Wait()
+		_ = f.Close()
+		close(done)
+	}(r.cmd)
+}
+
+// kill sends SIGKILL and waits for the process to be gone.
+func (r *replica) kill() {
+	if r.cmd == nil {
+		return
+	}
+	_ = r.cmd.Process.Kill()
+	<-r.done
+	r.cmd = nil
+}
+
+// stop asks the process to stop and kills it if it has not within 10 s.
+func (r *replica) stop() {
+	if r.cmd == nil {
+		return
+	}
+	_ = r.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-r.done:
+	case <-time.After(10 * time.Second):
+		_ = r.cmd.Process.Kill()
+		<-r.done
+	}
+	r.cmd = nil
+}
+
+// exited reports whether the process has ended by itself.
+func (r *replica) exited() bool {
+	select {
+	case <-r.done:
+		return true
+	default:
+		return false
+	}
+}
+
+func (r *replica) tail() string {
+	b, _ := os.ReadFile(r.log)
+	lines := bytes.Split(bytes.TrimSpace(b), []byte("\n"))
+	if len(lines) > 30 {
+		lines = lines[len(lines)-30:]
+	}
+	return string(bytes.Join(lines, []byte("\n")))
+}
+
+// waitHealthy waits until the replica answers health SERVING.
+func (r *replica) waitHealthy(within time.Duration) time.Duration {
+	r.h.t.Helper()
+	start := time.Now()
+	hc := healthpb.NewHealthClient(r.conn)
+	err := poll(within, 25*time.Millisecond, func() bool {
+		if r.exited() {
+			r.h.t.Fatalf("replica %d exited:\n%s", r.i, r.tail())
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		resp, err := hc.Check(ctx, &healthpb.HealthCheckRequest{})
+		return err == nil && resp.GetStatus() == healthpb.HealthCheckResponse_SERVING
+	})
+	if err != nil {
+		r.h.t.Fatalf("replica %d not healthy after %s:\n%s", r.i, within, r.tail())
+	}
+	return time.Since(start)
+}
+
+// as returns ctx carrying a bearer token for a principal of org with roles.
+func (h *harness) as(ctx context.Context, org string, roles ...auth.Role) context.Context {
+	tok, err := auth.Mint(h.key, issuer, auth.Principal{Subject: "chaos-" + string(roles[0]), Organisation: org, Roles: roles}, time.Hour)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+tok)
+}
+
+// poll calls cond every interval until it holds or within has passed.
+func poll(within, interval time.Duration, cond func() bool) error {
+	deadline := time.Now().Add(within)
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		if cond() {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("condition not met within %s", within)
+		}
+		<-tick.C
+	}
+}
+
+// restartPostgres stops the cluster with a fast shutdown (every session gets 57P01) and
+// starts it again, like `pg_ctlcluster restart -m fast`; it returns how long it was down.
+func (h *harness) restartPostgres() time.Duration {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	start := time.Now()
+	if err := h.pg.Stop(ctx); err != nil {
+		h.t.Fatalf("stop postgres: %v", err)
+	}
+	pg, err := devenv.EnsurePostgres(ctx, h.pgOpts)
+	if err != nil {
+		h.t.Fatalf("start postgres: %v", err)
+	}
+	h.pg = pg
+	return time.Since(start)
+}
+
+// db opens a connection to the deployment's database for the checks.
+func (h *harness) db(ctx context.Context) *pgx.Conn {
+	h.t.Helper()
+	var conn *pgx.Conn
+	err := poll(30*time.Second, 100*time.Millisecond, func() bool {
+		c, err := pgx.Connect(ctx, h.dsn)
+		conn = c
+		return err == nil
+	})
+	if err != nil {
+		h.t.Fatalf("connect for checks: %v", err)
+	}
+	return conn
+}
+
+// counter counts gRPC status codes seen by the load, safely from many goroutines.
+type counter struct {
+	mu sync.Mutex
+	m  map[string]int
+}
+
+func (c *counter) add(k string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[string]int{}
+	}
+	c.m[k]++
+}
+
+func (c *counter) snapshot() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[string]int, len(c.m))
+	for k, v := range c.m {
+		out[k] = v
+	}
+	return out
+}
