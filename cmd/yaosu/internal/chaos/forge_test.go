@@ -23,8 +23,14 @@ import (
 
 // forgery is one way an attacker who reaches the broker tries to publish.
 type forgery struct {
-	who  string
-	opts []nats.Option
+	who string
+	// user is the NATS user whose seed the attacker holds ("" connects anonymously).
+	user string
+	// signWith is the service whose event key signs the forgery ("": unsigned).
+	signWith string
+	// leaked: with a leaked seed of the right service the broker takes the message; the
+	// signature is what must stop it.
+	leaked bool
 }
 
 // forge publishes `rights.grant.revoked` for the live grant, with the next revision
@@ -32,23 +38,27 @@ type forgery struct {
 // scenario service nor rights acted on it.
 func (h *harness) forge(ctx context.Context, rep *report, l linked) {
 	h.t.Helper()
-	for _, f := range h.forgeries() {
+	for _, f := range forgeries {
 		before := h.streamLast(ctx)
-		err := h.publishForged(ctx, l, f.opts)
+		err := h.publishForged(ctx, l, f)
 		after := h.streamLast(ctx)
 		reached := after > before
 		// Whatever reached the stream, the consumers have now seen it.
 		h.waitConsumed(ctx, scenario.ConsumerName)
 		grant, link := h.grantState(ctx, l), h.linkState(ctx, l)
 		saw := fmt.Sprintf("publish: %s; on stream: %v; grant %s, link %s", short(err), reached, grant, link)
-		rep.add("forged rights.grant.revoked, "+f.who, saw,
-			!reached && grant == rightsv1.GrantState_GRANT_STATE_ACTIVE && link == scenariov1.LinkState_LINK_STATE_ACTIVE)
+		rep.add("forged rights.grant.revoked, "+f.who, saw, (!reached || f.leaked) &&
+			grant == rightsv1.GrantState_GRANT_STATE_ACTIVE && link == scenariov1.LinkState_LINK_STATE_ACTIVE)
 	}
 }
 
-// forgeries are the attempts: without credentials first.
-func (h *harness) forgeries() []forgery {
-	return []forgery{{who: "no credentials"}}
+// forgeries are the attempts, from an outsider to a holder of a leaked service seed.
+var forgeries = []forgery{
+	{who: "no NATS credentials"},
+	{who: "as the auditor NATS user", user: "auditor"},
+	{who: "as the scenario NATS user", user: "scenario"},
+	{who: "rights' NATS seed leaked, unsigned", user: "rights", leaked: true},
+	{who: "rights' NATS seed leaked, signed with the catalog's key", user: "rights", signWith: "catalog", leaked: true},
 }
 
 func short(err error) string {
@@ -62,8 +72,8 @@ func short(err error) string {
 	return s
 }
 
-// publishForged connects with opts and publishes the forged event through JetStream.
-func (h *harness) publishForged(ctx context.Context, l linked, opts []nats.Option) error {
+// publishForged connects as f says and publishes the forged event through JetStream.
+func (h *harness) publishForged(ctx context.Context, l linked, f forgery) error {
 	g, err := rightsv1.NewRightsServiceClient(h.replicas[0].conn).GetGrant(h.as(ctx, orgA, auth.RoleRightsAdmin), &rightsv1.GetGrantRequest{Name: l.grant})
 	h.must(err, "get grant")
 	forged := g.GetGrant()
@@ -74,6 +84,17 @@ func (h *harness) publishForged(ctx context.Context, l linked, opts []nats.Optio
 	h.must(err, "forged event")
 	body, err := protoMarshal(ev)
 	h.must(err, "marshal")
+	msg := messaging.Message(ev, body)
+	if f.signWith != "" {
+		key, err := messaging.LoadOrCreateSigningKey(filepath.Join(h.dir, "event-keys"), f.signWith, false)
+		h.must(err, "signing key")
+		key.SignMsg(msg)
+	}
+	var opts []nats.Option
+	if f.user != "" {
+		opts, err = messaging.NATSConnectOptions(h.creds, f.user, messaging.NATSTLS{})
+		h.must(err, "credentials")
+	}
 	nc, err := nats.Connect(h.nats.URL(), opts...)
 	if err != nil {
 		return err
@@ -85,7 +106,7 @@ func (h *harness) publishForged(ctx context.Context, l linked, opts []nats.Optio
 	}
 	pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	_, err = js.PublishMsg(pctx, messaging.Message(ev, body))
+	_, err = js.PublishMsg(pctx, msg)
 	return err
 }
 
@@ -127,13 +148,16 @@ func (h *harness) checkAudit(ctx context.Context, rep *report) {
 	tok, err := auth.Mint(h.key, issuer, auth.Principal{Subject: "chaos-auditor", Organisation: orgB, Roles: []auth.Role{auth.RoleAuditor}}, time.Hour)
 	h.must(err, "token")
 	cmd := exec.Command(ctl, "audit", "verify", "--nats", h.nats.URL(), "--key", cp.GetVerifierKey())
-	cmd.Env = []string{"HOME=" + h.dir, "YAOSU_CONFIG_DIR=" + filepath.Join(h.dir, "ctl"), "YAOSU_ADDR=" + h.replicas[0].addr, "YAOSU_TOKEN=" + tok}
+	cmd.Env = []string{"HOME=" + h.dir, "YAOSU_NATS_SEED_FILE=" + messaging.SeedFile(h.creds, "auditor"), "YAOSU_CONFIG_DIR=" + filepath.Join(h.dir, "ctl"), "YAOSU_ADDR=" + h.replicas[0].addr, "YAOSU_TOKEN=" + tok}
 	out, err := cmd.CombinedOutput()
 	last := ""
 	for _, line := range strings.Split(string(out), "\n") {
 		if strings.HasPrefix(line, "OK") || strings.HasPrefix(line, "FAIL") {
 			last = line
 		}
+	}
+	if last == "" {
+		last = strings.TrimSpace(string(out))
 	}
 	rep.add("yaosuctl audit verify after the run", last, err == nil)
 }

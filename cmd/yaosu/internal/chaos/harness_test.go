@@ -42,6 +42,7 @@ type harness struct {
 	pg       *devenv.Postgres
 	dsn      string
 	nats     *testkit.NATS
+	creds    string // the NATS users' seeds
 	key      ed25519.PrivateKey
 	replicas []*replica
 }
@@ -115,8 +116,22 @@ func newHarness(t *testing.T, replicas int) *harness {
 	}
 	_ = admin.Close(ctx)
 	h.dsn = strings.Replace(pg.URL, "/postgres?", "/yaosu?", 1)
-
-	h.nats = testkit.StartNATS(t)
+	// NATS as production runs it: `yaosu nats-config` users (a user per service, the
+	// admin, the auditor; anonymous clients refused), and every service's event key.
+	h.creds = filepath.Join(dir, "nats-credentials")
+	natsConf, err := h.command("nats-config", "--create").Output()
+	if err != nil {
+		t.Fatalf("yaosu nats-config: %v", err)
+	}
+	h.nats = testkit.StartNATSWithConfig(t, string(natsConf))
+	if out, err := h.command("event-keys", "--create", "all").CombinedOutput(); err != nil {
+		t.Fatalf("yaosu event-keys: %v\n%s", err, out)
+	}
+	pageKey := make([]byte, 32)
+	_, _ = rand.Read(pageKey)
+	if err := os.WriteFile(filepath.Join(dir, "page-token.key"), pageKey, 0o600); err != nil {
+		t.Fatal(err)
+	}
 
 	_, h.key, err = ed25519.GenerateKey(rand.Reader)
 	if err != nil {
@@ -159,8 +174,10 @@ func (h *harness) env(extra ...string) []string {
 		"PATH=" + os.Getenv("PATH"),
 		"HOME=" + h.dir,
 		"DATABASE_URL=" + h.dsn,
-		"NATS_URL=" + h.nats.URL(),
 		"YAOSU_DATA_DIR=" + filepath.Join(h.dir, "data"),
+		"YAOSU_NATS_CREDENTIALS_DIR=" + h.creds,
+		"YAOSU_EVENT_KEYS_DIR=" + filepath.Join(h.dir, "event-keys"),
+		"YAOSU_PAGE_TOKEN_KEY_FILE=" + filepath.Join(h.dir, "page-token.key"),
 		"YAOSU_AUTH_MODE=public-key",
 		"YAOSU_JWT_PUBLIC_KEY_FILE=" + filepath.Join(h.dir, "jwt.pub"),
 		"YAOSU_JWT_ISSUER=" + issuer,
@@ -168,6 +185,9 @@ func (h *harness) env(extra ...string) []string {
 		"YAOSU_CATALOG_PUBLICITY_DURATION=1s",
 		"YAOSU_CATALOG_SCHEDULER_INTERVAL=200ms",
 		"YAOSU_SHUTDOWN_TIMEOUT=2s",
+	}
+	if h.nats != nil { // nil while `yaosu nats-config` writes the server's configuration
+		env = append(env, "NATS_URL="+h.nats.URL())
 	}
 	return append(env, extra...)
 }
