@@ -22,6 +22,7 @@ import (
 	catalogv1 "yaosu.dev/gen/go/yaosu/catalog/v1"
 	"yaosu.dev/pkg/auth"
 	"yaosu.dev/pkg/config"
+	"yaosu.dev/pkg/paging"
 	"yaosu.dev/pkg/testkit"
 	"yaosu.dev/pkg/tlsconfig"
 )
@@ -53,6 +54,28 @@ func TestServeRefusesToStartWithoutAnAuthMode(t *testing.T) {
 	t.Setenv("YAOSU_TLS_CERT_FILE", "/nonexistent/cert.pem")
 	err = run(context.Background(), []string{"serve", "all"}, &stdout, &stderr)
 	require.ErrorContains(t, err, "YAOSU_TLS_CERT_FILE and YAOSU_TLS_KEY_FILE go together")
+}
+
+// A TLS configuration under which the process could not call its own services (scenario
+// → rights) fails at start with the reason, not at the first LinkAsset.
+func TestServeRefusesATLSConfigurationItCannotUse(t *testing.T) {
+	clearEnv(t)
+	dir := t.TempDir()
+	files, err := tlsconfig.EnsureDevCertificates(dir, time.Now())
+	require.NoError(t, err)
+	keyFile := filepath.Join(dir, "page-token.key")
+	_, err = paging.LoadOrCreateKey(keyFile)
+	require.NoError(t, err)
+	for k, v := range map[string]string{"DATABASE_URL": "postgres://127.0.0.1:1/none", "NATS_URL": "nats://127.0.0.1:1",
+		"YAOSU_AUTH_MODE": "dev", "YAOSU_DATA_DIR": dir, "YAOSU_PAGE_TOKEN_KEY_FILE": keyFile, "YAOSU_GRPC_ADDR": "127.0.0.1:0",
+		"YAOSU_TLS_CERT_FILE": files.CertFile, "YAOSU_TLS_KEY_FILE": files.KeyFile} {
+		t.Setenv(k, v)
+	}
+	var stdout, stderr bytes.Buffer
+	err = run(context.Background(), []string{"serve", "all"}, &stdout, &stderr)
+	require.ErrorContains(t, err, "own certificate does not verify as server \"127.0.0.1\"")
+	require.ErrorContains(t, err, "YAOSU_TLS_CA_FILE")
+	require.Contains(t, stdout.String(), "dev authentication", "an explicit dev mode on serve warns")
 }
 
 // syncBuffer is a bytes.Buffer safe to read while the server writes to it.

@@ -177,7 +177,7 @@ func (g *globals) rpcFailed(err error) error {
 				"(for `yaosu dev --tls`: $YAOSU_DATA_DIR/tls/ca.pem), or drop --tls for a plaintext loopback server", g.addr, envCAFile)
 		}
 	case codes.Unauthenticated:
-		e.hint = "the token is missing, expired or not signed by this server's key: run `yaosuctl login --dev ...` again (see `yaosuctl whoami`)"
+		e.hint = "the token is missing, expired, longer-lived than the server accepts, or not signed by this server's key: run `yaosuctl login --dev ...` again (see `yaosuctl whoami`)"
 	case codes.DeadlineExceeded:
 		e.hint = fmt.Sprintf("no answer within --timeout %s", g.timeout)
 	}

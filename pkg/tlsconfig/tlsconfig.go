@@ -164,3 +164,45 @@ func IsLoopback(addr string) bool {
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }
+
+// CheckPeer checks that a process serving certs can call itself: its certificate verifies
+// against the CA certificates in caFile (the system roots if empty) for serverName, and,
+// when clientCAFile is set, against those as a client certificate.
+func CheckPeer(certs *CertFiles, caFile, serverName, clientCAFile string) error {
+	pair, err := certs.current()
+	if err != nil {
+		return err
+	}
+	leaf := pair.Leaf
+	if leaf == nil {
+		if leaf, err = x509.ParseCertificate(pair.Certificate[0]); err != nil {
+			return err
+		}
+	}
+	inter := x509.NewCertPool()
+	for _, der := range pair.Certificate[1:] {
+		if c, err := x509.ParseCertificate(der); err == nil {
+			inter.AddCert(c)
+		}
+	}
+	opts := x509.VerifyOptions{DNSName: serverName, Intermediates: inter}
+	if caFile != "" {
+		if opts.Roots, err = LoadCAs(caFile); err != nil {
+			return err
+		}
+	}
+	if _, err := leaf.Verify(opts); err != nil {
+		return fmt.Errorf("own certificate does not verify as server %q: %w", serverName, err)
+	}
+	if clientCAFile != "" {
+		roots, err := LoadCAs(clientCAFile)
+		if err != nil {
+			return err
+		}
+		if _, err := leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter,
+			KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
+			return fmt.Errorf("own certificate does not verify as a client against YAOSU_TLS_CLIENT_CA_FILE: %w", err)
+		}
+	}
+	return nil
+}

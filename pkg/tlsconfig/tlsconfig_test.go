@@ -188,3 +188,15 @@ func TestDevCertificatesAreCreatedOnceForLocalhost(t *testing.T) {
 	require.NotEqual(t, pair.Leaf.Raw, pair3.Leaf.Raw)
 
 }
+
+func TestCheckPeerCatchesAConfigurationThatCannotCallItself(t *testing.T) {
+	f, _ := issue(t, t.TempDir(), "own")
+	certs, err := tlsconfig.LoadCertFiles(f.cert, f.key)
+	require.NoError(t, err)
+	require.NoError(t, tlsconfig.CheckPeer(certs, f.ca, "127.0.0.1", f.ca))
+	require.NoError(t, tlsconfig.CheckPeer(certs, f.ca, "localhost", ""))
+	require.ErrorContains(t, tlsconfig.CheckPeer(certs, f.ca, "yaosu.example", ""), "does not verify as server")
+	require.ErrorContains(t, tlsconfig.CheckPeer(certs, "", "localhost", ""), "does not verify as server", "system roots")
+	other, _ := issue(t, t.TempDir(), "other")
+	require.ErrorContains(t, tlsconfig.CheckPeer(certs, f.ca, "localhost", other.ca), "as a client")
+}

@@ -75,6 +75,11 @@ func transport(cfg config.Config, addr string, log *slog.Logger) ([]grpc.ServerO
 	if err != nil {
 		return nil, nil, err
 	}
+	// A process calls its own services (scenario → rights): find out now, not at the first
+	// LinkAsset, whether it can verify its own certificate and have it accepted.
+	if err := tlsconfig.CheckPeer(certs, cfg.TLSCAFile, name, cfg.TLSClientCAFile); err != nil {
+		return nil, nil, fmt.Errorf("TLS: %w (set YAOSU_TLS_CA_FILE / YAOSU_TLS_SERVER_NAME, or fix the certificate)", err)
+	}
 	log.Info("serving gRPC over TLS", "cert_file", cfg.TLSCertFile, "client_ca_file", cfg.TLSClientCAFile,
 		"client_auth", cfg.TLSClientAuth)
 	return []grpc.ServerOption{grpc.Creds(credentials.NewTLS(serverTLS))}, credentials.NewTLS(clientTLS), nil
