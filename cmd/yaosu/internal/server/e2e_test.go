@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -88,7 +89,19 @@ type stackOptions struct {
 	creds credentials.TransportCredentials
 	// via, when set, is where the server reaches the database (e.g. a proxy the test cuts).
 	via func(dsn string) string
+	// clock, when set, is the services' clock (the test moves it; nil: the wall clock).
+	clock *testClock
 }
+
+// testClock is the wall clock plus an offset the test advances, so a test can end a
+// publicity window without waiting for it, however slow the machine.
+type testClock struct{ offset atomic.Int64 }
+
+// Now is the wall clock moved by the offset.
+func (c *testClock) Now() time.Time { return time.Now().Add(time.Duration(c.offset.Load())) }
+
+// Advance moves the clock forward by d.
+func (c *testClock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
 
 func startStackWith(t *testing.T, o stackOptions) *stack {
 	t.Helper()
@@ -142,7 +155,11 @@ func startStackWith(t *testing.T, o stackOptions) *stack {
 	})
 	require.NoError(t, err)
 	log := telemetry.NewLogger(logWriter(), slog.LevelDebug)
-	srv, err := server.Start(ctx, server.Options{Config: cfg, Services: services, Log: log, CreateEventKeys: true})
+	var now func() time.Time
+	if o.clock != nil {
+		now = o.clock.Now
+	}
+	srv, err := server.Start(ctx, server.Options{Config: cfg, Services: services, Log: log, Now: now, CreateEventKeys: true})
 	require.NoError(t, err)
 	done := make(chan error, 1)
 	go func() { done <- srv.Run(ctx) }()
