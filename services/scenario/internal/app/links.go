@@ -3,6 +3,9 @@ package app
 import (
 	"context"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	rightsv1 "yaosu.dev/gen/go/yaosu/rights/v1"
 	"yaosu.dev/pkg/errs"
 	"yaosu.dev/services/scenario/internal/domain"
@@ -16,7 +19,7 @@ func (a *App) check(ctx context.Context, s *domain.Scenario, l *domain.Link) (do
 	resp, err := a.rights.Check(ctx, &rightsv1.CheckRequest{Organisation: s.Operator, Asset: "assets/" + l.AssetID,
 		Right: protoconv.Right(l.Right), Purpose: s.Sector, DeliveryForm: protoconv.Form(l.DeliveryForm), Region: s.Region})
 	if err != nil {
-		return domain.Decision{}, errs.Wrap(err, errs.KindUnavailable, domain.ReasonRightsUnavailable, "the rights service could not be asked; retry")
+		return domain.Decision{}, rightsError(err, "the rights service could not be asked; retry")
 	}
 	d := domain.Decision{Allowed: resp.GetAllowed(), Holder: resp.GetHolder(), Detail: resp.GetDetail(),
 		Denial: resp.GetDenialReason().String()}
@@ -26,12 +29,31 @@ func (a *App) check(ctx context.Context, s *domain.Scenario, l *domain.Link) (do
 	return d, nil
 }
 
+// rightsKinds keeps the rights service's answer to a call made for the caller: a refusal
+// (the caller's token or role), a missing grant or a bad request is the caller's to see as
+// such, not a fault to retry.
+var rightsKinds = map[codes.Code]errs.Kind{
+	codes.InvalidArgument: errs.KindInvalidArgument, codes.NotFound: errs.KindNotFound,
+	codes.FailedPrecondition: errs.KindFailedPrecondition, codes.PermissionDenied: errs.KindPermissionDenied,
+	codes.Unauthenticated: errs.KindUnauthenticated,
+}
+
+// rightsError classifies a failed call to the rights service: its own client errors keep
+// their code and message; anything else (it is down, restarting, overloaded, out of time,
+// or failed inside) is UNAVAILABLE with retry, the message being unavailable.
+func rightsError(err error, unavailable string) error {
+	st := status.Convert(err)
+	if kind, ok := rightsKinds[st.Code()]; ok {
+		return errs.Wrap(err, kind, domain.ReasonRightsRefused, "rights service: %s", st.Message())
+	}
+	return errs.Wrap(err, errs.KindUnavailable, domain.ReasonRightsUnavailable, "%s", unavailable)
+}
+
 // grantTerms reads the terms of the grant a new link rests on from the rights service.
 func (a *App) grantTerms(ctx context.Context, grantID string) (domain.GrantTerms, error) {
 	resp, err := a.rights.GetGrant(ctx, &rightsv1.GetGrantRequest{Name: "grants/" + grantID})
 	if err != nil {
-		return domain.GrantTerms{}, errs.Wrap(err, errs.KindUnavailable, domain.ReasonRightsUnavailable,
-			"the terms of grants/%s could not be read from the rights service; retry", grantID)
+		return domain.GrantTerms{}, rightsError(err, "the terms of grants/"+grantID+" could not be read from the rights service; retry")
 	}
 	g := resp.GetGrant()
 	t := domain.GrantTerms{ValidFrom: g.GetValidFrom().AsTime().UTC(), ValidUntil: g.GetValidUntil().AsTime().UTC(),

@@ -26,15 +26,18 @@ const (
 	ReasonNotYourOrganisation = "ERROR_REASON_NOT_YOUR_ORGANISATION"
 	ReasonInvalidPageToken    = "ERROR_REASON_INVALID_PAGE_TOKEN"
 	ReasonRightsUnavailable   = "ERROR_REASON_RIGHTS_UNAVAILABLE"
-	ReasonAlreadyLinked       = "ERROR_REASON_ALREADY_LINKED"
-	ReasonAlertNotFound       = "ERROR_REASON_ALERT_NOT_FOUND"
-	ReasonReportingSystem     = "ERROR_REASON_REPORTING_SYSTEM_CHANGED"
+	// ReasonRightsRefused: the rights service refused the call made for the caller (their
+	// token or role, a missing grant, a bad request): its code and message are passed on.
+	ReasonRightsRefused   = "ERROR_REASON_RIGHTS_REFUSED"
+	ReasonAlreadyLinked   = "ERROR_REASON_ALREADY_LINKED"
+	ReasonAlertNotFound   = "ERROR_REASON_ALERT_NOT_FOUND"
+	ReasonReportingSystem = "ERROR_REASON_REPORTING_SYSTEM_CHANGED"
 )
 
 // ErrorReasons are every reason the scenario service returns.
 var ErrorReasons = []string{ReasonScenarioNotFound, ReasonLinkNotFound, ReasonInvalidTransition,
 	ReasonNotAllowedByRights, ReasonGrantMismatch, ReasonScenarioClosed, ReasonUnknownSector, ReasonETagMismatch,
-	ReasonNotYourOrganisation, ReasonInvalidPageToken, ReasonRightsUnavailable, ReasonAlreadyLinked,
+	ReasonNotYourOrganisation, ReasonInvalidPageToken, ReasonRightsUnavailable, ReasonRightsRefused, ReasonAlreadyLinked,
 	ReasonAlertNotFound, ReasonReportingSystem}
 
 // Sectors are the twelve 数据要素× sectors (国数政策〔2023〕11号) and OTHER: a scenario's
