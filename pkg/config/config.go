@@ -103,7 +103,7 @@ var Vars = []Var{
 		func(c *Config, v string) error { n, err := positive(v); c.DatabaseMaxConns = int32(n); return err }},
 	{"NATS_URL", "", "NATS server with JetStream. Empty: `yaosu dev` embeds one (data under `YAOSU_DATA_DIR/nats`); `yaosu serve` requires it.",
 		func(c *Config, v string) error { c.NATSURL = v; return nil }},
-	{"YAOSU_NATS_CREDENTIALS_DIR", "", "Directory of the NATS users' nkey seeds: `<service>.nk` per service, `admin.nk` (provisions the stream), `auditor.nk` (reads it). `yaosu nats-config` prints the matching nats-server configuration. Empty: `yaosu dev` uses `YAOSU_DATA_DIR/nats-credentials` (seeds created on first start); `yaosu serve` connects without credentials and warns (a NATS server that lets anyone in lets anyone read every event: not for production).",
+	{"YAOSU_NATS_CREDENTIALS_DIR", "", "Directory of the NATS users' nkey seeds: `<service>.nk` per service, `admin.nk` (provisions the stream), `auditor.nk` (reads it). `yaosu nats-config` prints the matching nats-server configuration. Empty: `yaosu dev` uses `YAOSU_DATA_DIR/nats-credentials` (seeds created on first start); `yaosu serve` refuses to start (connecting anonymously needs a NATS server that lets anyone read every event).",
 		func(c *Config, v string) error { c.NATSCredentialsDir = v; return nil }},
 	{"YAOSU_NATS_CA_FILE", "", "PEM CA certificate(s) that verify the NATS server's TLS certificate (the connection then uses TLS).",
 		func(c *Config, v string) error { c.NATSCAFile = v; return nil }},
@@ -293,6 +293,11 @@ func (c Config) RequireExternal() error {
 	}
 	if c.PageTokenKeyFile == "" {
 		problems = append(problems, errors.New("YAOSU_PAGE_TOKEN_KEY_FILE is required: a secret shared by every replica (e.g. `head -c 32 /dev/urandom > page-token.key`)"))
+	}
+	if c.NATSCredentialsDir == "" {
+		problems = append(problems, errors.New("YAOSU_NATS_CREDENTIALS_DIR is required: the NATS users' seeds "+
+			"(`yaosu nats-config --create` makes them and the matching nats-server configuration); "+
+			"connecting anonymously would need a NATS server that lets anyone read every event"))
 	}
 	if (c.NATSCertFile == "") != (c.NATSKeyFile == "") {
 		problems = append(problems, errors.New("YAOSU_NATS_CERT_FILE and YAOSU_NATS_KEY_FILE go together"))

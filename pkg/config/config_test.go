@@ -22,8 +22,9 @@ func TestDefaultsAreValid(t *testing.T) {
 	require.Error(t, c.RequireExternal(), "serve needs DATABASE_URL and NATS_URL")
 }
 
-// Regression (issue 12): serve ran with dev authentication by default. Without
-// YAOSU_AUTH_MODE it now names the variable and its choices.
+// Regression (issue 12): serve ran with dev authentication by default and connected to
+// NATS anonymously. Without YAOSU_AUTH_MODE it now names the variable and its choices;
+// without NATS credentials it refuses to start.
 func TestServeNeedsAnExplicitAuthModeAndPageKey(t *testing.T) {
 	env := map[string]string{"DATABASE_URL": "postgres://x", "NATS_URL": "nats://x"}
 	load := func() config.Config {
@@ -34,7 +35,9 @@ func TestServeNeedsAnExplicitAuthModeAndPageKey(t *testing.T) {
 	err := load().RequireExternal()
 	require.ErrorContains(t, err, `YAOSU_AUTH_MODE is required: "public-key"`)
 	require.ErrorContains(t, err, "YAOSU_PAGE_TOKEN_KEY_FILE is required")
+	require.ErrorContains(t, err, "YAOSU_NATS_CREDENTIALS_DIR is required")
 	env["YAOSU_AUTH_MODE"], env["YAOSU_PAGE_TOKEN_KEY_FILE"] = "dev", "/etc/yaosu/page-token.key"
+	env["YAOSU_NATS_CREDENTIALS_DIR"] = "/etc/yaosu/nats"
 	require.NoError(t, load().RequireExternal(), "dev chosen explicitly is allowed")
 	env["YAOSU_AUTH_MODE"] = "public-key"
 	require.ErrorContains(t, load().RequireExternal(), "YAOSU_JWT_PUBLIC_KEY_FILE is required")
