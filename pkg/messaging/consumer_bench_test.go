@@ -38,9 +38,9 @@ func BenchmarkConsumer(b *testing.B) {
 					if err != nil {
 						b.Fatal(err)
 					}
-					publish(b, e.js, ev, ev.GetId())
+					publish(b, e, ev, ev.GetId())
 				}
-				cfg := messaging.ConsumerConfig{Name: "bench", FilterSubjects: []string{"yaosu.test.>"}}
+				cfg := messaging.ConsumerConfig{Name: "bench", FilterSubjects: []string{"yaosu.test.>"}, Keyring: e.ring}
 				done := make(chan error, replicas)
 				b.StartTimer()
 				start := time.Now()

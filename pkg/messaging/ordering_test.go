@@ -71,7 +71,7 @@ func testReplicasInOrder(t *testing.T, replicas int) {
 		}
 		return nil
 	}
-	cfg := messaging.ConsumerConfig{Name: "order_test", FilterSubjects: []string{"yaosu.test.>"}}
+	cfg := messaging.ConsumerConfig{Name: "order_test", FilterSubjects: []string{"yaosu.test.>"}, Keyring: e.ring}
 	first := messaging.NewConsumer(e.pool, e.js, cfg, h, quiet)
 	durable, err := first.Ensure(ctx)
 	require.NoError(t, err)
@@ -91,7 +91,7 @@ func testReplicasInOrder(t *testing.T, replicas int) {
 		}
 	}
 	for _, ev := range evs {
-		publish(t, e.js, ev, ev.GetId())
+		publish(t, e, ev, ev.GetId())
 	}
 	want := map[string]string{} // one in-order replay
 	for _, ev := range evs {
@@ -130,7 +130,7 @@ func testReplicasInOrder(t *testing.T, replicas int) {
 		require.NoError(t, m.Nak())
 	}
 	for _, ev := range []*eventsv1.Event{evs[0], evs[len(evs)/2], evs[len(evs)-1]} {
-		publish(t, e.js, ev, "resend-"+ev.GetId())
+		publish(t, e, ev, "resend-"+ev.GetId())
 	}
 	require.Eventually(t, func() bool {
 		info, err := durable.Info(ctx)
@@ -181,13 +181,15 @@ func testReplicasInOrder(t *testing.T, replicas int) {
 	}
 }
 
-func publish(t testing.TB, js jetstream.JetStream, ev *eventsv1.Event, msgID string) {
+// publish sends ev signed by the test service's key, as its relay would.
+func publish(t testing.TB, e *env, ev *eventsv1.Event, msgID string) {
 	t.Helper()
 	body, err := proto.Marshal(ev)
 	require.NoError(t, err)
 	m := messaging.Message(ev, body)
 	m.Header.Set("Nats-Msg-Id", msgID)
-	_, err = js.PublishMsg(context.Background(), m)
+	e.key.SignMsg(m)
+	_, err = e.js.PublishMsg(context.Background(), m)
 	require.NoError(t, err)
 }
 
@@ -229,7 +231,7 @@ func TestConsumerRevisionGuardEdges(t *testing.T) {
 		mk("test.thing.changed", "things/b", 1),
 	}
 	for _, ev := range evs {
-		publish(t, e.js, ev, ev.GetId())
+		publish(t, e, ev, ev.GetId())
 	}
 	stale := func(_ context.Context, _ pgx.Tx, ev *eventsv1.Event) error {
 		mu.Lock()
@@ -238,7 +240,7 @@ func TestConsumerRevisionGuardEdges(t *testing.T) {
 		return nil
 	}
 	c := messaging.NewConsumer(e.pool, e.js, messaging.ConsumerConfig{Name: "edges", FilterSubjects: []string{"yaosu.test.>"},
-		Stale: stale}, h, quiet)
+		Stale: stale, Keyring: e.ring}, h, quiet)
 	done := make(chan error, 1)
 	go func() { done <- c.Run(ctx) }()
 	require.Eventually(t, func() bool {
