@@ -69,7 +69,7 @@ func TestServeRefusesATLSConfigurationItCannotUse(t *testing.T) {
 	for k, v := range map[string]string{"DATABASE_URL": "postgres://127.0.0.1:1/none", "NATS_URL": "nats://127.0.0.1:1",
 		"YAOSU_AUTH_MODE": "dev", "YAOSU_DATA_DIR": dir, "YAOSU_PAGE_TOKEN_KEY_FILE": keyFile, "YAOSU_GRPC_ADDR": "127.0.0.1:0",
 		"YAOSU_NATS_CREDENTIALS_DIR": filepath.Join(dir, "nats"),
-		"YAOSU_TLS_CERT_FILE": files.CertFile, "YAOSU_TLS_KEY_FILE": files.KeyFile} {
+		"YAOSU_TLS_CERT_FILE":        files.CertFile, "YAOSU_TLS_KEY_FILE": files.KeyFile} {
 		t.Setenv(k, v)
 	}
 	var stdout, stderr bytes.Buffer
