@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -95,6 +96,9 @@ func (h *harness) publishForged(ctx context.Context, l linked, f forgery) error 
 		opts, err = messaging.NATSConnectOptions(h.creds, f.user, messaging.NATSTLS{})
 		h.must(err, "credentials")
 	}
+	// The broker refuses a publish asynchronously: keep its reason for the table.
+	var refused atomic.Value
+	opts = append(opts, nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { refused.Store(err) }))
 	nc, err := nats.Connect(h.nats.URL(), opts...)
 	if err != nil {
 		return err
@@ -107,6 +111,9 @@ func (h *harness) publishForged(ctx context.Context, l linked, f forgery) error 
 	pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
 	_, err = js.PublishMsg(pctx, msg)
+	if r, ok := refused.Load().(error); ok && err != nil {
+		return r
+	}
 	return err
 }
 
