@@ -12,17 +12,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/cobra"
 
 	auditv1 "yaosu.dev/gen/go/yaosu/audit/v1"
 	"yaosu.dev/pkg/messaging"
 	"yaosu.dev/pkg/tlog"
 )
-
-// replayBatch is how many messages one fetch of the stream replay asks for.
-const replayBatch = 10_000
 
 // maxExportLine bounds one line of an export file (an event with a very large payload).
 const maxExportLine = 256 << 20
@@ -105,10 +100,17 @@ type verifyResult struct {
 	sigErr error
 	// problem is the first thing wrong with the log.
 	problem *tlog.Problem
-	// check names the check that failed: signature, log, revisions or trusted.
-	check   string
-	revs    revisionStats
-	trusted *tlog.Checkpoint
+	// check names the check that failed: signature, stored, log, stream, findings,
+	// revisions or trusted (pkg/auditcheck's names).
+	check string
+	// stored is set in the default mode: entries came from the audit service's stored log,
+	// and the stream was compared with them (streamed messages).
+	stored   bool
+	streamed uint64
+	// findings counts the inconsistencies the service reports in its own storage.
+	findings int
+	revs     revisionStats
+	trusted  *tlog.Checkpoint
 	// uncovered counts entries after the checkpoint's, which it does not cover yet.
 	uncovered uint64
 	notes     []string
@@ -188,6 +190,13 @@ func verifyLog(ctx context.Context, g *globals, o verifyOptions, stdin io.Reader
 			return nil, err
 		}
 		if key == "" {
+			pinned, err := loadPinnedKey(g.getenv, g.addr)
+			if err != nil {
+				return nil, err
+			}
+			key, res.keyPinned = pinned, pinned != ""
+		}
+		if key == "" {
 			key = trailer.VerifierKey
 			if key == "" {
 				return nil, errors.New("the export's checkpoint names no verifier key: pass --key")
@@ -212,36 +221,7 @@ func verifyLog(ctx context.Context, g *globals, o verifyOptions, stdin io.Reader
 			res.uncovered = n - cp.Size
 		}
 	} else {
-		c, closeConn, err := g.auditClient()
-		if err != nil {
-			return nil, err
-		}
-		defer closeConn()
-		client = c
-		res.source = fmt.Sprintf("stream %s at %s", messaging.StreamName, o.natsURL)
-		cpResp, err := g.latestCheckpoint(ctx, client)
-		if err != nil {
-			return nil, err
-		}
-		if key == "" {
-			key = cpResp.GetVerifierKey()
-			unpinnedKeyWarning(stderr, "the server", key)
-		}
-		res.keyName = keyName(key)
-		if cp, res.sigErr = openCheckpoint(cpResp.GetCheckpoint().GetSignedNote(), key, "the server's checkpoint"); res.sigErr != nil {
-			res.check = "signature"
-			return res, nil
-		}
-		prog.total = cp.Size
-		r = newReplayer(cp.Size, prog)
-		last, notes, err := replayStream(ctx, o.natsURL, g.timeout, cp.Size, r.add)
-		if err != nil {
-			return nil, err
-		}
-		res.notes = append(res.notes, notes...)
-		if last > cp.Size {
-			res.uncovered = last - cp.Size
-		}
+		return verifyStored(ctx, g, o, stderr)
 	}
 	res.cp = cp
 	res.entries = uint64(len(r.leaves))
@@ -343,100 +323,6 @@ func readExport(path string, stdin io.Reader, r *replayer) (*checkpointJSON, uin
 		return nil, 0, fmt.Errorf("%s has no checkpoint line: the export is incomplete (it is written last)", path)
 	}
 	return trailer, firstIndex, nil
-}
-
-// replayStream reads the stream from its first message up to sequence size and calls each
-// with every body, in order. It returns the stream's last sequence when it started.
-//
-// Not messaging.Replay: that treats a missing sequence as an error, but for an auditor a
-// message missing from the stream is a finding. Entries are passed on in stream order
-// regardless, so the Merkle check locates the first that does not match, and the gap is
-// returned as a note.
-func replayStream(ctx context.Context, url string, timeout time.Duration, size uint64, each func([]byte)) (uint64, []string, error) {
-	nc, err := nats.Connect(url, nats.Name("yaosuctl audit verify"), nats.Timeout(timeout))
-	if err != nil {
-		return 0, nil, fmt.Errorf("connect to NATS at %s: %w\nhint: set --nats / $%s, or verify an export with --file",
-			url, err, envNATSURL)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return 0, nil, err
-	}
-	setupCtx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	stream, err := js.Stream(setupCtx, messaging.StreamName)
-	if errors.Is(err, jetstream.ErrStreamNotFound) {
-		return 0, nil, fmt.Errorf("NATS at %s has no stream %s", url, messaging.StreamName)
-	}
-	if err != nil {
-		return 0, nil, fmt.Errorf("stream %s: %w", messaging.StreamName, err)
-	}
-	info, err := stream.Info(setupCtx)
-	if err != nil {
-		return 0, nil, fmt.Errorf("stream %s: %w", messaging.StreamName, err)
-	}
-	last := info.State.LastSeq
-	target := min(size, last)
-	if target == 0 || info.State.Msgs == 0 {
-		return last, nil, nil
-	}
-	cons, err := stream.OrderedConsumer(setupCtx, jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy})
-	if err != nil {
-		return 0, nil, fmt.Errorf("read %s: %w", messaging.StreamName, err)
-	}
-	var (
-		notes  []string
-		expect uint64 = 1
-	)
-	gap := func(from, to uint64) {
-		if len(notes) < 10 {
-			notes = append(notes, fmt.Sprintf("stream sequences %d-%d (log indexes %d-%d) are missing from %s",
-				from, to, from-1, to-1, messaging.StreamName))
-		}
-	}
-	for expect <= target {
-		batch, err := cons.Fetch(int(min(target-expect+1, replayBatch)), jetstream.FetchMaxWait(timeout))
-		if err != nil {
-			return 0, nil, fmt.Errorf("read %s: %w", messaging.StreamName, err)
-		}
-		got, end := 0, false
-		for msg := range batch.Messages() {
-			md, err := msg.Metadata()
-			if err != nil {
-				return 0, nil, fmt.Errorf("read %s: %w", messaging.StreamName, err)
-			}
-			seq := md.Sequence.Stream
-			if seq > target {
-				if expect <= target {
-					gap(expect, target)
-				}
-				end = true
-				break
-			}
-			if seq != expect {
-				gap(expect, seq-1)
-			}
-			each(msg.Data())
-			expect = seq + 1
-			got++
-			end = end || md.NumPending == 0
-		}
-		if ctx.Err() != nil {
-			return 0, nil, fmt.Errorf("interrupted: %w", ctx.Err())
-		}
-		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) &&
-			!errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, nats.ErrTimeout) {
-			return 0, nil, fmt.Errorf("read %s: %w", messaging.StreamName, err)
-		}
-		if end || got == 0 {
-			break
-		}
-	}
-	if expect <= target {
-		gap(expect, target)
-	}
-	return last, notes, nil
 }
 
 // serverProver asks the audit service for the root of the log's first size entries and
@@ -587,7 +473,11 @@ func printVerifyResult(w io.Writer, output string, r *verifyResult) error {
 	var t table
 	t.row("  source", r.source)
 	if r.cp != nil {
-		t.row("  entries replayed", strconv.FormatUint(r.entries, 10))
+		what := "  entries replayed"
+		if r.stored {
+			what = "  entries read"
+		}
+		t.row(what, strconv.FormatUint(r.entries, 10))
 		t.row("  checkpoint", fmt.Sprintf("%s, tree size %d, root %s, signed %s",
 			r.cp.Origin, r.cp.Size, b64(r.cp.Hash), r.cp.Time.Format(time.RFC3339)))
 	}
@@ -600,8 +490,17 @@ func printVerifyResult(w io.Writer, output string, r *verifyResult) error {
 	} else {
 		t.row("  signature", fmt.Sprintf("OK, key %s (%s)", r.keyName, pinned))
 	}
+	if r.cp != nil && r.stored {
+		t.row("  stored entries", checkStatus(r, "stored", "contiguous, each leaf hash the hash of its data"))
+	}
 	if r.cp != nil {
 		t.row("  merkle tree", checkStatus(r, "log", "every entry matches the signed root"))
+	}
+	if r.cp != nil && r.stored {
+		t.row("  stream", checkStatus(r, "stream", fmt.Sprintf("%d messages equal the stored entries", r.streamed)))
+		t.row("  service findings", checkStatus(r, "findings", "none reported"))
+	}
+	if r.cp != nil {
 		t.row("  revisions", checkStatus(r, "revisions", fmt.Sprintf("%d events checked, no gaps or repeats; undecodable entries skipped: %d",
 			r.revs.checked, r.revs.undecodable)))
 		if r.trusted != nil || r.check == "trusted" {
@@ -640,5 +539,5 @@ func checkStatus(r *verifyResult, check, ok string) string {
 
 // checkOrder is the position of a check in the order verify runs them.
 func checkOrder(check string) int {
-	return strings.Index("signature log revisions trusted", check)
+	return strings.Index("signature stored log stream findings revisions trusted", check)
 }

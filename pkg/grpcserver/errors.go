@@ -25,6 +25,7 @@ var kindCodes = map[errs.Kind]codes.Code{
 	errs.KindAborted:            codes.Aborted,
 	errs.KindUnavailable:        codes.Unavailable,
 	errs.KindResourceExhausted:  codes.ResourceExhausted,
+	errs.KindDataLoss:           codes.DataLoss,
 }
 
 // ToStatus is the single translation point from errors to gRPC statuses. An *errs.Error

@@ -55,6 +55,7 @@ type env struct {
 	key    ed25519.PrivateKey
 	client auditv1.AuditServiceClient
 	sent   [][]byte // bodies published, in stream order
+	revs   map[string]int64
 }
 
 func newEnv(t testing.TB) *env {
@@ -129,7 +130,10 @@ func (e *env) as(roles ...auth.Role) context.Context {
 func (e *env) publish(n int) {
 	t := e.t
 	ctx := context.Background()
-	revs := map[string]int64{}
+	if e.revs == nil {
+		e.revs = map[string]int64{}
+	}
+	revs := e.revs
 	for i := 0; i < n; i++ {
 		res := fmt.Sprintf("things/%d", i%3)
 		revs[res]++

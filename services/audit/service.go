@@ -26,6 +26,10 @@ import (
 // Name is the service's name in `yaosu serve` and its Postgres schema.
 const Name = app.ServiceName
 
+// EventLogInconsistent is the type of the event published once for every finding: the
+// service found its stored log inconsistent and stopped appending.
+const EventLogInconsistent = app.EventLogInconsistent
+
 // KeyFile is the checkpoint key's file name in the data directory when none is configured.
 const KeyFile = "audit-signing.key"
 
@@ -68,7 +72,7 @@ func New(d Deps) (*Service, error) {
 	return &Service{
 		app:      a,
 		api:      grpcapi.New(a, d.Origin),
-		appender: ingest.New(st, d.Pool, d.JS, ingest.Config{}, d.Log),
+		appender: ingest.New(st, d.Pool, d.JS, ingest.Config{}, a, d.Log),
 		every:    d.CheckpointEvery,
 	}, nil
 }

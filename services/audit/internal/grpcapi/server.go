@@ -45,13 +45,22 @@ func entries(es []store.Entry) []*auditv1.LogEntry {
 	return out
 }
 
+func findings(fs []store.Finding) []*auditv1.Finding {
+	out := make([]*auditv1.Finding, len(fs))
+	for i, f := range fs {
+		out[i] = &auditv1.Finding{FirstIndex: f.FirstIndex, Located: f.Located, Reason: f.Reason,
+			FoundAt: timestamppb.New(f.FoundAt), LogSize: f.LogSize, CheckpointSize: f.CheckpointSize}
+	}
+	return out
+}
+
 // GetCheckpoint implements auditv1.AuditServiceServer.
 func (s *Server) GetCheckpoint(ctx context.Context, _ *auditv1.GetCheckpointRequest) (*auditv1.GetCheckpointResponse, error) {
-	cp, err := s.app.Checkpoint(ctx)
+	cp, fs, err := s.app.Checkpoint(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return &auditv1.GetCheckpointResponse{Checkpoint: s.checkpoint(cp), VerifierKey: s.app.VerifierKey()}, nil
+	return &auditv1.GetCheckpointResponse{Checkpoint: s.checkpoint(cp), VerifierKey: s.app.VerifierKey(), Findings: findings(fs)}, nil
 }
 
 // GetInclusionProof implements auditv1.AuditServiceServer.
@@ -89,7 +98,11 @@ func (s *Server) ListEvents(ctx context.Context, req *auditv1.ListEventsRequest)
 	if err != nil {
 		return nil, err
 	}
-	return &auditv1.ListEventsResponse{Entries: entries(es), NextPageToken: next, TreeSize: size}, nil
+	fs, err := s.app.OpenFindings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &auditv1.ListEventsResponse{Entries: entries(es), NextPageToken: next, TreeSize: size, Findings: findings(fs)}, nil
 }
 
 // GetResourceTimeline implements auditv1.AuditServiceServer.

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	eventsv1 "yaosu.dev/gen/go/yaosu/events/v1"
+	"yaosu.dev/pkg/errs"
 	"yaosu.dev/pkg/messaging"
 	"yaosu.dev/pkg/postgres"
 	"yaosu.dev/pkg/tlog"
@@ -136,11 +137,33 @@ func (s *Store) nodeHashes(ctx context.Context, q querier, ids []tlog.NodeID) ([
 	for i, id := range ids {
 		h, ok := found[id]
 		if !ok {
-			return nil, fmt.Errorf("audit log node (%d,%d) missing", id.Level, id.Index)
+			return nil, &MissingNodeError{Node: id}
 		}
 		out[i] = h
 	}
 	return out, nil
+}
+
+// ReasonLogInconsistent is the reason of errors caused by an inconsistent stored log (the
+// name of auditv1.ErrorReason ERROR_REASON_LOG_INCONSISTENT).
+const ReasonLogInconsistent = "ERROR_REASON_LOG_INCONSISTENT"
+
+// MissingNodeError is a tree node the log's size says must exist and storage lacks: the
+// log was truncated or rows were inserted beyond its tree. It unwraps to a DATA_LOSS
+// *errs.Error, so the API answers DATA_LOSS rather than INTERNAL.
+type MissingNodeError struct {
+	Node tlog.NodeID
+}
+
+func (e *MissingNodeError) Error() string {
+	return fmt.Sprintf("audit log tree node (%d,%d) missing", e.Node.Level, e.Node.Index)
+}
+
+// Unwrap is the error the API answers with.
+func (e *MissingNodeError) Unwrap() error {
+	return errs.New(errs.KindDataLoss, ReasonLogInconsistent,
+		"审计日志不一致 (audit log inconsistent): tree node (%d,%d) is missing from storage, so this cannot be answered; "+
+			"GetCheckpoint lists the service's findings", e.Node.Level, e.Node.Index)
 }
 
 // AppendBatch appends entries (which must continue the log at b.Size()) and every subtree

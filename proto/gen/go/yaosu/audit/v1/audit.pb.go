@@ -41,6 +41,9 @@ const (
 	ErrorReason_ERROR_REASON_INVALID_PAGE_TOKEN ErrorReason = 4
 	// ERROR_REASON_AUDITOR_ROLE_REQUIRED: the caller is neither auditor nor admin.
 	ErrorReason_ERROR_REASON_AUDITOR_ROLE_REQUIRED ErrorReason = 5
+	// ERROR_REASON_LOG_INCONSISTENT: the stored log cannot answer (a tree node or entry is
+	// missing or does not match); the service records a finding (see GetCheckpoint).
+	ErrorReason_ERROR_REASON_LOG_INCONSISTENT ErrorReason = 6
 )
 
 // Enum value maps for ErrorReason.
@@ -52,6 +55,7 @@ var (
 		3: "ERROR_REASON_TREE_SIZE_OUT_OF_RANGE",
 		4: "ERROR_REASON_INVALID_PAGE_TOKEN",
 		5: "ERROR_REASON_AUDITOR_ROLE_REQUIRED",
+		6: "ERROR_REASON_LOG_INCONSISTENT",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":            0,
@@ -60,6 +64,7 @@ var (
 		"ERROR_REASON_TREE_SIZE_OUT_OF_RANGE": 3,
 		"ERROR_REASON_INVALID_PAGE_TOKEN":     4,
 		"ERROR_REASON_AUDITOR_ROLE_REQUIRED":  5,
+		"ERROR_REASON_LOG_INCONSISTENT":       6,
 	}
 )
 
@@ -300,7 +305,10 @@ type GetCheckpointResponse struct {
 	// verifier_key is the note verifier key of the log's signing key
 	// (`<origin>+<key hash>+<base64 key>`). Pin it out of band: a key fetched from the server
 	// you are auditing proves nothing by itself.
-	VerifierKey   string `protobuf:"bytes,2,opt,name=verifier_key,json=verifierKey,proto3" json:"verifier_key,omitempty"`
+	VerifierKey string `protobuf:"bytes,2,opt,name=verifier_key,json=verifierKey,proto3" json:"verifier_key,omitempty"`
+	// findings are the open findings: inconsistencies the service found in its own stored
+	// log. While there is one, the service appends and signs nothing more.
+	Findings      []*Finding `protobuf:"bytes,3,rep,name=findings,proto3" json:"findings,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -349,6 +357,105 @@ func (x *GetCheckpointResponse) GetVerifierKey() string {
 	return ""
 }
 
+func (x *GetCheckpointResponse) GetFindings() []*Finding {
+	if x != nil {
+		return x.Findings
+	}
+	return nil
+}
+
+// Finding is an inconsistency the audit service found in its stored log (tampering or
+// storage damage). It is also published once as an `audit.log.inconsistent` event.
+type Finding struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// first_index is the first log index found wrong (when located) or an upper bound of it.
+	FirstIndex uint64 `protobuf:"varint,1,opt,name=first_index,json=firstIndex,proto3" json:"first_index,omitempty"`
+	// located reports whether first_index is exactly the first bad entry.
+	Located bool `protobuf:"varint,2,opt,name=located,proto3" json:"located,omitempty"`
+	// reason says what is wrong, for people.
+	Reason string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	// found_at is when it was found.
+	FoundAt *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=found_at,json=foundAt,proto3" json:"found_at,omitempty"`
+	// log_size is the number of entries the stored log claimed when it was found.
+	LogSize uint64 `protobuf:"varint,5,opt,name=log_size,json=logSize,proto3" json:"log_size,omitempty"`
+	// checkpoint_size is the tree size of the last checkpoint signed before (0: none).
+	CheckpointSize uint64 `protobuf:"varint,6,opt,name=checkpoint_size,json=checkpointSize,proto3" json:"checkpoint_size,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *Finding) Reset() {
+	*x = Finding{}
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Finding) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Finding) ProtoMessage() {}
+
+func (x *Finding) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Finding.ProtoReflect.Descriptor instead.
+func (*Finding) Descriptor() ([]byte, []int) {
+	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *Finding) GetFirstIndex() uint64 {
+	if x != nil {
+		return x.FirstIndex
+	}
+	return 0
+}
+
+func (x *Finding) GetLocated() bool {
+	if x != nil {
+		return x.Located
+	}
+	return false
+}
+
+func (x *Finding) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *Finding) GetFoundAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FoundAt
+	}
+	return nil
+}
+
+func (x *Finding) GetLogSize() uint64 {
+	if x != nil {
+		return x.LogSize
+	}
+	return 0
+}
+
+func (x *Finding) GetCheckpointSize() uint64 {
+	if x != nil {
+		return x.CheckpointSize
+	}
+	return 0
+}
+
 // GetInclusionProofRequest is the request of GetInclusionProof.
 type GetInclusionProofRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -362,7 +469,7 @@ type GetInclusionProofRequest struct {
 
 func (x *GetInclusionProofRequest) Reset() {
 	*x = GetInclusionProofRequest{}
-	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[4]
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -374,7 +481,7 @@ func (x *GetInclusionProofRequest) String() string {
 func (*GetInclusionProofRequest) ProtoMessage() {}
 
 func (x *GetInclusionProofRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[4]
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -387,7 +494,7 @@ func (x *GetInclusionProofRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetInclusionProofRequest.ProtoReflect.Descriptor instead.
 func (*GetInclusionProofRequest) Descriptor() ([]byte, []int) {
-	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{4}
+	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *GetInclusionProofRequest) GetEventId() string {
@@ -421,7 +528,7 @@ type GetInclusionProofResponse struct {
 
 func (x *GetInclusionProofResponse) Reset() {
 	*x = GetInclusionProofResponse{}
-	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[5]
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -433,7 +540,7 @@ func (x *GetInclusionProofResponse) String() string {
 func (*GetInclusionProofResponse) ProtoMessage() {}
 
 func (x *GetInclusionProofResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[5]
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -446,7 +553,7 @@ func (x *GetInclusionProofResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetInclusionProofResponse.ProtoReflect.Descriptor instead.
 func (*GetInclusionProofResponse) Descriptor() ([]byte, []int) {
-	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{5}
+	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GetInclusionProofResponse) GetEntry() *LogEntry {
@@ -490,7 +597,7 @@ type GetConsistencyProofRequest struct {
 
 func (x *GetConsistencyProofRequest) Reset() {
 	*x = GetConsistencyProofRequest{}
-	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[6]
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -502,7 +609,7 @@ func (x *GetConsistencyProofRequest) String() string {
 func (*GetConsistencyProofRequest) ProtoMessage() {}
 
 func (x *GetConsistencyProofRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[6]
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -515,7 +622,7 @@ func (x *GetConsistencyProofRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConsistencyProofRequest.ProtoReflect.Descriptor instead.
 func (*GetConsistencyProofRequest) Descriptor() ([]byte, []int) {
-	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{6}
+	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *GetConsistencyProofRequest) GetOldSize() uint64 {
@@ -551,7 +658,7 @@ type GetConsistencyProofResponse struct {
 
 func (x *GetConsistencyProofResponse) Reset() {
 	*x = GetConsistencyProofResponse{}
-	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[7]
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -563,7 +670,7 @@ func (x *GetConsistencyProofResponse) String() string {
 func (*GetConsistencyProofResponse) ProtoMessage() {}
 
 func (x *GetConsistencyProofResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[7]
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -576,7 +683,7 @@ func (x *GetConsistencyProofResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConsistencyProofResponse.ProtoReflect.Descriptor instead.
 func (*GetConsistencyProofResponse) Descriptor() ([]byte, []int) {
-	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{7}
+	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *GetConsistencyProofResponse) GetOldSize() uint64 {
@@ -641,7 +748,7 @@ type ListEventsRequest struct {
 
 func (x *ListEventsRequest) Reset() {
 	*x = ListEventsRequest{}
-	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[8]
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -653,7 +760,7 @@ func (x *ListEventsRequest) String() string {
 func (*ListEventsRequest) ProtoMessage() {}
 
 func (x *ListEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[8]
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -666,7 +773,7 @@ func (x *ListEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEventsRequest.ProtoReflect.Descriptor instead.
 func (*ListEventsRequest) Descriptor() ([]byte, []int) {
-	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{8}
+	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListEventsRequest) GetResource() string {
@@ -740,14 +847,17 @@ type ListEventsResponse struct {
 	// next_page_token fetches the next page; empty on the last.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	// tree_size is the log's size when the page was read.
-	TreeSize      uint64 `protobuf:"varint,3,opt,name=tree_size,json=treeSize,proto3" json:"tree_size,omitempty"`
+	TreeSize uint64 `protobuf:"varint,3,opt,name=tree_size,json=treeSize,proto3" json:"tree_size,omitempty"`
+	// findings are the open findings (see GetCheckpointResponse.findings): entries at or
+	// after a finding's first_index may not be what the log signed.
+	Findings      []*Finding `protobuf:"bytes,4,rep,name=findings,proto3" json:"findings,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListEventsResponse) Reset() {
 	*x = ListEventsResponse{}
-	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[9]
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -759,7 +869,7 @@ func (x *ListEventsResponse) String() string {
 func (*ListEventsResponse) ProtoMessage() {}
 
 func (x *ListEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[9]
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -772,7 +882,7 @@ func (x *ListEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEventsResponse.ProtoReflect.Descriptor instead.
 func (*ListEventsResponse) Descriptor() ([]byte, []int) {
-	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{9}
+	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ListEventsResponse) GetEntries() []*LogEntry {
@@ -796,6 +906,13 @@ func (x *ListEventsResponse) GetTreeSize() uint64 {
 	return 0
 }
 
+func (x *ListEventsResponse) GetFindings() []*Finding {
+	if x != nil {
+		return x.Findings
+	}
+	return nil
+}
+
 // GetResourceTimelineRequest is the request of GetResourceTimeline.
 type GetResourceTimelineRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -811,7 +928,7 @@ type GetResourceTimelineRequest struct {
 
 func (x *GetResourceTimelineRequest) Reset() {
 	*x = GetResourceTimelineRequest{}
-	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[10]
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -823,7 +940,7 @@ func (x *GetResourceTimelineRequest) String() string {
 func (*GetResourceTimelineRequest) ProtoMessage() {}
 
 func (x *GetResourceTimelineRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[10]
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -836,7 +953,7 @@ func (x *GetResourceTimelineRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetResourceTimelineRequest.ProtoReflect.Descriptor instead.
 func (*GetResourceTimelineRequest) Descriptor() ([]byte, []int) {
-	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{10}
+	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GetResourceTimelineRequest) GetResource() string {
@@ -873,7 +990,7 @@ type GetResourceTimelineResponse struct {
 
 func (x *GetResourceTimelineResponse) Reset() {
 	*x = GetResourceTimelineResponse{}
-	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[11]
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -885,7 +1002,7 @@ func (x *GetResourceTimelineResponse) String() string {
 func (*GetResourceTimelineResponse) ProtoMessage() {}
 
 func (x *GetResourceTimelineResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[11]
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -898,7 +1015,7 @@ func (x *GetResourceTimelineResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetResourceTimelineResponse.ProtoReflect.Descriptor instead.
 func (*GetResourceTimelineResponse) Descriptor() ([]byte, []int) {
-	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{11}
+	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *GetResourceTimelineResponse) GetEntries() []*LogEntry {
@@ -934,12 +1051,21 @@ const file_yaosu_audit_v1_audit_proto_rawDesc = "" +
 	"\tleaf_hash\x18\x03 \x01(\fR\bleafHash\x12\x12\n" +
 	"\x04data\x18\x04 \x01(\fR\x04data\x12,\n" +
 	"\x05event\x18\x05 \x01(\v2\x16.yaosu.events.v1.EventR\x05event\"\x16\n" +
-	"\x14GetCheckpointRequest\"v\n" +
+	"\x14GetCheckpointRequest\"\xab\x01\n" +
 	"\x15GetCheckpointResponse\x12:\n" +
 	"\n" +
 	"checkpoint\x18\x01 \x01(\v2\x1a.yaosu.audit.v1.CheckpointR\n" +
 	"checkpoint\x12!\n" +
-	"\fverifier_key\x18\x02 \x01(\tR\vverifierKey\"\\\n" +
+	"\fverifier_key\x18\x02 \x01(\tR\vverifierKey\x123\n" +
+	"\bfindings\x18\x03 \x03(\v2\x17.yaosu.audit.v1.FindingR\bfindings\"\xd7\x01\n" +
+	"\aFinding\x12\x1f\n" +
+	"\vfirst_index\x18\x01 \x01(\x04R\n" +
+	"firstIndex\x12\x18\n" +
+	"\alocated\x18\x02 \x01(\bR\alocated\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x125\n" +
+	"\bfound_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\afoundAt\x12\x19\n" +
+	"\blog_size\x18\x05 \x01(\x04R\alogSize\x12'\n" +
+	"\x0fcheckpoint_size\x18\x06 \x01(\x04R\x0echeckpointSize\"\\\n" +
 	"\x18GetInclusionProofRequest\x12#\n" +
 	"\bevent_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\aeventId\x12\x1b\n" +
 	"\ttree_size\x18\x02 \x01(\x04R\btreeSize\"\xbc\x01\n" +
@@ -971,11 +1097,12 @@ const file_yaosu_audit_v1_audit_proto_rawDesc = "" +
 	"startIndex\x12$\n" +
 	"\tpage_size\x18\b \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\bpageSize\x12'\n" +
 	"\n" +
-	"page_token\x18\t \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"\x8d\x01\n" +
+	"page_token\x18\t \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"\xc2\x01\n" +
 	"\x12ListEventsResponse\x122\n" +
 	"\aentries\x18\x01 \x03(\v2\x18.yaosu.audit.v1.LogEntryR\aentries\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1b\n" +
-	"\ttree_size\x18\x03 \x01(\x04R\btreeSize\"\x93\x01\n" +
+	"\ttree_size\x18\x03 \x01(\x04R\btreeSize\x123\n" +
+	"\bfindings\x18\x04 \x03(\v2\x17.yaosu.audit.v1.FindingR\bfindings\"\x93\x01\n" +
 	"\x1aGetResourceTimelineRequest\x12&\n" +
 	"\bresource\x18\x01 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\xac\x02R\bresource\x12$\n" +
@@ -984,14 +1111,15 @@ const file_yaosu_audit_v1_audit_proto_rawDesc = "" +
 	"page_token\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"y\n" +
 	"\x1bGetResourceTimelineResponse\x122\n" +
 	"\aentries\x18\x01 \x03(\v2\x18.yaosu.audit.v1.LogEntryR\aentries\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*\xe0\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*\x83\x02\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16ERROR_REASON_LOG_EMPTY\x10\x01\x12!\n" +
 	"\x1dERROR_REASON_EVENT_NOT_IN_LOG\x10\x02\x12'\n" +
 	"#ERROR_REASON_TREE_SIZE_OUT_OF_RANGE\x10\x03\x12#\n" +
 	"\x1fERROR_REASON_INVALID_PAGE_TOKEN\x10\x04\x12&\n" +
-	"\"ERROR_REASON_AUDITOR_ROLE_REQUIRED\x10\x052\x8b\x04\n" +
+	"\"ERROR_REASON_AUDITOR_ROLE_REQUIRED\x10\x05\x12!\n" +
+	"\x1dERROR_REASON_LOG_INCONSISTENT\x10\x062\x8b\x04\n" +
 	"\fAuditService\x12\\\n" +
 	"\rGetCheckpoint\x12$.yaosu.audit.v1.GetCheckpointRequest\x1a%.yaosu.audit.v1.GetCheckpointResponse\x12h\n" +
 	"\x11GetInclusionProof\x12(.yaosu.audit.v1.GetInclusionProofRequest\x1a).yaosu.audit.v1.GetInclusionProofResponse\x12n\n" +
@@ -1015,49 +1143,53 @@ func file_yaosu_audit_v1_audit_proto_rawDescGZIP() []byte {
 }
 
 var file_yaosu_audit_v1_audit_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_yaosu_audit_v1_audit_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_yaosu_audit_v1_audit_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_yaosu_audit_v1_audit_proto_goTypes = []any{
 	(ErrorReason)(0),                    // 0: yaosu.audit.v1.ErrorReason
 	(*Checkpoint)(nil),                  // 1: yaosu.audit.v1.Checkpoint
 	(*LogEntry)(nil),                    // 2: yaosu.audit.v1.LogEntry
 	(*GetCheckpointRequest)(nil),        // 3: yaosu.audit.v1.GetCheckpointRequest
 	(*GetCheckpointResponse)(nil),       // 4: yaosu.audit.v1.GetCheckpointResponse
-	(*GetInclusionProofRequest)(nil),    // 5: yaosu.audit.v1.GetInclusionProofRequest
-	(*GetInclusionProofResponse)(nil),   // 6: yaosu.audit.v1.GetInclusionProofResponse
-	(*GetConsistencyProofRequest)(nil),  // 7: yaosu.audit.v1.GetConsistencyProofRequest
-	(*GetConsistencyProofResponse)(nil), // 8: yaosu.audit.v1.GetConsistencyProofResponse
-	(*ListEventsRequest)(nil),           // 9: yaosu.audit.v1.ListEventsRequest
-	(*ListEventsResponse)(nil),          // 10: yaosu.audit.v1.ListEventsResponse
-	(*GetResourceTimelineRequest)(nil),  // 11: yaosu.audit.v1.GetResourceTimelineRequest
-	(*GetResourceTimelineResponse)(nil), // 12: yaosu.audit.v1.GetResourceTimelineResponse
-	(*timestamppb.Timestamp)(nil),       // 13: google.protobuf.Timestamp
-	(*v1.Event)(nil),                    // 14: yaosu.events.v1.Event
+	(*Finding)(nil),                     // 5: yaosu.audit.v1.Finding
+	(*GetInclusionProofRequest)(nil),    // 6: yaosu.audit.v1.GetInclusionProofRequest
+	(*GetInclusionProofResponse)(nil),   // 7: yaosu.audit.v1.GetInclusionProofResponse
+	(*GetConsistencyProofRequest)(nil),  // 8: yaosu.audit.v1.GetConsistencyProofRequest
+	(*GetConsistencyProofResponse)(nil), // 9: yaosu.audit.v1.GetConsistencyProofResponse
+	(*ListEventsRequest)(nil),           // 10: yaosu.audit.v1.ListEventsRequest
+	(*ListEventsResponse)(nil),          // 11: yaosu.audit.v1.ListEventsResponse
+	(*GetResourceTimelineRequest)(nil),  // 12: yaosu.audit.v1.GetResourceTimelineRequest
+	(*GetResourceTimelineResponse)(nil), // 13: yaosu.audit.v1.GetResourceTimelineResponse
+	(*timestamppb.Timestamp)(nil),       // 14: google.protobuf.Timestamp
+	(*v1.Event)(nil),                    // 15: yaosu.events.v1.Event
 }
 var file_yaosu_audit_v1_audit_proto_depIdxs = []int32{
-	13, // 0: yaosu.audit.v1.Checkpoint.sign_time:type_name -> google.protobuf.Timestamp
-	14, // 1: yaosu.audit.v1.LogEntry.event:type_name -> yaosu.events.v1.Event
+	14, // 0: yaosu.audit.v1.Checkpoint.sign_time:type_name -> google.protobuf.Timestamp
+	15, // 1: yaosu.audit.v1.LogEntry.event:type_name -> yaosu.events.v1.Event
 	1,  // 2: yaosu.audit.v1.GetCheckpointResponse.checkpoint:type_name -> yaosu.audit.v1.Checkpoint
-	2,  // 3: yaosu.audit.v1.GetInclusionProofResponse.entry:type_name -> yaosu.audit.v1.LogEntry
-	1,  // 4: yaosu.audit.v1.GetInclusionProofResponse.checkpoint:type_name -> yaosu.audit.v1.Checkpoint
-	13, // 5: yaosu.audit.v1.ListEventsRequest.start_time:type_name -> google.protobuf.Timestamp
-	13, // 6: yaosu.audit.v1.ListEventsRequest.end_time:type_name -> google.protobuf.Timestamp
-	2,  // 7: yaosu.audit.v1.ListEventsResponse.entries:type_name -> yaosu.audit.v1.LogEntry
-	2,  // 8: yaosu.audit.v1.GetResourceTimelineResponse.entries:type_name -> yaosu.audit.v1.LogEntry
-	3,  // 9: yaosu.audit.v1.AuditService.GetCheckpoint:input_type -> yaosu.audit.v1.GetCheckpointRequest
-	5,  // 10: yaosu.audit.v1.AuditService.GetInclusionProof:input_type -> yaosu.audit.v1.GetInclusionProofRequest
-	7,  // 11: yaosu.audit.v1.AuditService.GetConsistencyProof:input_type -> yaosu.audit.v1.GetConsistencyProofRequest
-	9,  // 12: yaosu.audit.v1.AuditService.ListEvents:input_type -> yaosu.audit.v1.ListEventsRequest
-	11, // 13: yaosu.audit.v1.AuditService.GetResourceTimeline:input_type -> yaosu.audit.v1.GetResourceTimelineRequest
-	4,  // 14: yaosu.audit.v1.AuditService.GetCheckpoint:output_type -> yaosu.audit.v1.GetCheckpointResponse
-	6,  // 15: yaosu.audit.v1.AuditService.GetInclusionProof:output_type -> yaosu.audit.v1.GetInclusionProofResponse
-	8,  // 16: yaosu.audit.v1.AuditService.GetConsistencyProof:output_type -> yaosu.audit.v1.GetConsistencyProofResponse
-	10, // 17: yaosu.audit.v1.AuditService.ListEvents:output_type -> yaosu.audit.v1.ListEventsResponse
-	12, // 18: yaosu.audit.v1.AuditService.GetResourceTimeline:output_type -> yaosu.audit.v1.GetResourceTimelineResponse
-	14, // [14:19] is the sub-list for method output_type
-	9,  // [9:14] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	5,  // 3: yaosu.audit.v1.GetCheckpointResponse.findings:type_name -> yaosu.audit.v1.Finding
+	14, // 4: yaosu.audit.v1.Finding.found_at:type_name -> google.protobuf.Timestamp
+	2,  // 5: yaosu.audit.v1.GetInclusionProofResponse.entry:type_name -> yaosu.audit.v1.LogEntry
+	1,  // 6: yaosu.audit.v1.GetInclusionProofResponse.checkpoint:type_name -> yaosu.audit.v1.Checkpoint
+	14, // 7: yaosu.audit.v1.ListEventsRequest.start_time:type_name -> google.protobuf.Timestamp
+	14, // 8: yaosu.audit.v1.ListEventsRequest.end_time:type_name -> google.protobuf.Timestamp
+	2,  // 9: yaosu.audit.v1.ListEventsResponse.entries:type_name -> yaosu.audit.v1.LogEntry
+	5,  // 10: yaosu.audit.v1.ListEventsResponse.findings:type_name -> yaosu.audit.v1.Finding
+	2,  // 11: yaosu.audit.v1.GetResourceTimelineResponse.entries:type_name -> yaosu.audit.v1.LogEntry
+	3,  // 12: yaosu.audit.v1.AuditService.GetCheckpoint:input_type -> yaosu.audit.v1.GetCheckpointRequest
+	6,  // 13: yaosu.audit.v1.AuditService.GetInclusionProof:input_type -> yaosu.audit.v1.GetInclusionProofRequest
+	8,  // 14: yaosu.audit.v1.AuditService.GetConsistencyProof:input_type -> yaosu.audit.v1.GetConsistencyProofRequest
+	10, // 15: yaosu.audit.v1.AuditService.ListEvents:input_type -> yaosu.audit.v1.ListEventsRequest
+	12, // 16: yaosu.audit.v1.AuditService.GetResourceTimeline:input_type -> yaosu.audit.v1.GetResourceTimelineRequest
+	4,  // 17: yaosu.audit.v1.AuditService.GetCheckpoint:output_type -> yaosu.audit.v1.GetCheckpointResponse
+	7,  // 18: yaosu.audit.v1.AuditService.GetInclusionProof:output_type -> yaosu.audit.v1.GetInclusionProofResponse
+	9,  // 19: yaosu.audit.v1.AuditService.GetConsistencyProof:output_type -> yaosu.audit.v1.GetConsistencyProofResponse
+	11, // 20: yaosu.audit.v1.AuditService.ListEvents:output_type -> yaosu.audit.v1.ListEventsResponse
+	13, // 21: yaosu.audit.v1.AuditService.GetResourceTimeline:output_type -> yaosu.audit.v1.GetResourceTimelineResponse
+	17, // [17:22] is the sub-list for method output_type
+	12, // [12:17] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_yaosu_audit_v1_audit_proto_init() }
@@ -1071,7 +1203,7 @@ func file_yaosu_audit_v1_audit_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_yaosu_audit_v1_audit_proto_rawDesc), len(file_yaosu_audit_v1_audit_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   12,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
