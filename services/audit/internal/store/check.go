@@ -30,7 +30,7 @@ type Finding struct {
 }
 
 // checkPage is how many entries one round of Check reads.
-const checkPage = 2000
+const checkPage = 5000
 
 // Check reads the whole stored log and recomputes it: every entry's leaf hash from its
 // bytes, every tree node from the entries, every checkpoint's signed note (openNote checks
@@ -172,19 +172,31 @@ func (s *Store) Check(ctx context.Context, openNote func(note []byte) (*tlog.Che
 	return b, nil, nil
 }
 
-// nodesFound returns the stored hashes of those of ids that exist.
+// nodesFound returns the stored hashes of those of ids that exist. The nodes one page of
+// entries completes are a contiguous run of indexes at each level, so they are read as one
+// index range per level rather than looked up one by one.
 func (s *Store) nodesFound(ctx context.Context, ids []tlog.NodeID) (map[tlog.NodeID][]byte, error) {
 	found := make(map[tlog.NodeID][]byte, len(ids))
 	if len(ids) == 0 {
 		return found, nil
 	}
-	levels := make([]int16, len(ids))
-	idxs := make([]int64, len(ids))
-	for i, id := range ids {
-		levels[i], idxs[i] = int16(id.Level), int64(id.Index)
+	type span struct{ lo, hi uint64 }
+	spans := map[uint]span{}
+	for _, id := range ids {
+		sp, ok := spans[id.Level]
+		if !ok {
+			sp = span{id.Index, id.Index}
+		}
+		sp.lo, sp.hi = min(sp.lo, id.Index), max(sp.hi, id.Index)
+		spans[id.Level] = sp
 	}
-	rows, err := s.pool.Query(ctx, `SELECT n.level, n.idx, n.hash FROM unnest($1::smallint[], $2::bigint[]) AS w(level, idx)
-		JOIN nodes n ON n.level = w.level AND n.idx = w.idx`, levels, idxs)
+	var levels []int16
+	var los, his []int64
+	for level, sp := range spans {
+		levels, los, his = append(levels, int16(level)), append(los, int64(sp.lo)), append(his, int64(sp.hi))
+	}
+	rows, err := s.pool.Query(ctx, `SELECT n.level, n.idx, n.hash FROM unnest($1::smallint[], $2::bigint[], $3::bigint[]) AS w(level, lo, hi)
+		JOIN nodes n ON n.level = w.level AND n.idx BETWEEN w.lo AND w.hi`, levels, los, his)
 	if err != nil {
 		return nil, postgres.MapError(err)
 	}
