@@ -80,6 +80,9 @@ type checkpointJSON struct {
 	SignTime    string `json:"sign_time,omitempty"`
 	SignedNote  string `json:"signed_note"`
 	VerifierKey string `json:"verifier_key"`
+	// EventKeys are the event keys the server offered (exports only): used, with a
+	// warning, when none are pinned.
+	EventKeys []eventKeyJSON `json:"event_keys,omitempty"`
 }
 
 func newCheckpointJSON(cp *auditv1.Checkpoint, verifierKey string) *checkpointJSON {

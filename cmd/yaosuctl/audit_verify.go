@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	auditv1 "yaosu.dev/gen/go/yaosu/audit/v1"
+	"yaosu.dev/pkg/auditcheck"
 	"yaosu.dev/pkg/messaging"
 	"yaosu.dev/pkg/tlog"
 )
@@ -109,8 +110,12 @@ type verifyResult struct {
 	streamed uint64
 	// findings counts the inconsistencies the service reports in its own storage.
 	findings int
-	revs     revisionStats
-	trusted  *tlog.Checkpoint
+	// sigs is the event signature check (Keys nil: not run); eventKeysPinned says whether
+	// its keys were pinned.
+	sigs            auditcheck.Authenticity
+	eventKeysPinned bool
+	revs            revisionStats
+	trusted         *tlog.Checkpoint
 	// uncovered counts entries after the checkpoint's, which it does not cover yet.
 	uncovered uint64
 	notes     []string
@@ -148,15 +153,19 @@ type replayer struct {
 	revs   *tlog.RevisionChecker
 	stats  revisionStats
 	prog   *progress
+	// sigs checks event signatures as entries arrive when the keys are known up front
+	// (pinned); otherwise the file is read again once its trailer named them.
+	sigs auditcheck.Authenticity
 }
 
 func newReplayer(capacity uint64, prog *progress) *replayer {
 	return &replayer{leaves: make([][]byte, 0, capacity), revs: tlog.NewRevisionChecker(), prog: prog}
 }
 
-func (r *replayer) add(data []byte) {
+func (r *replayer) add(data []byte, subject, signature string) {
 	index := uint64(len(r.leaves))
 	r.leaves = append(r.leaves, tlog.LeafHash(data))
+	r.sigs.Add(index, subject, data, signature) // no-op without keys
 	if ev, err := messaging.Decode(data); err != nil {
 		r.stats.undecodable++
 	} else if ev.GetSubject() != "" {
@@ -185,10 +194,30 @@ func verifyLog(ctx context.Context, g *globals, o verifyOptions, stdin io.Reader
 			res.source = "export on stdin"
 		}
 		r = newReplayer(0, prog)
+		ring, err := pinnedEventKeys(g.getenv, g.addr)
+		if err != nil {
+			return nil, err
+		}
+		r.sigs.Keys = ring
 		trailer, firstIndex, err := readExport(o.file, stdin, r)
 		if err != nil {
 			return nil, err
 		}
+		switch {
+		case ring == nil && len(trailer.EventKeys) > 0 && o.file == "-":
+			res.notes = append(res.notes, "event signatures not checked: no event keys pinned, and an export on stdin cannot be read again with its own")
+		case ring == nil && len(trailer.EventKeys) > 0:
+			// Not pinned: the export's own keys, said loudly, and the file is read again.
+			fprintfErr(stderr, "warning: event keys not pinned: using the %d the export file offers; pin them with "+
+				"`yaosuctl audit key --pin --event-keys DIR`\n", len(trailer.EventKeys))
+			if r.sigs.Keys, err = keyring(trailer.EventKeys); err != nil {
+				return nil, fmt.Errorf("the export's event keys: %w", err)
+			}
+			if err := recheckSignatures(o.file, r); err != nil {
+				return nil, err
+			}
+		}
+		res.eventKeysPinned = ring != nil
 		if key == "" {
 			pinned, err := loadPinnedKey(g.getenv, g.addr)
 			if err != nil {
@@ -226,6 +255,7 @@ func verifyLog(ctx context.Context, g *globals, o verifyOptions, stdin io.Reader
 	res.cp = cp
 	res.entries = uint64(len(r.leaves))
 	res.revs = r.stats
+	res.sigs = r.sigs
 
 	var prover tlog.Prover
 	if !o.offline {
@@ -239,6 +269,10 @@ func verifyLog(ctx context.Context, g *globals, o verifyOptions, stdin io.Reader
 	}
 	if problem != nil {
 		res.problem, res.check = problem, "log"
+		return res, nil
+	}
+	if p := r.sigs.First; p != nil && p.Index < cp.Size {
+		res.problem, res.check = p, auditcheck.CheckAuthentic
 		return res, nil
 	}
 	// Revisions of the entries the checkpoint covers. Problems come in index order, so if
@@ -272,6 +306,31 @@ func verifyLog(ctx context.Context, g *globals, o verifyOptions, stdin io.Reader
 		}
 	}
 	return res, nil
+}
+
+// recheckSignatures reads the export again and checks every entry's signature with the
+// replayer's keys (known only once the file's last line was read).
+func recheckSignatures(path string, r *replayer) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = f.Close() }()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 1<<20), maxExportLine)
+	var index uint64
+	for sc.Scan() {
+		if len(strings.TrimSpace(sc.Text())) == 0 {
+			continue
+		}
+		l, err := parseExportLine(sc.Bytes())
+		if err != nil || l.Checkpoint != nil {
+			continue
+		}
+		r.sigs.Add(index, l.Subject, *l.Data, l.Signature)
+		index++
+	}
+	return sc.Err()
 }
 
 // readExport feeds an export file's entries, in file order, to r and returns its
@@ -314,7 +373,7 @@ func readExport(path string, stdin io.Reader, r *replayer) (*checkpointJSON, uin
 		if len(r.leaves) == 0 && l.Index != nil {
 			firstIndex = *l.Index
 		}
-		r.add(*l.Data)
+		r.add(*l.Data, l.Subject, l.Signature)
 	}
 	if err := sc.Err(); err != nil {
 		return nil, 0, fmt.Errorf("read %s: %w", path, err)
@@ -404,9 +463,11 @@ type verifyReport struct {
 	Error       string        `json:"error,omitempty"`
 	Revisions   revisionsJSON `json:"revisions"`
 	Trusted     *trustedJSON  `json:"trusted,omitempty"`
-	Uncovered   uint64        `json:"uncovered"`
-	Notes       []string      `json:"notes,omitempty"`
-	ElapsedMS   int64         `json:"elapsed_ms"`
+	// EventSignatures is the event signature check; absent when no event keys were known.
+	EventSignatures *signaturesJSON `json:"event_signatures,omitempty"`
+	Uncovered       uint64          `json:"uncovered"`
+	Notes           []string        `json:"notes,omitempty"`
+	ElapsedMS       int64           `json:"elapsed_ms"`
 }
 
 type problemJSON struct {
@@ -418,6 +479,13 @@ type problemJSON struct {
 type revisionsJSON struct {
 	Checked     uint64 `json:"checked"`
 	Undecodable uint64 `json:"undecodable"`
+}
+
+type signaturesJSON struct {
+	Checked    uint64 `json:"checked"`
+	Failed     uint64 `json:"failed"`
+	Keys       int    `json:"keys"`
+	KeysPinned bool   `json:"keys_pinned"`
 }
 
 type trustedJSON struct {
@@ -450,6 +518,9 @@ func newVerifyReport(r *verifyResult) verifyReport {
 	}
 	if p := r.problem; p != nil {
 		rep.Problem = &problemJSON{Index: p.Index, Located: p.Located, Reason: p.Reason}
+	}
+	if r.sigs.Keys != nil {
+		rep.EventSignatures = &signaturesJSON{Checked: r.sigs.Checked, Failed: r.sigs.Failed, Keys: len(r.sigs.Keys.Keys()), KeysPinned: r.eventKeysPinned}
 	}
 	if t := r.trusted; t != nil {
 		rep.Trusted = &trustedJSON{TreeSize: t.Size, RootHash: b64(t.Hash), SignTime: t.Time.Format(time.RFC3339Nano)}
@@ -501,6 +572,9 @@ func printVerifyResult(w io.Writer, output string, r *verifyResult) error {
 		t.row("  service findings", checkStatus(r, "findings", "none reported"))
 	}
 	if r.cp != nil {
+		t.row("  event signatures", sigStatus(r))
+	}
+	if r.cp != nil {
 		t.row("  revisions", checkStatus(r, "revisions", fmt.Sprintf("%d events checked, no gaps or repeats; undecodable entries skipped: %d",
 			r.revs.checked, r.revs.undecodable)))
 		if r.trusted != nil || r.check == "trusted" {
@@ -525,6 +599,23 @@ func printVerifyResult(w io.Writer, output string, r *verifyResult) error {
 	return t.write(w)
 }
 
+// sigStatus is the event signature check's line.
+func sigStatus(r *verifyResult) string {
+	if r.sigs.Keys == nil {
+		return "not checked: no event keys (pin them: yaosuctl audit key --pin)"
+	}
+	pinned := "pinned"
+	if !r.eventKeysPinned {
+		pinned = "NOT pinned"
+	}
+	keys := fmt.Sprintf("(%d keys, %s)", len(r.sigs.Keys.Keys()), pinned)
+	if r.check == auditcheck.CheckAuthentic {
+		return fmt.Sprintf("FAILED: %d of %d events do not prove their origin %s", r.sigs.Failed, r.sigs.Checked, keys)
+	}
+	return checkStatus(r, auditcheck.CheckAuthentic, fmt.Sprintf("%d events, each signed by the service that owns its subject %s",
+		r.sigs.Checked, keys))
+}
+
 // checkStatus is one check's line of the report: OK, FAILED, or not reached after an
 // earlier check failed.
 func checkStatus(r *verifyResult, check, ok string) string {
@@ -539,5 +630,5 @@ func checkStatus(r *verifyResult, check, ok string) string {
 
 // checkOrder is the position of a check in the order verify runs them.
 func checkOrder(check string) int {
-	return strings.Index("signature stored log stream findings revisions trusted", check)
+	return strings.Index("signature stored log stream authenticity findings revisions trusted", check)
 }

@@ -33,13 +33,27 @@ func verifyStored(ctx context.Context, g *globals, o verifyOptions, stderr io.Wr
 		}
 		key, res.keyPinned = pinned, pinned != ""
 	}
-	if key == "" {
+	ring, err := pinnedEventKeys(g.getenv, g.addr)
+	if err != nil {
+		return nil, err
+	}
+	res.eventKeysPinned = ring != nil
+	if key == "" || ring == nil {
 		cpResp, err := g.latestCheckpoint(ctx, client)
 		if err != nil {
 			return nil, err
 		}
-		key = cpResp.GetVerifierKey()
-		unpinnedKeyWarning(stderr, "the server", key)
+		if key == "" {
+			key = cpResp.GetVerifierKey()
+			unpinnedKeyWarning(stderr, "the server", key)
+		}
+		if ring == nil && len(cpResp.GetEventKeys()) > 0 {
+			fprintfErr(stderr, "warning: event keys not pinned: using the %d the server offers; pin them with "+
+				"`yaosuctl audit key --pin --event-keys DIR`\n", len(cpResp.GetEventKeys()))
+			if ring, err = keyring(eventKeysJSON(cpResp.GetEventKeys())); err != nil {
+				return nil, fmt.Errorf("the server's event keys: %w", err)
+			}
+		}
 	}
 	res.keyName = keyName(key)
 
@@ -67,7 +81,7 @@ func verifyStored(ctx context.Context, g *globals, o verifyOptions, stderr io.Wr
 	}
 	prog := &progress{w: stderr, on: o.progress}
 	rep, err := auditcheck.VerifyStored(ctx, auditcheck.Options{
-		Client: client, JS: js, Key: key, Trusted: trusted, Timeout: g.timeout, Offline: o.offline,
+		Client: client, JS: js, Key: key, EventKeys: ring, Trusted: trusted, Timeout: g.timeout, Offline: o.offline,
 		Progress: func(phase string, done uint64) {
 			prog.verb = "read " + phase
 			prog.tick(done)
@@ -80,6 +94,7 @@ func verifyStored(ctx context.Context, g *globals, o verifyOptions, stderr io.Wr
 	res.sigErr, res.trusted, res.uncovered, res.notes = rep.SigErr, rep.Trusted, rep.Uncovered, rep.Notes
 	res.revs = revisionStats{checked: rep.RevisionsChecked, undecodable: rep.Undecodable}
 	res.findings = len(rep.Findings)
+	res.sigs = rep.Signatures
 	res.streamed = rep.Streamed
 	res.stored = true
 	return res, nil

@@ -28,13 +28,14 @@ const PageSize = 1000
 
 // Checks, in the order they run; Report.Check names the one that failed.
 const (
-	CheckSignature = "signature" // the checkpoint's signed note
-	CheckStored    = "stored"    // the stored entries as served: contiguous, leaf hashes of their bytes
-	CheckLog       = "log"       // the stored entries against the signed Merkle root
-	CheckStream    = "stream"    // the stream against the stored log
-	CheckFindings  = "findings"  // inconsistencies the service reports in its own storage
-	CheckRevisions = "revisions" // every resource's revisions 1, 2, 3, ...
-	CheckTrusted   = "trusted"   // the log extends an earlier trusted checkpoint
+	CheckSignature = "signature"    // the checkpoint's signed note
+	CheckStored    = "stored"       // the stored entries as served: contiguous, leaf hashes of their bytes
+	CheckLog       = "log"          // the stored entries against the signed Merkle root
+	CheckStream    = "stream"       // the stream against the stored log
+	CheckFindings  = "findings"     // inconsistencies the service reports in its own storage
+	CheckAuthentic = "authenticity" // every event signed by the service that owns its subject
+	CheckRevisions = "revisions"    // every resource's revisions 1, 2, 3, ...
+	CheckTrusted   = "trusted"      // the log extends an earlier trusted checkpoint
 )
 
 // Options say what to verify and with which key.
@@ -44,6 +45,8 @@ type Options struct {
 	JS jetstream.JetStream
 	// Key is the log's note verifier key. Required: pin it; the server's own proves nothing.
 	Key string
+	// EventKeys verify every entry's event signature (pin them too); nil skips the check.
+	EventKeys *messaging.Keyring
 	// Trusted, if set, is an earlier signed checkpoint note the log must still extend.
 	Trusted []byte
 	// Timeout bounds each request (default 30s).
@@ -70,7 +73,9 @@ type Report struct {
 	// RevisionsChecked counts events about a revisioned resource; Undecodable entries that
 	// are not Yaosu envelopes (logged all the same).
 	RevisionsChecked, Undecodable uint64
-	Trusted                       *tlog.Checkpoint
+	// Signatures is the event signature check (Keys nil when it did not run).
+	Signatures Authenticity
+	Trusted    *tlog.Checkpoint
 	// Uncovered counts stored entries after the checkpoint's size.
 	Uncovered uint64
 	Notes     []string
@@ -125,9 +130,11 @@ func VerifyStored(ctx context.Context, o Options) (*Report, error) {
 	revs := tlog.NewRevisionChecker()
 	var revFirst *tlog.Problem
 	leaves := make([][]byte, 0, cp.Size)
+	rep.Signatures.Keys = o.EventKeys
 	storedProblem, err := ReadStored(ctx, o.Client, o.Timeout, func(e *auditv1.LogEntry, leaf []byte) {
 		index := uint64(len(leaves))
 		leaves = append(leaves, leaf)
+		rep.Signatures.Add(index, e.GetSubject(), e.GetData(), e.GetSignature())
 		if ev, err := messaging.Decode(e.GetData()); err != nil {
 			rep.Undecodable++
 		} else if ev.GetSubject() != "" {
@@ -192,6 +199,9 @@ func VerifyStored(ctx context.Context, o Options) (*Report, error) {
 		}
 	}
 
+	if p := rep.Signatures.First; p != nil && p.Index < cp.Size {
+		first.offer(p, CheckAuthentic)
+	}
 	for _, f := range rep.Findings {
 		first.offer(&tlog.Problem{Index: f.GetFirstIndex(), Located: f.GetLocated(),
 			Reason: "the audit service reports its stored log inconsistent: " + f.GetReason()}, CheckFindings)
@@ -223,6 +233,35 @@ func VerifyStored(ctx context.Context, o Options) (*Report, error) {
 	return rep, nil
 }
 
+// Authenticity checks entries' event signatures, in log order, and keeps the first that
+// does not prove its origin: unsigned, signed by a key not pinned, a bad signature, or a
+// service signing another's subject. It runs offline, from the recorded subject, signature
+// header and bytes of each entry, so an auditor proves every event came from Yaosu and not
+// from whoever could publish on the broker.
+type Authenticity struct {
+	// Keys are the pinned event keys; nil disables the check.
+	Keys            *messaging.Keyring
+	Checked, Failed uint64
+	First           *tlog.Problem
+}
+
+// Add checks entry index.
+func (a *Authenticity) Add(index uint64, subject string, body []byte, header string) {
+	if a.Keys == nil {
+		return
+	}
+	a.Checked++
+	if _, err := a.Keys.Verify(subject, body, header); err != nil {
+		a.Failed++
+		if a.First == nil {
+			if subject == "" {
+				subject = "(subject not recorded)"
+			}
+			a.First = &tlog.Problem{Index: index, Located: true, Reason: fmt.Sprintf("event on %s does not prove its origin: %v", subject, err)}
+		}
+	}
+}
+
 // ReadStored pages through the service's stored log from index 0 to its end and calls each
 // with every entry and its leaf hash recomputed from the entry's bytes, in log order. It
 // stops at the first entry that is out of place (a gap or a repeat in the indexes served)
@@ -230,10 +269,11 @@ func VerifyStored(ctx context.Context, o Options) (*Report, error) {
 func ReadStored(ctx context.Context, client auditv1.AuditServiceClient, timeout time.Duration,
 	each func(e *auditv1.LogEntry, leaf []byte)) (*tlog.Problem, error) {
 	var next uint64
-	token := ""
 	for {
+		// Each page from the next index expected (not a page token): what a page holds is
+		// then checked against where it was asked to start.
 		reqCtx, cancel := context.WithTimeout(ctx, timeout)
-		resp, err := client.ListEvents(reqCtx, &auditv1.ListEventsRequest{PageSize: PageSize, PageToken: token})
+		resp, err := client.ListEvents(reqCtx, &auditv1.ListEventsRequest{PageSize: PageSize, StartIndex: next})
 		cancel()
 		if err != nil {
 			return nil, fmt.Errorf("read the stored log from index %d: %w", next, err)
@@ -258,8 +298,7 @@ func ReadStored(ctx context.Context, client auditv1.AuditServiceClient, timeout 
 			each(e, leaf)
 			next++
 		}
-		token = resp.GetNextPageToken()
-		if token == "" {
+		if len(resp.GetEntries()) == 0 || (resp.GetNextPageToken() == "" && len(resp.GetEntries()) < PageSize) {
 			return nil, nil
 		}
 		if err := ctx.Err(); err != nil {

@@ -56,6 +56,8 @@ type env struct {
 	client auditv1.AuditServiceClient
 	sent   [][]byte // bodies published, in stream order
 	revs   map[string]int64
+	// eventKeys, if set, verify event signatures in the services start runs.
+	eventKeys *messaging.Keyring
 }
 
 func newEnv(t testing.TB) *env {
@@ -84,7 +86,7 @@ func (e *env) start(every time.Duration) (svc *audit.Service, stop func()) {
 	t.Helper()
 	quiet := slog.New(slog.NewJSONHandler(logOut(), nil))
 	svc, err := audit.New(audit.Deps{Pool: e.pool, JS: e.js, Log: quiet, KeyFile: filepath.Join(e.keyDir, "k"),
-		Origin: "test.yaosu/audit", CheckpointEvery: every})
+		Origin: "test.yaosu/audit", CheckpointEvery: every, EventKeys: e.eventKeys})
 	require.NoError(t, err)
 	pub, key, _ := ed25519.GenerateKey(nil)
 	e.key = key

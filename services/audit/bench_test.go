@@ -75,6 +75,15 @@ func BenchmarkAudit(b *testing.B) {
 		require.NoError(b, err)
 		_, err = e.js.PublishMsgAsync(messaging.Message(ev, body))
 		require.NoError(b, err)
+		if i%2000 == 0 {
+			// Bounded in flight: on a loaded machine the client's stall limit is reached
+			// otherwise ("too many outstanding async published messages").
+			select {
+			case <-e.js.PublishAsyncComplete():
+			case <-time.After(time.Minute):
+				b.Fatal("publishing timed out")
+			}
+		}
 	}
 	select {
 	case <-e.js.PublishAsyncComplete():

@@ -17,6 +17,7 @@ import (
 
 	auditv1 "yaosu.dev/gen/go/yaosu/audit/v1"
 	"yaosu.dev/pkg/auth"
+	"yaosu.dev/pkg/messaging"
 	"yaosu.dev/services/audit/internal/app"
 	"yaosu.dev/services/audit/internal/grpcapi"
 	"yaosu.dev/services/audit/internal/ingest"
@@ -45,6 +46,9 @@ type Deps struct {
 	Origin string
 	// CheckpointEvery is the signing schedule.
 	CheckpointEvery time.Duration
+	// EventKeys verify every message's Yaosu-Signature on append; GetCheckpoint publishes
+	// them for auditors. Nil: signatures are recorded but not checked.
+	EventKeys *messaging.Keyring
 }
 
 // DefaultKeyFile is where the signing key lives when no key file is configured.
@@ -71,8 +75,8 @@ func New(d Deps) (*Service, error) {
 	}
 	return &Service{
 		app:      a,
-		api:      grpcapi.New(a, d.Origin),
-		appender: ingest.New(st, d.Pool, d.JS, ingest.Config{}, a, d.Log),
+		api:      grpcapi.New(a, d.Origin, d.EventKeys),
+		appender: ingest.New(st, d.Pool, d.JS, ingest.Config{EventKeys: d.EventKeys}, a, d.Log),
 		every:    d.CheckpointEvery,
 	}, nil
 }

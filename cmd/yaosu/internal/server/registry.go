@@ -16,6 +16,7 @@ import (
 	rightsv1 "yaosu.dev/gen/go/yaosu/rights/v1"
 
 	"yaosu.dev/pkg/config"
+	"yaosu.dev/pkg/messaging"
 	"yaosu.dev/pkg/postgres"
 	"yaosu.dev/services/audit"
 	"yaosu.dev/services/catalog"
@@ -38,6 +39,8 @@ type deps struct {
 	now    func() time.Time
 	// addr is this process's gRPC address, for services that call another one in it.
 	addr string
+	// eventKeys verify event signatures (nil until the process loads them).
+	eventKeys *messaging.Keyring
 }
 
 // serviceDef describes one service: its schema's migrations, how to wire it, and its gRPC
@@ -98,7 +101,7 @@ var registry = map[string]serviceDef{
 				keyFile = audit.DefaultKeyFile(d.config.DataDir)
 			}
 			return audit.New(audit.Deps{Pool: d.pool, JS: d.js, Log: d.log, Now: d.now, KeyFile: keyFile,
-				Origin: d.config.AuditOrigin, CheckpointEvery: d.config.AuditCheckpointEvery})
+				Origin: d.config.AuditOrigin, CheckpointEvery: d.config.AuditCheckpointEvery, EventKeys: d.eventKeys})
 		},
 		healthNames: audit.ServiceNames(),
 	},

@@ -47,6 +47,9 @@ type Config struct {
 	BatchSize int
 	// FetchWait bounds how long a fetch waits for a full batch.
 	FetchWait time.Duration
+	// EventKeys verify each message's signature on append (nil: not checked). A message
+	// that does not prove its origin is logged all the same, marked, and alerted on.
+	EventKeys *messaging.Keyring
 }
 
 // Appender is the log's single writer (per database, elected by an advisory lock).
@@ -229,7 +232,13 @@ func (a *Appender) fetch(ctx context.Context, cons jetstream.Consumer, next uint
 			// rather than log a history that differs from the stream.
 			return nil, fmt.Errorf("stream sequence %d where %d was expected", meta.Sequence.Stream, want)
 		}
-		entries = append(entries, store.NewEntry(meta.Sequence.Stream, msg.Data()))
+		e := store.NewEntry(meta.Sequence.Stream, msg.Subject(), msg.Headers().Get(messaging.HeaderSignature), msg.Data())
+		if err := e.CheckSignature(a.cfg.EventKeys); err != nil {
+			// The alert: logged (the log equals the stream), marked, and flagged to auditors.
+			a.log.ErrorContext(ctx, "unauthenticated message in the audit log", "log_index", e.Index, "nats_subject", msg.Subject(),
+				"authenticity", *e.Authenticity, "error", err)
+		}
+		entries = append(entries, e)
 	}
 	if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && !errors.Is(err, context.DeadlineExceeded) {
 		return nil, err

@@ -24,6 +24,73 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// Authenticity is the outcome of checking an entry's event signature on append. Anything
+// but VERIFIED means the message may not come from Yaosu: it is logged all the same (the log
+// equals the stream) and flagged.
+type Authenticity int32
+
+const (
+	// AUTHENTICITY_UNSPECIFIED: not checked (no event keys configured, or appended before).
+	Authenticity_AUTHENTICITY_UNSPECIFIED Authenticity = 0
+	// AUTHENTICITY_VERIFIED: signed by the key of the service that owns the subject.
+	Authenticity_AUTHENTICITY_VERIFIED Authenticity = 1
+	// AUTHENTICITY_UNSIGNED: no signature header.
+	Authenticity_AUTHENTICITY_UNSIGNED Authenticity = 2
+	// AUTHENTICITY_UNKNOWN_KEY: signed by a key the service does not know.
+	Authenticity_AUTHENTICITY_UNKNOWN_KEY Authenticity = 3
+	// AUTHENTICITY_BAD_SIGNATURE: a malformed or wrong signature.
+	Authenticity_AUTHENTICITY_BAD_SIGNATURE Authenticity = 4
+	// AUTHENTICITY_WRONG_OWNER: a valid signature by a service that does not own the subject.
+	Authenticity_AUTHENTICITY_WRONG_OWNER Authenticity = 5
+)
+
+// Enum value maps for Authenticity.
+var (
+	Authenticity_name = map[int32]string{
+		0: "AUTHENTICITY_UNSPECIFIED",
+		1: "AUTHENTICITY_VERIFIED",
+		2: "AUTHENTICITY_UNSIGNED",
+		3: "AUTHENTICITY_UNKNOWN_KEY",
+		4: "AUTHENTICITY_BAD_SIGNATURE",
+		5: "AUTHENTICITY_WRONG_OWNER",
+	}
+	Authenticity_value = map[string]int32{
+		"AUTHENTICITY_UNSPECIFIED":   0,
+		"AUTHENTICITY_VERIFIED":      1,
+		"AUTHENTICITY_UNSIGNED":      2,
+		"AUTHENTICITY_UNKNOWN_KEY":   3,
+		"AUTHENTICITY_BAD_SIGNATURE": 4,
+		"AUTHENTICITY_WRONG_OWNER":   5,
+	}
+)
+
+func (x Authenticity) Enum() *Authenticity {
+	p := new(Authenticity)
+	*p = x
+	return p
+}
+
+func (x Authenticity) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Authenticity) Descriptor() protoreflect.EnumDescriptor {
+	return file_yaosu_audit_v1_audit_proto_enumTypes[0].Descriptor()
+}
+
+func (Authenticity) Type() protoreflect.EnumType {
+	return &file_yaosu_audit_v1_audit_proto_enumTypes[0]
+}
+
+func (x Authenticity) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Authenticity.Descriptor instead.
+func (Authenticity) EnumDescriptor() ([]byte, []int) {
+	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{0}
+}
+
 // ErrorReason is sent as google.rpc.ErrorInfo.reason (domain `yaosu.dev`) for audit errors.
 type ErrorReason int32
 
@@ -79,11 +146,11 @@ func (x ErrorReason) String() string {
 }
 
 func (ErrorReason) Descriptor() protoreflect.EnumDescriptor {
-	return file_yaosu_audit_v1_audit_proto_enumTypes[0].Descriptor()
+	return file_yaosu_audit_v1_audit_proto_enumTypes[1].Descriptor()
 }
 
 func (ErrorReason) Type() protoreflect.EnumType {
-	return &file_yaosu_audit_v1_audit_proto_enumTypes[0]
+	return &file_yaosu_audit_v1_audit_proto_enumTypes[1]
 }
 
 func (x ErrorReason) Number() protoreflect.EnumNumber {
@@ -92,7 +159,7 @@ func (x ErrorReason) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ErrorReason.Descriptor instead.
 func (ErrorReason) EnumDescriptor() ([]byte, []int) {
-	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{0}
+	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{1}
 }
 
 // Checkpoint is a signed tree head.
@@ -190,7 +257,19 @@ type LogEntry struct {
 	// hash is computed over these bytes.
 	Data []byte `protobuf:"bytes,4,opt,name=data,proto3" json:"data,omitempty"`
 	// event is data decoded, for convenience.
-	Event         *v1.Event `protobuf:"bytes,5,opt,name=event,proto3" json:"event,omitempty"`
+	Event *v1.Event `protobuf:"bytes,5,opt,name=event,proto3" json:"event,omitempty"`
+	// subject is the NATS subject the message was published on (empty for entries appended
+	// before subjects were recorded).
+	Subject string `protobuf:"bytes,6,opt,name=subject,proto3" json:"subject,omitempty"`
+	// signature is the message's `Yaosu-Signature` header as published: "<key id> <base64
+	// Ed25519 signature>" over "yaosu-event-v1\n" + subject + "\n" + data. Empty when the
+	// message carried none. Not covered by the Merkle tree (the leaf hash is over data
+	// alone, so the log equals the stream); auditors check it offline with the event keys.
+	Signature string `protobuf:"bytes,7,opt,name=signature,proto3" json:"signature,omitempty"`
+	// authenticity is what the audit service found when it checked the signature on append.
+	Authenticity Authenticity `protobuf:"varint,8,opt,name=authenticity,proto3,enum=yaosu.audit.v1.Authenticity" json:"authenticity,omitempty"`
+	// signer is the service whose key made a verified signature.
+	Signer        string `protobuf:"bytes,9,opt,name=signer,proto3" json:"signer,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -260,6 +339,98 @@ func (x *LogEntry) GetEvent() *v1.Event {
 	return nil
 }
 
+func (x *LogEntry) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *LogEntry) GetSignature() string {
+	if x != nil {
+		return x.Signature
+	}
+	return ""
+}
+
+func (x *LogEntry) GetAuthenticity() Authenticity {
+	if x != nil {
+		return x.Authenticity
+	}
+	return Authenticity_AUTHENTICITY_UNSPECIFIED
+}
+
+func (x *LogEntry) GetSigner() string {
+	if x != nil {
+		return x.Signer
+	}
+	return ""
+}
+
+// EventKey is a service's public event-signing key.
+type EventKey struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// id is the key id that signatures name ("<service>+<hex>").
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// service is the service whose subjects ("yaosu.<service>.") the key may sign.
+	Service string `protobuf:"bytes,2,opt,name=service,proto3" json:"service,omitempty"`
+	// public_key is the raw Ed25519 public key.
+	PublicKey     []byte `protobuf:"bytes,3,opt,name=public_key,json=publicKey,proto3" json:"public_key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EventKey) Reset() {
+	*x = EventKey{}
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EventKey) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EventKey) ProtoMessage() {}
+
+func (x *EventKey) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EventKey.ProtoReflect.Descriptor instead.
+func (*EventKey) Descriptor() ([]byte, []int) {
+	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *EventKey) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *EventKey) GetService() string {
+	if x != nil {
+		return x.Service
+	}
+	return ""
+}
+
+func (x *EventKey) GetPublicKey() []byte {
+	if x != nil {
+		return x.PublicKey
+	}
+	return nil
+}
+
 // GetCheckpointRequest is the request of GetCheckpoint.
 type GetCheckpointRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -269,7 +440,7 @@ type GetCheckpointRequest struct {
 
 func (x *GetCheckpointRequest) Reset() {
 	*x = GetCheckpointRequest{}
-	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[2]
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -281,7 +452,7 @@ func (x *GetCheckpointRequest) String() string {
 func (*GetCheckpointRequest) ProtoMessage() {}
 
 func (x *GetCheckpointRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[2]
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -294,7 +465,7 @@ func (x *GetCheckpointRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCheckpointRequest.ProtoReflect.Descriptor instead.
 func (*GetCheckpointRequest) Descriptor() ([]byte, []int) {
-	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{2}
+	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{3}
 }
 
 // GetCheckpointResponse is the response of GetCheckpoint.
@@ -308,14 +479,17 @@ type GetCheckpointResponse struct {
 	VerifierKey string `protobuf:"bytes,2,opt,name=verifier_key,json=verifierKey,proto3" json:"verifier_key,omitempty"`
 	// findings are the open findings: inconsistencies the service found in its own stored
 	// log. While there is one, the service appends and signs nothing more.
-	Findings      []*Finding `protobuf:"bytes,3,rep,name=findings,proto3" json:"findings,omitempty"`
+	Findings []*Finding `protobuf:"bytes,3,rep,name=findings,proto3" json:"findings,omitempty"`
+	// event_keys are the public keys the service verifies event signatures with. Like
+	// verifier_key, pin them from a source you trust (`yaosuctl audit key --pin`).
+	EventKeys     []*EventKey `protobuf:"bytes,4,rep,name=event_keys,json=eventKeys,proto3" json:"event_keys,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetCheckpointResponse) Reset() {
 	*x = GetCheckpointResponse{}
-	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[3]
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -327,7 +501,7 @@ func (x *GetCheckpointResponse) String() string {
 func (*GetCheckpointResponse) ProtoMessage() {}
 
 func (x *GetCheckpointResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[3]
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -340,7 +514,7 @@ func (x *GetCheckpointResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCheckpointResponse.ProtoReflect.Descriptor instead.
 func (*GetCheckpointResponse) Descriptor() ([]byte, []int) {
-	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{3}
+	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *GetCheckpointResponse) GetCheckpoint() *Checkpoint {
@@ -360,6 +534,13 @@ func (x *GetCheckpointResponse) GetVerifierKey() string {
 func (x *GetCheckpointResponse) GetFindings() []*Finding {
 	if x != nil {
 		return x.Findings
+	}
+	return nil
+}
+
+func (x *GetCheckpointResponse) GetEventKeys() []*EventKey {
+	if x != nil {
+		return x.EventKeys
 	}
 	return nil
 }
@@ -386,7 +567,7 @@ type Finding struct {
 
 func (x *Finding) Reset() {
 	*x = Finding{}
-	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[4]
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -398,7 +579,7 @@ func (x *Finding) String() string {
 func (*Finding) ProtoMessage() {}
 
 func (x *Finding) ProtoReflect() protoreflect.Message {
-	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[4]
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -411,7 +592,7 @@ func (x *Finding) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Finding.ProtoReflect.Descriptor instead.
 func (*Finding) Descriptor() ([]byte, []int) {
-	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{4}
+	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Finding) GetFirstIndex() uint64 {
@@ -469,7 +650,7 @@ type GetInclusionProofRequest struct {
 
 func (x *GetInclusionProofRequest) Reset() {
 	*x = GetInclusionProofRequest{}
-	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[5]
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -481,7 +662,7 @@ func (x *GetInclusionProofRequest) String() string {
 func (*GetInclusionProofRequest) ProtoMessage() {}
 
 func (x *GetInclusionProofRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[5]
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -494,7 +675,7 @@ func (x *GetInclusionProofRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetInclusionProofRequest.ProtoReflect.Descriptor instead.
 func (*GetInclusionProofRequest) Descriptor() ([]byte, []int) {
-	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{5}
+	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GetInclusionProofRequest) GetEventId() string {
@@ -528,7 +709,7 @@ type GetInclusionProofResponse struct {
 
 func (x *GetInclusionProofResponse) Reset() {
 	*x = GetInclusionProofResponse{}
-	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[6]
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -540,7 +721,7 @@ func (x *GetInclusionProofResponse) String() string {
 func (*GetInclusionProofResponse) ProtoMessage() {}
 
 func (x *GetInclusionProofResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[6]
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -553,7 +734,7 @@ func (x *GetInclusionProofResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetInclusionProofResponse.ProtoReflect.Descriptor instead.
 func (*GetInclusionProofResponse) Descriptor() ([]byte, []int) {
-	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{6}
+	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *GetInclusionProofResponse) GetEntry() *LogEntry {
@@ -597,7 +778,7 @@ type GetConsistencyProofRequest struct {
 
 func (x *GetConsistencyProofRequest) Reset() {
 	*x = GetConsistencyProofRequest{}
-	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[7]
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -609,7 +790,7 @@ func (x *GetConsistencyProofRequest) String() string {
 func (*GetConsistencyProofRequest) ProtoMessage() {}
 
 func (x *GetConsistencyProofRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[7]
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -622,7 +803,7 @@ func (x *GetConsistencyProofRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConsistencyProofRequest.ProtoReflect.Descriptor instead.
 func (*GetConsistencyProofRequest) Descriptor() ([]byte, []int) {
-	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{7}
+	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *GetConsistencyProofRequest) GetOldSize() uint64 {
@@ -658,7 +839,7 @@ type GetConsistencyProofResponse struct {
 
 func (x *GetConsistencyProofResponse) Reset() {
 	*x = GetConsistencyProofResponse{}
-	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[8]
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -670,7 +851,7 @@ func (x *GetConsistencyProofResponse) String() string {
 func (*GetConsistencyProofResponse) ProtoMessage() {}
 
 func (x *GetConsistencyProofResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[8]
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -683,7 +864,7 @@ func (x *GetConsistencyProofResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConsistencyProofResponse.ProtoReflect.Descriptor instead.
 func (*GetConsistencyProofResponse) Descriptor() ([]byte, []int) {
-	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{8}
+	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *GetConsistencyProofResponse) GetOldSize() uint64 {
@@ -748,7 +929,7 @@ type ListEventsRequest struct {
 
 func (x *ListEventsRequest) Reset() {
 	*x = ListEventsRequest{}
-	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[9]
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -760,7 +941,7 @@ func (x *ListEventsRequest) String() string {
 func (*ListEventsRequest) ProtoMessage() {}
 
 func (x *ListEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[9]
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -773,7 +954,7 @@ func (x *ListEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEventsRequest.ProtoReflect.Descriptor instead.
 func (*ListEventsRequest) Descriptor() ([]byte, []int) {
-	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{9}
+	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ListEventsRequest) GetResource() string {
@@ -857,7 +1038,7 @@ type ListEventsResponse struct {
 
 func (x *ListEventsResponse) Reset() {
 	*x = ListEventsResponse{}
-	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[10]
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -869,7 +1050,7 @@ func (x *ListEventsResponse) String() string {
 func (*ListEventsResponse) ProtoMessage() {}
 
 func (x *ListEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[10]
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -882,7 +1063,7 @@ func (x *ListEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEventsResponse.ProtoReflect.Descriptor instead.
 func (*ListEventsResponse) Descriptor() ([]byte, []int) {
-	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{10}
+	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ListEventsResponse) GetEntries() []*LogEntry {
@@ -928,7 +1109,7 @@ type GetResourceTimelineRequest struct {
 
 func (x *GetResourceTimelineRequest) Reset() {
 	*x = GetResourceTimelineRequest{}
-	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[11]
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -940,7 +1121,7 @@ func (x *GetResourceTimelineRequest) String() string {
 func (*GetResourceTimelineRequest) ProtoMessage() {}
 
 func (x *GetResourceTimelineRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[11]
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -953,7 +1134,7 @@ func (x *GetResourceTimelineRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetResourceTimelineRequest.ProtoReflect.Descriptor instead.
 func (*GetResourceTimelineRequest) Descriptor() ([]byte, []int) {
-	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{11}
+	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *GetResourceTimelineRequest) GetResource() string {
@@ -990,7 +1171,7 @@ type GetResourceTimelineResponse struct {
 
 func (x *GetResourceTimelineResponse) Reset() {
 	*x = GetResourceTimelineResponse{}
-	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[12]
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1002,7 +1183,7 @@ func (x *GetResourceTimelineResponse) String() string {
 func (*GetResourceTimelineResponse) ProtoMessage() {}
 
 func (x *GetResourceTimelineResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[12]
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1015,7 +1196,7 @@ func (x *GetResourceTimelineResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetResourceTimelineResponse.ProtoReflect.Descriptor instead.
 func (*GetResourceTimelineResponse) Descriptor() ([]byte, []int) {
-	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{12}
+	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *GetResourceTimelineResponse) GetEntries() []*LogEntry {
@@ -1044,20 +1225,31 @@ const file_yaosu_audit_v1_audit_proto_rawDesc = "" +
 	"\troot_hash\x18\x03 \x01(\fR\brootHash\x127\n" +
 	"\tsign_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\bsignTime\x12\x1f\n" +
 	"\vsigned_note\x18\x05 \x01(\tR\n" +
-	"signedNote\"\xa8\x01\n" +
+	"signedNote\"\xba\x02\n" +
 	"\bLogEntry\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\x04R\x05index\x12'\n" +
 	"\x0fstream_sequence\x18\x02 \x01(\x04R\x0estreamSequence\x12\x1b\n" +
 	"\tleaf_hash\x18\x03 \x01(\fR\bleafHash\x12\x12\n" +
 	"\x04data\x18\x04 \x01(\fR\x04data\x12,\n" +
-	"\x05event\x18\x05 \x01(\v2\x16.yaosu.events.v1.EventR\x05event\"\x16\n" +
-	"\x14GetCheckpointRequest\"\xab\x01\n" +
+	"\x05event\x18\x05 \x01(\v2\x16.yaosu.events.v1.EventR\x05event\x12\x18\n" +
+	"\asubject\x18\x06 \x01(\tR\asubject\x12\x1c\n" +
+	"\tsignature\x18\a \x01(\tR\tsignature\x12@\n" +
+	"\fauthenticity\x18\b \x01(\x0e2\x1c.yaosu.audit.v1.AuthenticityR\fauthenticity\x12\x16\n" +
+	"\x06signer\x18\t \x01(\tR\x06signer\"S\n" +
+	"\bEventKey\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
+	"\aservice\x18\x02 \x01(\tR\aservice\x12\x1d\n" +
+	"\n" +
+	"public_key\x18\x03 \x01(\fR\tpublicKey\"\x16\n" +
+	"\x14GetCheckpointRequest\"\xe4\x01\n" +
 	"\x15GetCheckpointResponse\x12:\n" +
 	"\n" +
 	"checkpoint\x18\x01 \x01(\v2\x1a.yaosu.audit.v1.CheckpointR\n" +
 	"checkpoint\x12!\n" +
 	"\fverifier_key\x18\x02 \x01(\tR\vverifierKey\x123\n" +
-	"\bfindings\x18\x03 \x03(\v2\x17.yaosu.audit.v1.FindingR\bfindings\"\xd7\x01\n" +
+	"\bfindings\x18\x03 \x03(\v2\x17.yaosu.audit.v1.FindingR\bfindings\x127\n" +
+	"\n" +
+	"event_keys\x18\x04 \x03(\v2\x18.yaosu.audit.v1.EventKeyR\teventKeys\"\xd7\x01\n" +
 	"\aFinding\x12\x1f\n" +
 	"\vfirst_index\x18\x01 \x01(\x04R\n" +
 	"firstIndex\x12\x18\n" +
@@ -1111,7 +1303,14 @@ const file_yaosu_audit_v1_audit_proto_rawDesc = "" +
 	"page_token\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"y\n" +
 	"\x1bGetResourceTimelineResponse\x122\n" +
 	"\aentries\x18\x01 \x03(\v2\x18.yaosu.audit.v1.LogEntryR\aentries\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*\x83\x02\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*\xbe\x01\n" +
+	"\fAuthenticity\x12\x1c\n" +
+	"\x18AUTHENTICITY_UNSPECIFIED\x10\x00\x12\x19\n" +
+	"\x15AUTHENTICITY_VERIFIED\x10\x01\x12\x19\n" +
+	"\x15AUTHENTICITY_UNSIGNED\x10\x02\x12\x1c\n" +
+	"\x18AUTHENTICITY_UNKNOWN_KEY\x10\x03\x12\x1e\n" +
+	"\x1aAUTHENTICITY_BAD_SIGNATURE\x10\x04\x12\x1c\n" +
+	"\x18AUTHENTICITY_WRONG_OWNER\x10\x05*\x83\x02\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16ERROR_REASON_LOG_EMPTY\x10\x01\x12!\n" +
@@ -1142,54 +1341,58 @@ func file_yaosu_audit_v1_audit_proto_rawDescGZIP() []byte {
 	return file_yaosu_audit_v1_audit_proto_rawDescData
 }
 
-var file_yaosu_audit_v1_audit_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_yaosu_audit_v1_audit_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_yaosu_audit_v1_audit_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_yaosu_audit_v1_audit_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_yaosu_audit_v1_audit_proto_goTypes = []any{
-	(ErrorReason)(0),                    // 0: yaosu.audit.v1.ErrorReason
-	(*Checkpoint)(nil),                  // 1: yaosu.audit.v1.Checkpoint
-	(*LogEntry)(nil),                    // 2: yaosu.audit.v1.LogEntry
-	(*GetCheckpointRequest)(nil),        // 3: yaosu.audit.v1.GetCheckpointRequest
-	(*GetCheckpointResponse)(nil),       // 4: yaosu.audit.v1.GetCheckpointResponse
-	(*Finding)(nil),                     // 5: yaosu.audit.v1.Finding
-	(*GetInclusionProofRequest)(nil),    // 6: yaosu.audit.v1.GetInclusionProofRequest
-	(*GetInclusionProofResponse)(nil),   // 7: yaosu.audit.v1.GetInclusionProofResponse
-	(*GetConsistencyProofRequest)(nil),  // 8: yaosu.audit.v1.GetConsistencyProofRequest
-	(*GetConsistencyProofResponse)(nil), // 9: yaosu.audit.v1.GetConsistencyProofResponse
-	(*ListEventsRequest)(nil),           // 10: yaosu.audit.v1.ListEventsRequest
-	(*ListEventsResponse)(nil),          // 11: yaosu.audit.v1.ListEventsResponse
-	(*GetResourceTimelineRequest)(nil),  // 12: yaosu.audit.v1.GetResourceTimelineRequest
-	(*GetResourceTimelineResponse)(nil), // 13: yaosu.audit.v1.GetResourceTimelineResponse
-	(*timestamppb.Timestamp)(nil),       // 14: google.protobuf.Timestamp
-	(*v1.Event)(nil),                    // 15: yaosu.events.v1.Event
+	(Authenticity)(0),                   // 0: yaosu.audit.v1.Authenticity
+	(ErrorReason)(0),                    // 1: yaosu.audit.v1.ErrorReason
+	(*Checkpoint)(nil),                  // 2: yaosu.audit.v1.Checkpoint
+	(*LogEntry)(nil),                    // 3: yaosu.audit.v1.LogEntry
+	(*EventKey)(nil),                    // 4: yaosu.audit.v1.EventKey
+	(*GetCheckpointRequest)(nil),        // 5: yaosu.audit.v1.GetCheckpointRequest
+	(*GetCheckpointResponse)(nil),       // 6: yaosu.audit.v1.GetCheckpointResponse
+	(*Finding)(nil),                     // 7: yaosu.audit.v1.Finding
+	(*GetInclusionProofRequest)(nil),    // 8: yaosu.audit.v1.GetInclusionProofRequest
+	(*GetInclusionProofResponse)(nil),   // 9: yaosu.audit.v1.GetInclusionProofResponse
+	(*GetConsistencyProofRequest)(nil),  // 10: yaosu.audit.v1.GetConsistencyProofRequest
+	(*GetConsistencyProofResponse)(nil), // 11: yaosu.audit.v1.GetConsistencyProofResponse
+	(*ListEventsRequest)(nil),           // 12: yaosu.audit.v1.ListEventsRequest
+	(*ListEventsResponse)(nil),          // 13: yaosu.audit.v1.ListEventsResponse
+	(*GetResourceTimelineRequest)(nil),  // 14: yaosu.audit.v1.GetResourceTimelineRequest
+	(*GetResourceTimelineResponse)(nil), // 15: yaosu.audit.v1.GetResourceTimelineResponse
+	(*timestamppb.Timestamp)(nil),       // 16: google.protobuf.Timestamp
+	(*v1.Event)(nil),                    // 17: yaosu.events.v1.Event
 }
 var file_yaosu_audit_v1_audit_proto_depIdxs = []int32{
-	14, // 0: yaosu.audit.v1.Checkpoint.sign_time:type_name -> google.protobuf.Timestamp
-	15, // 1: yaosu.audit.v1.LogEntry.event:type_name -> yaosu.events.v1.Event
-	1,  // 2: yaosu.audit.v1.GetCheckpointResponse.checkpoint:type_name -> yaosu.audit.v1.Checkpoint
-	5,  // 3: yaosu.audit.v1.GetCheckpointResponse.findings:type_name -> yaosu.audit.v1.Finding
-	14, // 4: yaosu.audit.v1.Finding.found_at:type_name -> google.protobuf.Timestamp
-	2,  // 5: yaosu.audit.v1.GetInclusionProofResponse.entry:type_name -> yaosu.audit.v1.LogEntry
-	1,  // 6: yaosu.audit.v1.GetInclusionProofResponse.checkpoint:type_name -> yaosu.audit.v1.Checkpoint
-	14, // 7: yaosu.audit.v1.ListEventsRequest.start_time:type_name -> google.protobuf.Timestamp
-	14, // 8: yaosu.audit.v1.ListEventsRequest.end_time:type_name -> google.protobuf.Timestamp
-	2,  // 9: yaosu.audit.v1.ListEventsResponse.entries:type_name -> yaosu.audit.v1.LogEntry
-	5,  // 10: yaosu.audit.v1.ListEventsResponse.findings:type_name -> yaosu.audit.v1.Finding
-	2,  // 11: yaosu.audit.v1.GetResourceTimelineResponse.entries:type_name -> yaosu.audit.v1.LogEntry
-	3,  // 12: yaosu.audit.v1.AuditService.GetCheckpoint:input_type -> yaosu.audit.v1.GetCheckpointRequest
-	6,  // 13: yaosu.audit.v1.AuditService.GetInclusionProof:input_type -> yaosu.audit.v1.GetInclusionProofRequest
-	8,  // 14: yaosu.audit.v1.AuditService.GetConsistencyProof:input_type -> yaosu.audit.v1.GetConsistencyProofRequest
-	10, // 15: yaosu.audit.v1.AuditService.ListEvents:input_type -> yaosu.audit.v1.ListEventsRequest
-	12, // 16: yaosu.audit.v1.AuditService.GetResourceTimeline:input_type -> yaosu.audit.v1.GetResourceTimelineRequest
-	4,  // 17: yaosu.audit.v1.AuditService.GetCheckpoint:output_type -> yaosu.audit.v1.GetCheckpointResponse
-	7,  // 18: yaosu.audit.v1.AuditService.GetInclusionProof:output_type -> yaosu.audit.v1.GetInclusionProofResponse
-	9,  // 19: yaosu.audit.v1.AuditService.GetConsistencyProof:output_type -> yaosu.audit.v1.GetConsistencyProofResponse
-	11, // 20: yaosu.audit.v1.AuditService.ListEvents:output_type -> yaosu.audit.v1.ListEventsResponse
-	13, // 21: yaosu.audit.v1.AuditService.GetResourceTimeline:output_type -> yaosu.audit.v1.GetResourceTimelineResponse
-	17, // [17:22] is the sub-list for method output_type
-	12, // [12:17] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	16, // 0: yaosu.audit.v1.Checkpoint.sign_time:type_name -> google.protobuf.Timestamp
+	17, // 1: yaosu.audit.v1.LogEntry.event:type_name -> yaosu.events.v1.Event
+	0,  // 2: yaosu.audit.v1.LogEntry.authenticity:type_name -> yaosu.audit.v1.Authenticity
+	2,  // 3: yaosu.audit.v1.GetCheckpointResponse.checkpoint:type_name -> yaosu.audit.v1.Checkpoint
+	7,  // 4: yaosu.audit.v1.GetCheckpointResponse.findings:type_name -> yaosu.audit.v1.Finding
+	4,  // 5: yaosu.audit.v1.GetCheckpointResponse.event_keys:type_name -> yaosu.audit.v1.EventKey
+	16, // 6: yaosu.audit.v1.Finding.found_at:type_name -> google.protobuf.Timestamp
+	3,  // 7: yaosu.audit.v1.GetInclusionProofResponse.entry:type_name -> yaosu.audit.v1.LogEntry
+	2,  // 8: yaosu.audit.v1.GetInclusionProofResponse.checkpoint:type_name -> yaosu.audit.v1.Checkpoint
+	16, // 9: yaosu.audit.v1.ListEventsRequest.start_time:type_name -> google.protobuf.Timestamp
+	16, // 10: yaosu.audit.v1.ListEventsRequest.end_time:type_name -> google.protobuf.Timestamp
+	3,  // 11: yaosu.audit.v1.ListEventsResponse.entries:type_name -> yaosu.audit.v1.LogEntry
+	7,  // 12: yaosu.audit.v1.ListEventsResponse.findings:type_name -> yaosu.audit.v1.Finding
+	3,  // 13: yaosu.audit.v1.GetResourceTimelineResponse.entries:type_name -> yaosu.audit.v1.LogEntry
+	5,  // 14: yaosu.audit.v1.AuditService.GetCheckpoint:input_type -> yaosu.audit.v1.GetCheckpointRequest
+	8,  // 15: yaosu.audit.v1.AuditService.GetInclusionProof:input_type -> yaosu.audit.v1.GetInclusionProofRequest
+	10, // 16: yaosu.audit.v1.AuditService.GetConsistencyProof:input_type -> yaosu.audit.v1.GetConsistencyProofRequest
+	12, // 17: yaosu.audit.v1.AuditService.ListEvents:input_type -> yaosu.audit.v1.ListEventsRequest
+	14, // 18: yaosu.audit.v1.AuditService.GetResourceTimeline:input_type -> yaosu.audit.v1.GetResourceTimelineRequest
+	6,  // 19: yaosu.audit.v1.AuditService.GetCheckpoint:output_type -> yaosu.audit.v1.GetCheckpointResponse
+	9,  // 20: yaosu.audit.v1.AuditService.GetInclusionProof:output_type -> yaosu.audit.v1.GetInclusionProofResponse
+	11, // 21: yaosu.audit.v1.AuditService.GetConsistencyProof:output_type -> yaosu.audit.v1.GetConsistencyProofResponse
+	13, // 22: yaosu.audit.v1.AuditService.ListEvents:output_type -> yaosu.audit.v1.ListEventsResponse
+	15, // 23: yaosu.audit.v1.AuditService.GetResourceTimeline:output_type -> yaosu.audit.v1.GetResourceTimelineResponse
+	19, // [19:24] is the sub-list for method output_type
+	14, // [14:19] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_yaosu_audit_v1_audit_proto_init() }
@@ -1202,8 +1405,8 @@ func file_yaosu_audit_v1_audit_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_yaosu_audit_v1_audit_proto_rawDesc), len(file_yaosu_audit_v1_audit_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   13,
+			NumEnums:      2,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
