@@ -38,23 +38,26 @@ func auditVerifyCmd(g *globals) *cobra.Command {
 	var o verifyOptions
 	cmd := &cobra.Command{
 		Use:   "verify [--file EXPORT | --nats URL] [--key VERIFIER_KEY] [--trusted NOTE_FILE] [--offline]",
-		Short: "Replay the log and check it against its signed checkpoint",
-		Long: "Replay every entry of the audit log and check, without trusting the server's database:\n" +
-			"  1. the checkpoint's signature, with the verifier key (--key; pin it);\n" +
-			"  2. that the replayed entries hash to the checkpoint's Merkle root. Leaf hashes are\n" +
-			"     recomputed from the entries' bytes. On a mismatch the first bad entry is located\n" +
-			"     with consistency proofs from the audit service, each checked against the signed\n" +
-			"     root (with --offline it can only be bounded);\n" +
-			"  3. that every resource's revisions run 1, 2, 3, ... without gaps or repeats;\n" +
-			"  4. with --trusted, that the log still contains the history an earlier checkpoint\n" +
+		Short: "Check the stored log against its signed checkpoint and the stream against it",
+		Long: "Check the audit log without trusting the server's database:\n" +
+			"  1. the checkpoint's signature, with the pinned verifier key (audit key --pin, or --key);\n" +
+			"  2. that the entries hash to the checkpoint's Merkle root. Leaf hashes are recomputed\n" +
+			"     from the entries' bytes. On a mismatch the first bad entry is located with\n" +
+			"     consistency proofs from the audit service, each checked against the signed root\n" +
+			"     (with --offline it can only be bounded);\n" +
+			"  3. that every event's signature verifies with the pinned event keys (it came from the\n" +
+			"     service that owns its subject, not from whoever could publish on the broker);\n" +
+			"  4. that every resource's revisions run 1, 2, 3, ... without gaps or repeats;\n" +
+			"  5. with --trusted, that the log still contains the history an earlier checkpoint\n" +
 			"     (a signed note you kept) covered: no fork, no rewrite.\n\n" +
-			"Entries come from the event stream itself, replayed from sequence 1 up to the\n" +
-			"checkpoint's size (default; the checkpoint comes from the server), or from an export\n" +
-			"file (--file; its last line holds the checkpoint, and no server is needed unless an\n" +
-			"entry must be located).\n\n" +
+			"By default the entries are the audit service's stored log, read through ListEvents (what\n" +
+			"auditors are served), and the event stream (--nats) is compared with it message for\n" +
+			"message; the service's own findings count too. With --file the entries come from an\n" +
+			"export (its last line holds the checkpoint; no server is needed unless an entry must be\n" +
+			"located).\n\n" +
 			"Exit status 0 when everything checks out; otherwise the report says\n" +
-			"`FAIL: index N: reason` (N is the 0-based log index, stream sequence N+1) and the exit\n" +
-			"status is 1.",
+			"`FAIL: index N: reason` (N is the 0-based log index, stream sequence N+1; the smallest\n" +
+			"index any check found) and the exit status is 1.",
 		Example: "  yaosuctl audit verify --key 'yaosu.dev/audit+1a2b3c4d+AbC...'\n" +
 			"  yaosuctl audit verify --file audit-2026-11.jsonl --key \"$(cat audit.vkey)\" --offline\n" +
 			"  yaosuctl audit verify --trusted checkpoint-2026-10.note -o json",
@@ -80,8 +83,8 @@ func auditVerifyCmd(g *globals) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.file, "file", "", "verify this `EXPORT` file (made by audit export) instead of replaying the stream; - for stdin")
-	f.StringVar(&o.natsURL, "nats", defaultNATSURL, "NATS server URL to replay the stream from (env "+envNATSURL+")")
+	f.StringVar(&o.file, "file", "", "verify this `EXPORT` file (made by audit export) instead of the stored log; - for stdin")
+	f.StringVar(&o.natsURL, "nats", defaultNATSURL, "NATS server URL of the stream compared with the stored log (env "+envNATSURL+")")
 	f.StringVar(&o.key, "key", "", "the log's note verifier `KEY`, obtained out of band (default: the one the server or file offers, with a warning)")
 	f.StringVar(&o.trusted, "trusted", "", "`FILE` holding an earlier signed checkpoint note that the log must still extend")
 	f.BoolVar(&o.offline, "offline", false, "never ask the audit service for proofs (a bad entry is then bounded, not located)")
