@@ -2,6 +2,8 @@ package audit_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -93,6 +95,12 @@ func (e *env) countEvents(typ string) int {
 // case's first index, that the appender raises a finding and stops instead of retrying, and
 // that no RPC answers INTERNAL.
 func TestTamperCases(t *testing.T) {
+	var results []tamper.Result
+	t.Cleanup(func() {
+		var b strings.Builder
+		require.NoError(t, tamper.Table(&b, results))
+		t.Log("\n" + b.String())
+	})
 	for _, c := range tamper.Cases() {
 		t.Run(c.Name, func(t *testing.T) {
 			e := newEnv(t)
@@ -123,6 +131,20 @@ func TestTamperCases(t *testing.T) {
 			e.requireNoInternal()
 
 			rep := e.verifyStored(key)
+			res := tamper.Result{Case: c.Name, Want: want, Finding: &f.FirstIndex}
+			switch {
+			case rep.SigErr != nil:
+				res.Verified = "checkpoint signature"
+				res.Detected = want.Signature
+			case rep.Problem != nil:
+				res.Verified = fmt.Sprintf("index %d (%s)", rep.Problem.Index, rep.Check)
+				if !rep.Problem.Located {
+					res.Verified = "at or before " + res.Verified
+				}
+				res.Detected = rep.Problem.Index == want.Index
+			}
+			res.Detected = res.Detected && f.FirstIndex == want.Index
+			results = append(results, res)
 			require.False(t, rep.OK())
 			if want.Signature {
 				require.Equal(t, auditcheck.CheckSignature, rep.Check)

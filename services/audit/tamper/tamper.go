@@ -12,7 +12,9 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -240,4 +242,45 @@ func forge(note string, size uint64) (string, []byte, error) {
 	root := sha256.Sum256([]byte("forged root"))
 	signed, err := signer.Sign(tlog.Checkpoint{Origin: origin, Size: size, Hash: root[:], Time: time.Now().UTC().Truncate(time.Second)})
 	return string(signed), root[:], err
+}
+
+// Result is what one case's run found, for the chaos run's table.
+type Result struct {
+	Case string
+	Want Expect
+	// Verified is what verification reported: the first index and the check that found it
+	// ("index N (log)", "at or before index N (findings)") or "checkpoint signature"; empty
+	// when it passed.
+	Verified string
+	// Finding is the first index of the service's finding, if it raised one.
+	Finding *uint64
+	// Detected is set when both verification and the service caught the case where they must.
+	Detected bool
+}
+
+// Table writes results as the table `make chaos` prints: tamper cases detected with their
+// index.
+func Table(w io.Writer, results []Result) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "tamper case\texpected first index\taudit verify\tservice finding\tdetected")
+	for _, r := range results {
+		want := fmt.Sprintf("%d", r.Want.Index)
+		if r.Want.Signature {
+			want = "checkpoint signature"
+		}
+		finding := "none"
+		if r.Finding != nil {
+			finding = fmt.Sprintf("index %d", *r.Finding)
+		}
+		verified := r.Verified
+		if verified == "" {
+			verified = "passed"
+		}
+		detected := "NO"
+		if r.Detected {
+			detected = "yes"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Case, want, verified, finding, detected)
+	}
+	return tw.Flush()
 }
