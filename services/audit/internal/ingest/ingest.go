@@ -142,6 +142,7 @@ func (a *Appender) session(ctx context.Context) error {
 	}
 	a.leader.Store(true)
 
+	checkStart := time.Now()
 	b, finding, err := a.guard.CheckLog(ctx)
 	if err != nil {
 		return fmt.Errorf("check the stored log: %w", err)
@@ -153,9 +154,9 @@ func (a *Appender) session(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	// Open findings and a clean check: either raised by another process that saw what this
-	// check no longer sees (a repair), or by the signer; a finding this check confirms was
-	// returned above. Only a clean whole-log check resolves them.
+	// Open findings although the whole log checked out clean: an operator repaired what they
+	// were about (docs/operations.md), so they are resolved and appending resumes. A finding
+	// the check still confirms was returned above; only a clean whole-log check resolves one.
 	if len(open) > 0 {
 		if err := a.guard.ResolveFindings(ctx); err != nil {
 			return err
@@ -163,7 +164,8 @@ func (a *Appender) session(ctx context.Context) error {
 	}
 	size := b.Size()
 	a.size.Store(size)
-	a.log.InfoContext(ctx, "audit appender is leader", "log_size", size)
+	a.log.InfoContext(ctx, "audit appender is leader; stored log checked", "log_size", size,
+		"check_seconds", time.Since(checkStart).Seconds())
 
 	cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy}
 	if size > 0 {
