@@ -58,6 +58,8 @@ type env struct {
 	revs   map[string]int64
 	// eventKeys, if set, verify event signatures in the services start runs.
 	eventKeys *messaging.Keyring
+	// recheck, if set, is how often a running appender checks the whole log again.
+	recheck time.Duration
 }
 
 func newEnv(t testing.TB) *env {
@@ -86,7 +88,8 @@ func (e *env) start(every time.Duration) (svc *audit.Service, stop func()) {
 	t.Helper()
 	quiet := slog.New(slog.NewJSONHandler(logOut(), nil))
 	svc, err := audit.New(audit.Deps{Pool: e.pool, JS: e.js, Log: quiet, KeyFile: filepath.Join(e.keyDir, "k"),
-		Origin: "test.yaosu/audit", CheckpointEvery: every, EventKeys: e.eventKeys})
+		Origin: "test.yaosu/audit", CheckpointEvery: every, EventKeys: e.eventKeys,
+		RecheckEvery: e.recheck})
 	require.NoError(t, err)
 	pub, key, _ := ed25519.GenerateKey(nil)
 	e.key = key

@@ -46,6 +46,9 @@ type Deps struct {
 	Origin string
 	// CheckpointEvery is the signing schedule.
 	CheckpointEvery time.Duration
+	// RecheckEvery is how often the running appender checks the whole stored log again
+	// (0: hourly); it always checks at start.
+	RecheckEvery time.Duration
 	// EventKeys verify every message's Yaosu-Signature on append; GetCheckpoint publishes
 	// them for auditors. Nil: signatures are recorded but not checked.
 	EventKeys *messaging.Keyring
@@ -76,7 +79,7 @@ func New(d Deps) (*Service, error) {
 	return &Service{
 		app:      a,
 		api:      grpcapi.New(a, d.Origin, d.EventKeys),
-		appender: ingest.New(st, d.Pool, d.JS, ingest.Config{EventKeys: d.EventKeys}, a, d.Log),
+		appender: ingest.New(st, d.Pool, d.JS, ingest.Config{EventKeys: d.EventKeys, RecheckEvery: d.RecheckEvery}, a, d.Log),
 		every:    d.CheckpointEvery,
 	}, nil
 }

@@ -219,3 +219,23 @@ func TestRowInsertedWhileRunningBecomesAFindingNotAnOutage(t *testing.T) {
 	e.requireLogEqualsStream()
 	require.True(t, e.verifyStored(key).OK())
 }
+
+// Tampering with rows the appender already wrote is found by its periodic check, without a
+// restart and without any new event to append.
+func TestTamperingWhileRunningIsFoundByThePeriodicCheck(t *testing.T) {
+	e := newEnv(t)
+	e.recheck = 50 * time.Millisecond
+	svc, _ := e.start(time.Hour)
+	key := e.fillForTamper()
+	require.Nil(t, svc.Appender().Halted(), "an untouched log passes the periodic check")
+	want, err := tamper.Cases()[0].Apply(context.Background(), e.pool) // alter an entry's data
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return svc.Appender().Halted() != nil }, 20*time.Second, 10*time.Millisecond)
+	require.Equal(t, want.Index, svc.Appender().Halted().FirstIndex)
+	cp, err := e.client.GetCheckpoint(e.as(auth.RoleAuditor), &auditv1.GetCheckpointRequest{})
+	require.NoError(t, err)
+	require.Len(t, cp.GetFindings(), 1)
+	rep := e.verifyStored(key)
+	require.NotNil(t, rep.Problem)
+	require.Equal(t, want.Index, rep.Problem.Index)
+}
