@@ -36,12 +36,13 @@ func auditCmd(g *globals) *cobra.Command {
 			"(entry i is stream message i+1) and signs checkpoints of it. These commands export the log,\n" +
 			"verify it independently of the server (replaying the stream or an export), and prove or\n" +
 			"check that one event is in it.\n\n" +
-			"Pin the log's verifier key with --key, as published by the registry's operators. Without\n" +
-			"--key the commands use the key the server or file offers and warn: that only shows the log\n" +
-			"is consistent with itself, not that it is the log you expect.",
+			"Pin the log's verifier key, as published by the registry's operators: once with\n" +
+			"`audit key --pin --key KEY` (stored per --addr), or each time with --key. Without either the\n" +
+			"commands use the key the server or file offers and warn: that only shows the log is\n" +
+			"consistent with itself, not that it is the log you expect.",
 		RunE: groupRunE,
 	}
-	cmd.AddCommand(auditExportCmd(g), auditVerifyCmd(g), auditProveCmd(g), auditCheckProofCmd(g))
+	cmd.AddCommand(auditExportCmd(g), auditVerifyCmd(g), auditKeyCmd(g), auditProveCmd(g), auditCheckProofCmd(g))
 	return cmd
 }
 
@@ -79,6 +80,9 @@ type checkpointJSON struct {
 	SignTime    string `json:"sign_time,omitempty"`
 	SignedNote  string `json:"signed_note"`
 	VerifierKey string `json:"verifier_key"`
+	// EventKeys are the event keys the server offered (exports only): used, with a
+	// warning, when none are pinned.
+	EventKeys []eventKeyJSON `json:"event_keys,omitempty"`
 }
 
 func newCheckpointJSON(cp *auditv1.Checkpoint, verifierKey string) *checkpointJSON {
@@ -123,7 +127,8 @@ func keyName(verifierKey string) string {
 // unpinnedKeyWarning is printed when the verifier key comes from what is being verified.
 func unpinnedKeyWarning(w io.Writer, from, key string) {
 	fprintfErr(w, "warning: verifier key not pinned: using the key %s offered (%s). That only shows the log is "+
-		"consistent with itself; pass --key with the key you obtained out of band.\n", from, key)
+		"consistent with itself; pass --key with the key you obtained out of band, or pin it once with "+
+		"`yaosuctl audit key --pin --key KEY`.\n", from, key)
 }
 
 // b64 is standard base64, as encoding/json writes []byte.

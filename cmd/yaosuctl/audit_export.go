@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -33,6 +34,13 @@ type exportEntry struct {
 	// Event is Data decoded, as protojson, or null if it does not decode. For people and
 	// jq only: verify never reads it.
 	Event json.RawMessage `json:"event"`
+	// Subject and Signature are the NATS subject and Yaosu-Signature header the message was
+	// published with: verify checks the signature offline with the event keys.
+	Subject   string `json:"subject,omitempty"`
+	Signature string `json:"signature,omitempty"`
+	// Authenticity is what the audit service found on append, for people; verify checks
+	// for itself.
+	Authenticity string `json:"authenticity,omitempty"`
 }
 
 // exportTrailer is the last line of an export file.
@@ -46,6 +54,8 @@ type exportTrailer struct {
 type exportLine struct {
 	Index      *uint64         `json:"index"`
 	Data       *[]byte         `json:"data"`
+	Subject    string          `json:"subject"`
+	Signature  string          `json:"signature"`
 	Checkpoint *checkpointJSON `json:"checkpoint"`
 }
 
@@ -104,6 +114,14 @@ func (w *exportWriter) entry(e *auditv1.LogEntry) error {
 		LeafHash:  e.GetLeafHash(),
 		Data:      e.GetData(),
 		Event:     eventJSON(e.GetData()),
+		Subject:   e.GetSubject(),
+		Signature: e.GetSignature(),
+		Authenticity: func() string {
+			if a := e.GetAuthenticity(); a != auditv1.Authenticity_AUTHENTICITY_UNSPECIFIED {
+				return strings.ToLower(strings.TrimPrefix(a.String(), "AUTHENTICITY_"))
+			}
+			return ""
+		}(),
 	})
 }
 
@@ -214,7 +232,9 @@ func exportLog(ctx context.Context, g *globals, o exportOptions, stdout, stderr 
 			prog.tick(next - o.from)
 		}
 	}
-	if err := w.checkpoint(newCheckpointJSON(cp, cpResp.GetVerifierKey())); err != nil {
+	trailer := newCheckpointJSON(cp, cpResp.GetVerifierKey())
+	trailer.EventKeys = eventKeysJSON(cpResp.GetEventKeys())
+	if err := w.checkpoint(trailer); err != nil {
 		return err
 	}
 	if err := commit(); err != nil {

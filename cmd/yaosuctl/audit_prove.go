@@ -170,6 +170,13 @@ func auditCheckProofCmd(g *globals) *cobra.Command {
 				return fmt.Errorf("%s is not a proof bundle: %w", args[0], err)
 			}
 			key = strings.TrimSpace(key)
+			if key == "" {
+				k, err := loadPinnedKey(g.getenv, g.addr)
+				if err != nil {
+					return err
+				}
+				key = k
+			}
 			pinned := key != ""
 			if !pinned {
 				if b.Checkpoint == nil || b.Checkpoint.VerifierKey == "" {

@@ -37,6 +37,10 @@ type testLog struct {
 	bodies [][]byte
 	leaves [][]byte
 	signer *tlog.Signer
+	// subjects and sigs are each entry's NATS subject and signature header ("" for none);
+	// events signs event bodies as the catalog's relay would.
+	subjects, sigs []string
+	events, raw    *messaging.SigningKey
 }
 
 func newTestLog(t testing.TB) *testLog {
@@ -45,12 +49,22 @@ func newTestLog(t testing.TB) *testLog {
 	require.NoError(t, err)
 	s, err := tlog.NewSigner(testOrigin, key)
 	require.NoError(t, err)
-	return &testLog{signer: s}
+	events, err := messaging.NewSigningKey("catalog")
+	require.NoError(t, err)
+	raw, err := messaging.NewSigningKey("test")
+	require.NoError(t, err)
+	return &testLog{signer: s, events: events, raw: raw}
 }
 
+// add appends a raw body as published on yaosu.test.raw, signed by the "test" key.
 func (l *testLog) add(body []byte) {
+	l.addSigned(body, "yaosu.test.raw", l.raw.Sign("yaosu.test.raw", body))
+}
+
+func (l *testLog) addSigned(body []byte, subject, sig string) {
 	l.bodies = append(l.bodies, body)
 	l.leaves = append(l.leaves, tlog.LeafHash(body))
+	l.subjects, l.sigs = append(l.subjects, subject), append(l.sigs, sig)
 }
 
 // event appends an event about resource at revision and returns it.
@@ -61,7 +75,8 @@ func (l *testLog) event(t testing.TB, resource string, revision int64) *eventsv1
 	require.NoError(t, err)
 	body, err := proto.Marshal(ev)
 	require.NoError(t, err)
-	l.add(body)
+	subject := messaging.NATSSubject(ev.GetType())
+	l.addSigned(body, subject, l.events.Sign(subject, body))
 	return ev
 }
 
@@ -108,7 +123,12 @@ func (f *fakeAudit) GetCheckpoint(context.Context, *auditv1.GetCheckpointRequest
 		return nil, status.Error(codes.FailedPrecondition, "the audit log is empty")
 	}
 	cp, _ := f.log.sign(f.t, uint64(len(f.log.leaves)))
-	return &auditv1.GetCheckpointResponse{Checkpoint: cp, VerifierKey: f.log.signer.VerifierKey()}, nil
+	resp := &auditv1.GetCheckpointResponse{Checkpoint: cp, VerifierKey: f.log.signer.VerifierKey()}
+	for _, k := range []*messaging.SigningKey{f.log.events, f.log.raw} {
+		pub := k.Public()
+		resp.EventKeys = append(resp.EventKeys, &auditv1.EventKey{Id: pub.ID, Service: pub.Service, PublicKey: pub.Key})
+	}
+	return resp, nil
 }
 
 func (f *fakeAudit) GetConsistencyProof(_ context.Context, req *auditv1.GetConsistencyProofRequest) (*auditv1.GetConsistencyProofResponse, error) {
@@ -166,7 +186,8 @@ func (f *fakeAudit) ListEvents(_ context.Context, req *auditv1.ListEventsRequest
 	}
 	resp := &auditv1.ListEventsResponse{TreeSize: size}
 	for i := req.GetStartIndex(); i < size && uint64(len(resp.Entries)) < n; i++ {
-		e := &auditv1.LogEntry{Index: i, StreamSequence: i + 1, LeafHash: f.log.leaves[i], Data: f.log.bodies[i]}
+		e := &auditv1.LogEntry{Index: i, StreamSequence: i + 1, LeafHash: f.log.leaves[i], Data: f.log.bodies[i],
+			Subject: f.log.subjects[i], Signature: f.log.sigs[i]}
 		if ev, err := messaging.Decode(f.log.bodies[i]); err == nil {
 			e.Event = ev
 		}

@@ -12,17 +12,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/cobra"
 
 	auditv1 "yaosu.dev/gen/go/yaosu/audit/v1"
+	"yaosu.dev/pkg/auditcheck"
 	"yaosu.dev/pkg/messaging"
 	"yaosu.dev/pkg/tlog"
 )
-
-// replayBatch is how many messages one fetch of the stream replay asks for.
-const replayBatch = 10_000
 
 // maxExportLine bounds one line of an export file (an event with a very large payload).
 const maxExportLine = 256 << 20
@@ -42,23 +38,26 @@ func auditVerifyCmd(g *globals) *cobra.Command {
 	var o verifyOptions
 	cmd := &cobra.Command{
 		Use:   "verify [--file EXPORT | --nats URL] [--key VERIFIER_KEY] [--trusted NOTE_FILE] [--offline]",
-		Short: "Replay the log and check it against its signed checkpoint",
-		Long: "Replay every entry of the audit log and check, without trusting the server's database:\n" +
-			"  1. the checkpoint's signature, with the verifier key (--key; pin it);\n" +
-			"  2. that the replayed entries hash to the checkpoint's Merkle root. Leaf hashes are\n" +
-			"     recomputed from the entries' bytes. On a mismatch the first bad entry is located\n" +
-			"     with consistency proofs from the audit service, each checked against the signed\n" +
-			"     root (with --offline it can only be bounded);\n" +
-			"  3. that every resource's revisions run 1, 2, 3, ... without gaps or repeats;\n" +
-			"  4. with --trusted, that the log still contains the history an earlier checkpoint\n" +
+		Short: "Check the stored log against its signed checkpoint and the stream against it",
+		Long: "Check the audit log without trusting the server's database:\n" +
+			"  1. the checkpoint's signature, with the pinned verifier key (audit key --pin, or --key);\n" +
+			"  2. that the entries hash to the checkpoint's Merkle root. Leaf hashes are recomputed\n" +
+			"     from the entries' bytes. On a mismatch the first bad entry is located with\n" +
+			"     consistency proofs from the audit service, each checked against the signed root\n" +
+			"     (with --offline it can only be bounded);\n" +
+			"  3. that every event's signature verifies with the pinned event keys (it came from the\n" +
+			"     service that owns its subject, not from whoever could publish on the broker);\n" +
+			"  4. that every resource's revisions run 1, 2, 3, ... without gaps or repeats;\n" +
+			"  5. with --trusted, that the log still contains the history an earlier checkpoint\n" +
 			"     (a signed note you kept) covered: no fork, no rewrite.\n\n" +
-			"Entries come from the event stream itself, replayed from sequence 1 up to the\n" +
-			"checkpoint's size (default; the checkpoint comes from the server), or from an export\n" +
-			"file (--file; its last line holds the checkpoint, and no server is needed unless an\n" +
-			"entry must be located).\n\n" +
+			"By default the entries are the audit service's stored log, read through ListEvents (what\n" +
+			"auditors are served), and the event stream (--nats) is compared with it message for\n" +
+			"message; the service's own findings count too. With --file the entries come from an\n" +
+			"export (its last line holds the checkpoint; no server is needed unless an entry must be\n" +
+			"located).\n\n" +
 			"Exit status 0 when everything checks out; otherwise the report says\n" +
-			"`FAIL: index N: reason` (N is the 0-based log index, stream sequence N+1) and the exit\n" +
-			"status is 1.",
+			"`FAIL: index N: reason` (N is the 0-based log index, stream sequence N+1; the smallest\n" +
+			"index any check found) and the exit status is 1.",
 		Example: "  yaosuctl audit verify --key 'yaosu.dev/audit+1a2b3c4d+AbC...'\n" +
 			"  yaosuctl audit verify --file audit-2026-11.jsonl --key \"$(cat audit.vkey)\" --offline\n" +
 			"  yaosuctl audit verify --trusted checkpoint-2026-10.note -o json",
@@ -84,8 +83,8 @@ func auditVerifyCmd(g *globals) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.file, "file", "", "verify this `EXPORT` file (made by audit export) instead of replaying the stream; - for stdin")
-	f.StringVar(&o.natsURL, "nats", defaultNATSURL, "NATS server URL to replay the stream from (env "+envNATSURL+")")
+	f.StringVar(&o.file, "file", "", "verify this `EXPORT` file (made by audit export) instead of the stored log; - for stdin")
+	f.StringVar(&o.natsURL, "nats", defaultNATSURL, "NATS server URL of the stream compared with the stored log (env "+envNATSURL+")")
 	f.StringVar(&o.key, "key", "", "the log's note verifier `KEY`, obtained out of band (default: the one the server or file offers, with a warning)")
 	f.StringVar(&o.trusted, "trusted", "", "`FILE` holding an earlier signed checkpoint note that the log must still extend")
 	f.BoolVar(&o.offline, "offline", false, "never ask the audit service for proofs (a bad entry is then bounded, not located)")
@@ -105,10 +104,21 @@ type verifyResult struct {
 	sigErr error
 	// problem is the first thing wrong with the log.
 	problem *tlog.Problem
-	// check names the check that failed: signature, log, revisions or trusted.
-	check   string
-	revs    revisionStats
-	trusted *tlog.Checkpoint
+	// check names the check that failed: signature, stored, log, stream, findings,
+	// revisions or trusted (pkg/auditcheck's names).
+	check string
+	// stored is set in the default mode: entries came from the audit service's stored log,
+	// and the stream was compared with them (streamed messages).
+	stored   bool
+	streamed uint64
+	// findings counts the inconsistencies the service reports in its own storage.
+	findings int
+	// sigs is the event signature check (Keys nil: not run); eventKeysPinned says whether
+	// its keys were pinned.
+	sigs            auditcheck.Authenticity
+	eventKeysPinned bool
+	revs            revisionStats
+	trusted         *tlog.Checkpoint
 	// uncovered counts entries after the checkpoint's, which it does not cover yet.
 	uncovered uint64
 	notes     []string
@@ -146,15 +156,19 @@ type replayer struct {
 	revs   *tlog.RevisionChecker
 	stats  revisionStats
 	prog   *progress
+	// sigs checks event signatures as entries arrive when the keys are known up front
+	// (pinned); otherwise the file is read again once its trailer named them.
+	sigs auditcheck.Authenticity
 }
 
 func newReplayer(capacity uint64, prog *progress) *replayer {
 	return &replayer{leaves: make([][]byte, 0, capacity), revs: tlog.NewRevisionChecker(), prog: prog}
 }
 
-func (r *replayer) add(data []byte) {
+func (r *replayer) add(data []byte, subject, signature string) {
 	index := uint64(len(r.leaves))
 	r.leaves = append(r.leaves, tlog.LeafHash(data))
+	r.sigs.Add(index, subject, data, signature) // no-op without keys
 	if ev, err := messaging.Decode(data); err != nil {
 		r.stats.undecodable++
 	} else if ev.GetSubject() != "" {
@@ -183,9 +197,36 @@ func verifyLog(ctx context.Context, g *globals, o verifyOptions, stdin io.Reader
 			res.source = "export on stdin"
 		}
 		r = newReplayer(0, prog)
+		ring, err := pinnedEventKeys(g.getenv, g.addr)
+		if err != nil {
+			return nil, err
+		}
+		r.sigs.Keys = ring
 		trailer, firstIndex, err := readExport(o.file, stdin, r)
 		if err != nil {
 			return nil, err
+		}
+		switch {
+		case ring == nil && len(trailer.EventKeys) > 0 && o.file == "-":
+			res.notes = append(res.notes, "event signatures not checked: no event keys pinned, and an export on stdin cannot be read again with its own")
+		case ring == nil && len(trailer.EventKeys) > 0:
+			// Not pinned: the export's own keys, said loudly, and the file is read again.
+			fprintfErr(stderr, "warning: event keys not pinned: using the %d the export file offers; pin them with "+
+				"`yaosuctl audit key --pin --event-keys DIR`\n", len(trailer.EventKeys))
+			if r.sigs.Keys, err = keyring(trailer.EventKeys); err != nil {
+				return nil, fmt.Errorf("the export's event keys: %w", err)
+			}
+			if err := recheckSignatures(o.file, r); err != nil {
+				return nil, err
+			}
+		}
+		res.eventKeysPinned = ring != nil
+		if key == "" {
+			pinned, err := loadPinnedKey(g.getenv, g.addr)
+			if err != nil {
+				return nil, err
+			}
+			key, res.keyPinned = pinned, pinned != ""
 		}
 		if key == "" {
 			key = trailer.VerifierKey
@@ -212,40 +253,12 @@ func verifyLog(ctx context.Context, g *globals, o verifyOptions, stdin io.Reader
 			res.uncovered = n - cp.Size
 		}
 	} else {
-		c, closeConn, err := g.auditClient()
-		if err != nil {
-			return nil, err
-		}
-		defer closeConn()
-		client = c
-		res.source = fmt.Sprintf("stream %s at %s", messaging.StreamName, o.natsURL)
-		cpResp, err := g.latestCheckpoint(ctx, client)
-		if err != nil {
-			return nil, err
-		}
-		if key == "" {
-			key = cpResp.GetVerifierKey()
-			unpinnedKeyWarning(stderr, "the server", key)
-		}
-		res.keyName = keyName(key)
-		if cp, res.sigErr = openCheckpoint(cpResp.GetCheckpoint().GetSignedNote(), key, "the server's checkpoint"); res.sigErr != nil {
-			res.check = "signature"
-			return res, nil
-		}
-		prog.total = cp.Size
-		r = newReplayer(cp.Size, prog)
-		last, notes, err := replayStream(ctx, o.natsURL, g.timeout, cp.Size, r.add)
-		if err != nil {
-			return nil, err
-		}
-		res.notes = append(res.notes, notes...)
-		if last > cp.Size {
-			res.uncovered = last - cp.Size
-		}
+		return verifyStored(ctx, g, o, stderr)
 	}
 	res.cp = cp
 	res.entries = uint64(len(r.leaves))
 	res.revs = r.stats
+	res.sigs = r.sigs
 
 	var prover tlog.Prover
 	if !o.offline {
@@ -259,6 +272,10 @@ func verifyLog(ctx context.Context, g *globals, o verifyOptions, stdin io.Reader
 	}
 	if problem != nil {
 		res.problem, res.check = problem, "log"
+		return res, nil
+	}
+	if p := r.sigs.First; p != nil && p.Index < cp.Size {
+		res.problem, res.check = p, auditcheck.CheckAuthentic
 		return res, nil
 	}
 	// Revisions of the entries the checkpoint covers. Problems come in index order, so if
@@ -292,6 +309,31 @@ func verifyLog(ctx context.Context, g *globals, o verifyOptions, stdin io.Reader
 		}
 	}
 	return res, nil
+}
+
+// recheckSignatures reads the export again and checks every entry's signature with the
+// replayer's keys (known only once the file's last line was read).
+func recheckSignatures(path string, r *replayer) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = f.Close() }()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 1<<20), maxExportLine)
+	var index uint64
+	for sc.Scan() {
+		if len(strings.TrimSpace(sc.Text())) == 0 {
+			continue
+		}
+		l, err := parseExportLine(sc.Bytes())
+		if err != nil || l.Checkpoint != nil {
+			continue
+		}
+		r.sigs.Add(index, l.Subject, *l.Data, l.Signature)
+		index++
+	}
+	return sc.Err()
 }
 
 // readExport feeds an export file's entries, in file order, to r and returns its
@@ -334,7 +376,7 @@ func readExport(path string, stdin io.Reader, r *replayer) (*checkpointJSON, uin
 		if len(r.leaves) == 0 && l.Index != nil {
 			firstIndex = *l.Index
 		}
-		r.add(*l.Data)
+		r.add(*l.Data, l.Subject, l.Signature)
 	}
 	if err := sc.Err(); err != nil {
 		return nil, 0, fmt.Errorf("read %s: %w", path, err)
@@ -343,100 +385,6 @@ func readExport(path string, stdin io.Reader, r *replayer) (*checkpointJSON, uin
 		return nil, 0, fmt.Errorf("%s has no checkpoint line: the export is incomplete (it is written last)", path)
 	}
 	return trailer, firstIndex, nil
-}
-
-// replayStream reads the stream from its first message up to sequence size and calls each
-// with every body, in order. It returns the stream's last sequence when it started.
-//
-// Not messaging.Replay: that treats a missing sequence as an error, but for an auditor a
-// message missing from the stream is a finding. Entries are passed on in stream order
-// regardless, so the Merkle check locates the first that does not match, and the gap is
-// returned as a note.
-func replayStream(ctx context.Context, url string, timeout time.Duration, size uint64, each func([]byte)) (uint64, []string, error) {
-	nc, err := nats.Connect(url, nats.Name("yaosuctl audit verify"), nats.Timeout(timeout))
-	if err != nil {
-		return 0, nil, fmt.Errorf("connect to NATS at %s: %w\nhint: set --nats / $%s, or verify an export with --file",
-			url, err, envNATSURL)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return 0, nil, err
-	}
-	setupCtx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	stream, err := js.Stream(setupCtx, messaging.StreamName)
-	if errors.Is(err, jetstream.ErrStreamNotFound) {
-		return 0, nil, fmt.Errorf("NATS at %s has no stream %s", url, messaging.StreamName)
-	}
-	if err != nil {
-		return 0, nil, fmt.Errorf("stream %s: %w", messaging.StreamName, err)
-	}
-	info, err := stream.Info(setupCtx)
-	if err != nil {
-		return 0, nil, fmt.Errorf("stream %s: %w", messaging.StreamName, err)
-	}
-	last := info.State.LastSeq
-	target := min(size, last)
-	if target == 0 || info.State.Msgs == 0 {
-		return last, nil, nil
-	}
-	cons, err := stream.OrderedConsumer(setupCtx, jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy})
-	if err != nil {
-		return 0, nil, fmt.Errorf("read %s: %w", messaging.StreamName, err)
-	}
-	var (
-		notes  []string
-		expect uint64 = 1
-	)
-	gap := func(from, to uint64) {
-		if len(notes) < 10 {
-			notes = append(notes, fmt.Sprintf("stream sequences %d-%d (log indexes %d-%d) are missing from %s",
-				from, to, from-1, to-1, messaging.StreamName))
-		}
-	}
-	for expect <= target {
-		batch, err := cons.Fetch(int(min(target-expect+1, replayBatch)), jetstream.FetchMaxWait(timeout))
-		if err != nil {
-			return 0, nil, fmt.Errorf("read %s: %w", messaging.StreamName, err)
-		}
-		got, end := 0, false
-		for msg := range batch.Messages() {
-			md, err := msg.Metadata()
-			if err != nil {
-				return 0, nil, fmt.Errorf("read %s: %w", messaging.StreamName, err)
-			}
-			seq := md.Sequence.Stream
-			if seq > target {
-				if expect <= target {
-					gap(expect, target)
-				}
-				end = true
-				break
-			}
-			if seq != expect {
-				gap(expect, seq-1)
-			}
-			each(msg.Data())
-			expect = seq + 1
-			got++
-			end = end || md.NumPending == 0
-		}
-		if ctx.Err() != nil {
-			return 0, nil, fmt.Errorf("interrupted: %w", ctx.Err())
-		}
-		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) &&
-			!errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, nats.ErrTimeout) {
-			return 0, nil, fmt.Errorf("read %s: %w", messaging.StreamName, err)
-		}
-		if end || got == 0 {
-			break
-		}
-	}
-	if expect <= target {
-		gap(expect, target)
-	}
-	return last, notes, nil
 }
 
 // serverProver asks the audit service for the root of the log's first size entries and
@@ -518,9 +466,11 @@ type verifyReport struct {
 	Error       string        `json:"error,omitempty"`
 	Revisions   revisionsJSON `json:"revisions"`
 	Trusted     *trustedJSON  `json:"trusted,omitempty"`
-	Uncovered   uint64        `json:"uncovered"`
-	Notes       []string      `json:"notes,omitempty"`
-	ElapsedMS   int64         `json:"elapsed_ms"`
+	// EventSignatures is the event signature check; absent when no event keys were known.
+	EventSignatures *signaturesJSON `json:"event_signatures,omitempty"`
+	Uncovered       uint64          `json:"uncovered"`
+	Notes           []string        `json:"notes,omitempty"`
+	ElapsedMS       int64           `json:"elapsed_ms"`
 }
 
 type problemJSON struct {
@@ -532,6 +482,13 @@ type problemJSON struct {
 type revisionsJSON struct {
 	Checked     uint64 `json:"checked"`
 	Undecodable uint64 `json:"undecodable"`
+}
+
+type signaturesJSON struct {
+	Checked    uint64 `json:"checked"`
+	Failed     uint64 `json:"failed"`
+	Keys       int    `json:"keys"`
+	KeysPinned bool   `json:"keys_pinned"`
 }
 
 type trustedJSON struct {
@@ -565,6 +522,9 @@ func newVerifyReport(r *verifyResult) verifyReport {
 	if p := r.problem; p != nil {
 		rep.Problem = &problemJSON{Index: p.Index, Located: p.Located, Reason: p.Reason}
 	}
+	if r.sigs.Keys != nil {
+		rep.EventSignatures = &signaturesJSON{Checked: r.sigs.Checked, Failed: r.sigs.Failed, Keys: len(r.sigs.Keys.Keys()), KeysPinned: r.eventKeysPinned}
+	}
 	if t := r.trusted; t != nil {
 		rep.Trusted = &trustedJSON{TreeSize: t.Size, RootHash: b64(t.Hash), SignTime: t.Time.Format(time.RFC3339Nano)}
 	}
@@ -587,7 +547,11 @@ func printVerifyResult(w io.Writer, output string, r *verifyResult) error {
 	var t table
 	t.row("  source", r.source)
 	if r.cp != nil {
-		t.row("  entries replayed", strconv.FormatUint(r.entries, 10))
+		what := "  entries replayed"
+		if r.stored {
+			what = "  entries read"
+		}
+		t.row(what, strconv.FormatUint(r.entries, 10))
 		t.row("  checkpoint", fmt.Sprintf("%s, tree size %d, root %s, signed %s",
 			r.cp.Origin, r.cp.Size, b64(r.cp.Hash), r.cp.Time.Format(time.RFC3339)))
 	}
@@ -600,8 +564,20 @@ func printVerifyResult(w io.Writer, output string, r *verifyResult) error {
 	} else {
 		t.row("  signature", fmt.Sprintf("OK, key %s (%s)", r.keyName, pinned))
 	}
+	if r.cp != nil && r.stored {
+		t.row("  stored entries", checkStatus(r, "stored", "contiguous, each leaf hash the hash of its data"))
+	}
 	if r.cp != nil {
 		t.row("  merkle tree", checkStatus(r, "log", "every entry matches the signed root"))
+	}
+	if r.cp != nil && r.stored {
+		t.row("  stream", checkStatus(r, "stream", fmt.Sprintf("%d messages equal the stored entries", r.streamed)))
+		t.row("  service findings", checkStatus(r, "findings", "none reported"))
+	}
+	if r.cp != nil {
+		t.row("  event signatures", sigStatus(r))
+	}
+	if r.cp != nil {
 		t.row("  revisions", checkStatus(r, "revisions", fmt.Sprintf("%d events checked, no gaps or repeats; undecodable entries skipped: %d",
 			r.revs.checked, r.revs.undecodable)))
 		if r.trusted != nil || r.check == "trusted" {
@@ -626,6 +602,23 @@ func printVerifyResult(w io.Writer, output string, r *verifyResult) error {
 	return t.write(w)
 }
 
+// sigStatus is the event signature check's line.
+func sigStatus(r *verifyResult) string {
+	if r.sigs.Keys == nil {
+		return "not checked: no event keys (pin them: yaosuctl audit key --pin)"
+	}
+	pinned := "pinned"
+	if !r.eventKeysPinned {
+		pinned = "NOT pinned"
+	}
+	keys := fmt.Sprintf("(%d keys, %s)", len(r.sigs.Keys.Keys()), pinned)
+	if r.check == auditcheck.CheckAuthentic {
+		return fmt.Sprintf("FAILED: %d of %d events do not prove their origin %s", r.sigs.Failed, r.sigs.Checked, keys)
+	}
+	return checkStatus(r, auditcheck.CheckAuthentic, fmt.Sprintf("%d events, each signed by the service that owns its subject %s",
+		r.sigs.Checked, keys))
+}
+
 // checkStatus is one check's line of the report: OK, FAILED, or not reached after an
 // earlier check failed.
 func checkStatus(r *verifyResult, check, ok string) string {
@@ -640,5 +633,5 @@ func checkStatus(r *verifyResult, check, ok string) string {
 
 // checkOrder is the position of a check in the order verify runs them.
 func checkOrder(check string) int {
-	return strings.Index("signature log revisions trusted", check)
+	return strings.Index("signature stored log stream authenticity findings revisions trusted", check)
 }

@@ -26,11 +26,14 @@ const (
 	KindUnavailable
 	KindResourceExhausted
 	KindDeadlineExceeded
+	// KindDataLoss: stored data is missing or damaged, so the answer cannot be given
+	// truthfully (DATA_LOSS); the client cannot fix it, an operator must.
+	KindDataLoss
 )
 
 var kindNames = [...]string{"internal", "invalid_argument", "not_found", "already_exists",
 	"failed_precondition", "permission_denied", "unauthenticated", "aborted", "unavailable",
-	"resource_exhausted", "deadline_exceeded"}
+	"resource_exhausted", "deadline_exceeded", "data_loss"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {

@@ -27,6 +27,7 @@ var kindCodes = map[errs.Kind]codes.Code{
 	errs.KindUnavailable:        codes.Unavailable,
 	errs.KindResourceExhausted:  codes.ResourceExhausted,
 	errs.KindDeadlineExceeded:   codes.DeadlineExceeded,
+	errs.KindDataLoss:           codes.DataLoss,
 }
 
 // ToStatus is the single translation point from errors to gRPC statuses. An *errs.Error

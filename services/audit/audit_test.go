@@ -55,6 +55,11 @@ type env struct {
 	key    ed25519.PrivateKey
 	client auditv1.AuditServiceClient
 	sent   [][]byte // bodies published, in stream order
+	revs   map[string]int64
+	// eventKeys, if set, verify event signatures in the services start runs.
+	eventKeys *messaging.Keyring
+	// recheck, if set, is how often a running appender checks the whole log again.
+	recheck time.Duration
 }
 
 func newEnv(t testing.TB) *env {
@@ -83,7 +88,8 @@ func (e *env) start(every time.Duration) (svc *audit.Service, stop func()) {
 	t.Helper()
 	quiet := slog.New(slog.NewJSONHandler(logOut(), nil))
 	svc, err := audit.New(audit.Deps{Pool: e.pool, JS: e.js, Log: quiet, KeyFile: filepath.Join(e.keyDir, "k"),
-		Origin: "test.yaosu/audit", CheckpointEvery: every})
+		Origin: "test.yaosu/audit", CheckpointEvery: every, EventKeys: e.eventKeys,
+		RecheckEvery: e.recheck})
 	require.NoError(t, err)
 	pub, key, _ := ed25519.GenerateKey(nil)
 	e.key = key
@@ -129,7 +135,10 @@ func (e *env) as(roles ...auth.Role) context.Context {
 func (e *env) publish(n int) {
 	t := e.t
 	ctx := context.Background()
-	revs := map[string]int64{}
+	if e.revs == nil {
+		e.revs = map[string]int64{}
+	}
+	revs := e.revs
 	for i := 0; i < n; i++ {
 		res := fmt.Sprintf("things/%d", i%3)
 		revs[res]++

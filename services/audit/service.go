@@ -17,6 +17,7 @@ import (
 
 	auditv1 "yaosu.dev/gen/go/yaosu/audit/v1"
 	"yaosu.dev/pkg/auth"
+	"yaosu.dev/pkg/messaging"
 	"yaosu.dev/services/audit/internal/app"
 	"yaosu.dev/services/audit/internal/grpcapi"
 	"yaosu.dev/services/audit/internal/ingest"
@@ -25,6 +26,10 @@ import (
 
 // Name is the service's name in `yaosu serve` and its Postgres schema.
 const Name = app.ServiceName
+
+// EventLogInconsistent is the type of the event published once for every finding: the
+// service found its stored log inconsistent and stopped appending.
+const EventLogInconsistent = app.EventLogInconsistent
 
 // KeyFile is the checkpoint key's file name in the data directory when none is configured.
 const KeyFile = "audit-signing.key"
@@ -41,6 +46,12 @@ type Deps struct {
 	Origin string
 	// CheckpointEvery is the signing schedule.
 	CheckpointEvery time.Duration
+	// RecheckEvery is how often the running appender checks the whole stored log again
+	// (0: hourly); it always checks at start.
+	RecheckEvery time.Duration
+	// EventKeys verify every message's Yaosu-Signature on append; GetCheckpoint publishes
+	// them for auditors. Nil: signatures are recorded but not checked.
+	EventKeys *messaging.Keyring
 }
 
 // DefaultKeyFile is where the signing key lives when no key file is configured.
@@ -67,8 +78,8 @@ func New(d Deps) (*Service, error) {
 	}
 	return &Service{
 		app:      a,
-		api:      grpcapi.New(a, d.Origin),
-		appender: ingest.New(st, d.Pool, d.JS, ingest.Config{}, d.Log),
+		api:      grpcapi.New(a, d.Origin, d.EventKeys),
+		appender: ingest.New(st, d.Pool, d.JS, ingest.Config{EventKeys: d.EventKeys, RecheckEvery: d.RecheckEvery}, a, d.Log),
 		every:    d.CheckpointEvery,
 	}, nil
 }

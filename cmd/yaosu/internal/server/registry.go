@@ -119,10 +119,8 @@ var registry = map[string]serviceDef{
 			if keyFile == "" {
 				keyFile = audit.DefaultKeyFile(d.config.DataDir)
 			}
-			// d.eventKeys goes to audit.Deps.EventKeys once the audit service verifies
-			// signatures on append (branch trust-audit).
 			return audit.New(audit.Deps{Pool: d.pool, JS: d.js, Log: d.log, Now: d.now, KeyFile: keyFile,
-				Origin: d.config.AuditOrigin, CheckpointEvery: d.config.AuditCheckpointEvery})
+				Origin: d.config.AuditOrigin, CheckpointEvery: d.config.AuditCheckpointEvery, EventKeys: d.eventKeys})
 		},
 		healthNames: audit.ServiceNames(),
 		// The audit log reads the whole stream through ordered consumers.

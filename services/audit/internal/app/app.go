@@ -3,12 +3,14 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -30,6 +32,9 @@ const ServiceName = "audit"
 // EventCheckpointSigned is the type of the event published for every signed checkpoint.
 const EventCheckpointSigned = "audit.checkpoint.signed"
 
+// EventLogInconsistent is the type of the event published once for every finding.
+const EventLogInconsistent = "audit.log.inconsistent"
+
 // Reasons, the names of auditv1.ErrorReason values.
 const (
 	ReasonLogEmpty        = "ERROR_REASON_LOG_EMPTY"
@@ -37,6 +42,7 @@ const (
 	ReasonTreeSize        = "ERROR_REASON_TREE_SIZE_OUT_OF_RANGE"
 	ReasonInvalidPage     = "ERROR_REASON_INVALID_PAGE_TOKEN"
 	ReasonAuditorRequired = "ERROR_REASON_AUDITOR_ROLE_REQUIRED"
+	ReasonLogInconsistent = store.ReasonLogInconsistent
 )
 
 // App is the audit application layer.
@@ -75,13 +81,65 @@ func authorise(ctx context.Context) error {
 	return nil
 }
 
+// OpenNote verifies a checkpoint note with the service's own key.
+func (a *App) OpenNote(note []byte) (*tlog.Checkpoint, error) {
+	return tlog.OpenCheckpoint(note, a.signer.VerifierKey())
+}
+
+// CheckLog verifies the whole stored log (store.Check with the service's key).
+func (a *App) CheckLog(ctx context.Context) (*tlog.Builder, *store.Finding, error) {
+	return a.st.Check(ctx, a.OpenNote)
+}
+
+// OpenFindings are the inconsistencies found and not resolved; while there is one, nothing
+// is appended or signed.
+func (a *App) OpenFindings(ctx context.Context) ([]store.Finding, error) {
+	return a.st.OpenFindings(ctx)
+}
+
+// ResolveFindings marks the open findings resolved: the stored log checked out consistent
+// again (an operator repaired it and restarted the service).
+func (a *App) ResolveFindings(ctx context.Context) error {
+	n, err := a.st.ResolveFindings(ctx, a.now().UTC())
+	if err == nil && n > 0 {
+		a.log.WarnContext(ctx, "audit log consistent again: open findings resolved, appending resumes", "findings", n)
+	}
+	return err
+}
+
+// RaiseFinding records f (once) with its audit.log.inconsistent event, and logs the alert.
+func (a *App) RaiseFinding(ctx context.Context, f store.Finding) error {
+	f.FoundAt = a.now().UTC().Truncate(time.Microsecond)
+	recorded, err := a.st.RecordFinding(ctx, f, func(f store.Finding) (*eventsv1.Event, error) {
+		return messaging.NewEvent(ctx, ServiceName, EventLogInconsistent, "findings/"+strconv.FormatInt(f.ID, 10), 1,
+			&eventsv1.LogInconsistent{FirstIndex: f.FirstIndex, Located: f.Located, Reason: f.Reason,
+				FoundAt: timestamppb.New(f.FoundAt), LogSize: f.LogSize, CheckpointSize: f.CheckpointSize})
+	})
+	if err != nil {
+		return err
+	}
+	if recorded {
+		// The alert: DATA_LOSS is the code every API answer about the damaged range carries.
+		a.log.ErrorContext(ctx, "audit log inconsistent: appending and signing stopped", "reason_code", "DATA_LOSS",
+			"error_reason", ReasonLogInconsistent, "first_index", f.FirstIndex, "located", f.Located, "what", f.Reason,
+			"log_size", f.LogSize, "checkpoint_size", f.CheckpointSize)
+	}
+	return nil
+}
+
 // SignIfGrown signs a checkpoint of the current log when it holds entries beyond the
 // latest checkpoint other than checkpoint events, and returns the latest checkpoint (nil
-// while the log is empty). Safe to call from several replicas at once.
+// while the log is empty). Safe to call from several replicas at once. It signs nothing
+// while a finding is open, nor when the stored tree no longer gives the latest checkpoint's
+// root or lacks a node (it raises a finding then): it never signs over a damaged log.
 func (a *App) SignIfGrown(ctx context.Context) (*store.Checkpoint, error) {
 	latest, err := a.st.LatestCheckpoint(ctx)
 	if err != nil {
 		return nil, err
+	}
+	open, err := a.st.OpenFindings(ctx)
+	if err != nil || len(open) > 0 {
+		return latest, err
 	}
 	var from uint64
 	if latest != nil {
@@ -95,9 +153,19 @@ func (a *App) SignIfGrown(ctx context.Context) (*store.Checkpoint, error) {
 	if err != nil {
 		return nil, err
 	}
+	if latest != nil {
+		old, err := a.st.RootAt(ctx, latest.TreeSize)
+		if err != nil {
+			return latest, a.damaged(ctx, err, latest.TreeSize, size)
+		}
+		if !bytes.Equal(old, latest.RootHash) {
+			return latest, a.RaiseFinding(ctx, store.Finding{FirstIndex: latest.TreeSize - 1, LogSize: size, CheckpointSize: latest.TreeSize,
+				Reason: fmt.Sprintf("the stored tree no longer gives the root of the checkpoint at tree size %d (nodes or checkpoint altered)", latest.TreeSize)})
+		}
+	}
 	root, err := a.st.RootAt(ctx, size)
 	if err != nil {
-		return nil, err
+		return latest, a.damaged(ctx, err, from, size)
 	}
 	now := a.now().UTC().Truncate(time.Microsecond)
 	note, err := a.signer.Sign(tlog.Checkpoint{Origin: a.origin, Size: size, Hash: root, Time: now})
@@ -120,6 +188,18 @@ func (a *App) SignIfGrown(ctx context.Context) (*store.Checkpoint, error) {
 	return a.st.LatestCheckpoint(ctx)
 }
 
+// damaged raises a finding for a tree node found missing while signing, and returns err
+// when it is anything else.
+func (a *App) damaged(ctx context.Context, err error, cpSize, size uint64) error {
+	var missing *store.MissingNodeError
+	if !errors.As(err, &missing) {
+		return err
+	}
+	return a.RaiseFinding(ctx, store.Finding{FirstIndex: missing.Node.Index << missing.Node.Level, LogSize: size, CheckpointSize: cpSize,
+		Reason: fmt.Sprintf("tree node (%d,%d) missing for a log of %d entries (rows inserted beyond the tree, or the tail truncated)",
+			missing.Node.Level, missing.Node.Index, size)})
+}
+
 // RunScheduler signs a checkpoint every interval while the log grows, until ctx ends.
 func (a *App) RunScheduler(ctx context.Context, every time.Duration) error {
 	t := time.NewTicker(every)
@@ -136,24 +216,33 @@ func (a *App) RunScheduler(ctx context.Context, every time.Duration) error {
 	}
 }
 
-// Checkpoint returns the latest checkpoint, signing a fresh one first if the log grew.
-func (a *App) Checkpoint(ctx context.Context) (*store.Checkpoint, error) {
+// Checkpoint returns the latest checkpoint, signing a fresh one first if the log grew,
+// and the open findings. With a finding open it returns the last checkpoint signed before.
+func (a *App) Checkpoint(ctx context.Context) (*store.Checkpoint, []store.Finding, error) {
 	if err := authorise(ctx); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cp, err := a.SignIfGrown(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	findings, err := a.st.OpenFindings(ctx)
+	if err != nil {
+		return nil, nil, err
 	}
 	if cp == nil {
-		return nil, errs.FailedPrecondition(ReasonLogEmpty, "the audit log is empty")
+		if len(findings) > 0 {
+			return nil, findings, errs.New(errs.KindDataLoss, ReasonLogInconsistent,
+				"审计日志不一致 (audit log inconsistent): %s; no checkpoint was signed before", findings[0].Reason)
+		}
+		return nil, nil, errs.FailedPrecondition(ReasonLogEmpty, "the audit log is empty")
 	}
-	return cp, nil
+	return cp, findings, nil
 }
 
 // InclusionProof proves that the entry of eventID is in the tree of size (0: latest checkpoint).
 func (a *App) InclusionProof(ctx context.Context, eventID string, size uint64) (*store.Entry, uint64, [][]byte, *store.Checkpoint, error) {
-	cp, err := a.Checkpoint(ctx)
+	cp, _, err := a.Checkpoint(ctx)
 	if err != nil {
 		return nil, 0, nil, nil, err
 	}
@@ -189,7 +278,7 @@ func (a *App) InclusionProof(ctx context.Context, eventID string, size uint64) (
 // ConsistencyProof proves that the log at newSize (0: latest checkpoint) extends the log
 // at oldSize, and returns both roots.
 func (a *App) ConsistencyProof(ctx context.Context, oldSize, newSize uint64) (uint64, []byte, []byte, [][]byte, error) {
-	cp, err := a.Checkpoint(ctx)
+	cp, _, err := a.Checkpoint(ctx)
 	if err != nil {
 		return 0, nil, nil, nil, err
 	}
@@ -241,7 +330,8 @@ func fingerprint(f store.Filter) string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:12])
 }
 
-// List returns a page of entries matching f and the next page's token.
+// List returns a page of entries matching f and the next page's token. Reads go on while a
+// finding is open: OpenFindings says which entries may not be what the log signed.
 func (a *App) List(ctx context.Context, f store.Filter, pageSize int, token string) ([]store.Entry, string, uint64, error) {
 	if err := authorise(ctx); err != nil {
 		return nil, "", 0, err

@@ -17,12 +17,36 @@ type Server struct {
 	auditv1.UnimplementedAuditServiceServer
 	app    *app.App
 	origin string
+	keys   []*auditv1.EventKey
 }
 
 var _ auditv1.AuditServiceServer = (*Server)(nil)
 
-// New returns the gRPC adapter of a.
-func New(a *app.App, origin string) *Server { return &Server{app: a, origin: origin} }
+// New returns the gRPC adapter of a; keys (may be nil) are the event keys it publishes.
+func New(a *app.App, origin string, keys *messaging.Keyring) *Server {
+	s := &Server{app: a, origin: origin}
+	if keys != nil {
+		for _, k := range keys.Keys() {
+			s.keys = append(s.keys, &auditv1.EventKey{Id: k.ID, Service: k.Service, PublicKey: k.Key})
+		}
+	}
+	return s
+}
+
+var authenticity = map[string]auditv1.Authenticity{
+	store.AuthenticityVerified:     auditv1.Authenticity_AUTHENTICITY_VERIFIED,
+	store.AuthenticityUnsigned:     auditv1.Authenticity_AUTHENTICITY_UNSIGNED,
+	store.AuthenticityUnknownKey:   auditv1.Authenticity_AUTHENTICITY_UNKNOWN_KEY,
+	store.AuthenticityBadSignature: auditv1.Authenticity_AUTHENTICITY_BAD_SIGNATURE,
+	store.AuthenticityWrongOwner:   auditv1.Authenticity_AUTHENTICITY_WRONG_OWNER,
+}
+
+func str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
 
 func (s *Server) checkpoint(c *store.Checkpoint) *auditv1.Checkpoint {
 	return &auditv1.Checkpoint{Origin: s.origin, TreeSize: c.TreeSize, RootHash: c.RootHash,
@@ -30,7 +54,8 @@ func (s *Server) checkpoint(c *store.Checkpoint) *auditv1.Checkpoint {
 }
 
 func entry(e store.Entry) *auditv1.LogEntry {
-	out := &auditv1.LogEntry{Index: e.Index, StreamSequence: e.StreamSeq, LeafHash: e.LeafHash, Data: e.Data}
+	out := &auditv1.LogEntry{Index: e.Index, StreamSequence: e.StreamSeq, LeafHash: e.LeafHash, Data: e.Data,
+		Subject: str(e.Subject), Signature: str(e.Signature), Signer: str(e.Signer), Authenticity: authenticity[str(e.Authenticity)]}
 	if ev, err := messaging.Decode(e.Data); err == nil {
 		out.Event = ev
 	}
@@ -45,13 +70,23 @@ func entries(es []store.Entry) []*auditv1.LogEntry {
 	return out
 }
 
+func findings(fs []store.Finding) []*auditv1.Finding {
+	out := make([]*auditv1.Finding, len(fs))
+	for i, f := range fs {
+		out[i] = &auditv1.Finding{FirstIndex: f.FirstIndex, Located: f.Located, Reason: f.Reason,
+			FoundAt: timestamppb.New(f.FoundAt), LogSize: f.LogSize, CheckpointSize: f.CheckpointSize}
+	}
+	return out
+}
+
 // GetCheckpoint implements auditv1.AuditServiceServer.
 func (s *Server) GetCheckpoint(ctx context.Context, _ *auditv1.GetCheckpointRequest) (*auditv1.GetCheckpointResponse, error) {
-	cp, err := s.app.Checkpoint(ctx)
+	cp, fs, err := s.app.Checkpoint(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return &auditv1.GetCheckpointResponse{Checkpoint: s.checkpoint(cp), VerifierKey: s.app.VerifierKey()}, nil
+	return &auditv1.GetCheckpointResponse{Checkpoint: s.checkpoint(cp), VerifierKey: s.app.VerifierKey(), Findings: findings(fs),
+		EventKeys: s.keys}, nil
 }
 
 // GetInclusionProof implements auditv1.AuditServiceServer.
@@ -89,7 +124,11 @@ func (s *Server) ListEvents(ctx context.Context, req *auditv1.ListEventsRequest)
 	if err != nil {
 		return nil, err
 	}
-	return &auditv1.ListEventsResponse{Entries: entries(es), NextPageToken: next, TreeSize: size}, nil
+	fs, err := s.app.OpenFindings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &auditv1.ListEventsResponse{Entries: entries(es), NextPageToken: next, TreeSize: size, Findings: findings(fs)}, nil
 }
 
 // GetResourceTimeline implements auditv1.AuditServiceServer.

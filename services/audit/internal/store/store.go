@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	eventsv1 "yaosu.dev/gen/go/yaosu/events/v1"
+	"yaosu.dev/pkg/errs"
 	"yaosu.dev/pkg/messaging"
 	"yaosu.dev/pkg/postgres"
 	"yaosu.dev/pkg/tlog"
@@ -42,12 +43,59 @@ type Entry struct {
 	Actor     *string
 	Org       *string
 	EventTime *time.Time
+	// Subject and Signature are the NATS subject and Yaosu-Signature header as published.
+	Subject   *string
+	Signature *string
+	// Authenticity is the signature check's outcome (Authenticity* constants; nil: not
+	// checked); Signer the service of a verified signature.
+	Authenticity *string
+	Signer       *string
 }
 
-// NewEntry builds the entry for the stream message with sequence seq and body data,
-// decoding the envelope's attributes when the body is a Yaosu event.
-func NewEntry(seq uint64, data []byte) Entry {
-	e := Entry{Index: seq - 1, StreamSeq: seq, Data: data, LeafHash: tlog.LeafHash(data)}
+// Outcomes of an entry's signature check, as stored.
+const (
+	AuthenticityVerified     = "verified"
+	AuthenticityUnsigned     = "unsigned"
+	AuthenticityUnknownKey   = "unknown_key"
+	AuthenticityBadSignature = "bad_signature"
+	AuthenticityWrongOwner   = "wrong_owner"
+)
+
+// CheckSignature records on e whether its signature proves a Yaosu service published it,
+// with keys (nil: not checked), and returns the failure, if any.
+func (e *Entry) CheckSignature(keys *messaging.Keyring) error {
+	if keys == nil {
+		return nil
+	}
+	subject, sig := "", ""
+	if e.Subject != nil {
+		subject = *e.Subject
+	}
+	if e.Signature != nil {
+		sig = *e.Signature
+	}
+	service, err := keys.Verify(subject, e.Data, sig)
+	outcome := AuthenticityVerified
+	switch {
+	case err == nil:
+		e.Signer = ptr(service)
+	case errors.Is(err, messaging.ErrUnsigned):
+		outcome = AuthenticityUnsigned
+	case errors.Is(err, messaging.ErrUnknownKey):
+		outcome = AuthenticityUnknownKey
+	case errors.Is(err, messaging.ErrWrongOwner):
+		outcome = AuthenticityWrongOwner
+	default:
+		outcome = AuthenticityBadSignature
+	}
+	e.Authenticity = &outcome
+	return err
+}
+
+// NewEntry builds the entry for the stream message with sequence seq, subject, signature
+// header and body data, decoding the envelope's attributes when the body is a Yaosu event.
+func NewEntry(seq uint64, subject, signature string, data []byte) Entry {
+	e := Entry{Index: seq - 1, StreamSeq: seq, Data: data, LeafHash: tlog.LeafHash(data), Subject: ptr(subject), Signature: ptr(signature)}
 	if ev, err := messaging.Decode(data); err == nil && ev.GetId() != "" {
 		e.EventID, e.EventType, e.Resource = ptr(ev.GetId()), ptr(ev.GetType()), ptr(ev.GetSubject())
 		rev := ev.GetResourceRevision()
@@ -136,11 +184,33 @@ func (s *Store) nodeHashes(ctx context.Context, q querier, ids []tlog.NodeID) ([
 	for i, id := range ids {
 		h, ok := found[id]
 		if !ok {
-			return nil, fmt.Errorf("audit log node (%d,%d) missing", id.Level, id.Index)
+			return nil, &MissingNodeError{Node: id}
 		}
 		out[i] = h
 	}
 	return out, nil
+}
+
+// ReasonLogInconsistent is the reason of errors caused by an inconsistent stored log (the
+// name of auditv1.ErrorReason ERROR_REASON_LOG_INCONSISTENT).
+const ReasonLogInconsistent = "ERROR_REASON_LOG_INCONSISTENT"
+
+// MissingNodeError is a tree node the log's size says must exist and storage lacks: the
+// log was truncated or rows were inserted beyond its tree. It unwraps to a DATA_LOSS
+// *errs.Error, so the API answers DATA_LOSS rather than INTERNAL.
+type MissingNodeError struct {
+	Node tlog.NodeID
+}
+
+func (e *MissingNodeError) Error() string {
+	return fmt.Sprintf("audit log tree node (%d,%d) missing", e.Node.Level, e.Node.Index)
+}
+
+// Unwrap is the error the API answers with.
+func (e *MissingNodeError) Unwrap() error {
+	return errs.New(errs.KindDataLoss, ReasonLogInconsistent,
+		"审计日志不一致 (audit log inconsistent): tree node (%d,%d) is missing from storage, so this cannot be answered; "+
+			"GetCheckpoint lists the service's findings", e.Node.Level, e.Node.Index)
 }
 
 // AppendBatch appends entries (which must continue the log at b.Size()) and every subtree
@@ -161,10 +231,11 @@ func (s *Store) AppendBatch(ctx context.Context, b *tlog.Builder, entries []Entr
 		rows := make([][]any, len(entries))
 		for i, e := range entries {
 			rows[i] = []any{int64(e.Index), int64(e.StreamSeq), e.EventID, e.EventType, e.Resource, e.Revision,
-				e.Actor, e.Org, e.EventTime, e.Data, e.LeafHash}
+				e.Actor, e.Org, e.EventTime, e.Data, e.LeafHash, e.Subject, e.Signature, e.Authenticity, e.Signer}
 		}
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"entries"}, []string{"idx", "stream_seq", "event_id", "event_type",
-			"resource", "resource_revision", "actor", "organisation", "event_time", "data", "leaf_hash"},
+			"resource", "resource_revision", "actor", "organisation", "event_time", "data", "leaf_hash",
+			"subject", "signature", "authenticity", "signer"},
 			pgx.CopyFromRows(rows)); err != nil {
 			return err
 		}
@@ -261,7 +332,8 @@ type Filter struct {
 	Limit        int
 }
 
-const entryColumns = `idx, stream_seq, event_id::text, event_type, resource, resource_revision, actor, organisation, event_time, data, leaf_hash`
+const entryColumns = `idx, stream_seq, event_id::text, event_type, resource, resource_revision, actor, organisation, event_time, data, leaf_hash,
+	subject, signature, authenticity, signer`
 
 // List returns up to f.Limit entries matching f, in log order. Only the filters that are set
 // become conditions, so each query can use the index of its filter (a catch-all
@@ -309,7 +381,7 @@ func scanEntries(rows pgx.Rows) ([]Entry, error) {
 		var e Entry
 		var idx, seq int64
 		if err := rows.Scan(&idx, &seq, &e.EventID, &e.EventType, &e.Resource, &e.Revision, &e.Actor, &e.Org,
-			&e.EventTime, &e.Data, &e.LeafHash); err != nil {
+			&e.EventTime, &e.Data, &e.LeafHash, &e.Subject, &e.Signature, &e.Authenticity, &e.Signer); err != nil {
 			return nil, err
 		}
 		e.Index, e.StreamSeq = uint64(idx), uint64(seq)

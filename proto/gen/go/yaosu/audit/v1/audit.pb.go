@@ -24,6 +24,73 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// Authenticity is the outcome of checking an entry's event signature on append. Anything
+// but VERIFIED means the message may not come from Yaosu: it is logged all the same (the log
+// equals the stream) and flagged.
+type Authenticity int32
+
+const (
+	// AUTHENTICITY_UNSPECIFIED: not checked (no event keys configured, or appended before).
+	Authenticity_AUTHENTICITY_UNSPECIFIED Authenticity = 0
+	// AUTHENTICITY_VERIFIED: signed by the key of the service that owns the subject.
+	Authenticity_AUTHENTICITY_VERIFIED Authenticity = 1
+	// AUTHENTICITY_UNSIGNED: no signature header.
+	Authenticity_AUTHENTICITY_UNSIGNED Authenticity = 2
+	// AUTHENTICITY_UNKNOWN_KEY: signed by a key the service does not know.
+	Authenticity_AUTHENTICITY_UNKNOWN_KEY Authenticity = 3
+	// AUTHENTICITY_BAD_SIGNATURE: a malformed or wrong signature.
+	Authenticity_AUTHENTICITY_BAD_SIGNATURE Authenticity = 4
+	// AUTHENTICITY_WRONG_OWNER: a valid signature by a service that does not own the subject.
+	Authenticity_AUTHENTICITY_WRONG_OWNER Authenticity = 5
+)
+
+// Enum value maps for Authenticity.
+var (
+	Authenticity_name = map[int32]string{
+		0: "AUTHENTICITY_UNSPECIFIED",
+		1: "AUTHENTICITY_VERIFIED",
+		2: "AUTHENTICITY_UNSIGNED",
+		3: "AUTHENTICITY_UNKNOWN_KEY",
+		4: "AUTHENTICITY_BAD_SIGNATURE",
+		5: "AUTHENTICITY_WRONG_OWNER",
+	}
+	Authenticity_value = map[string]int32{
+		"AUTHENTICITY_UNSPECIFIED":   0,
+		"AUTHENTICITY_VERIFIED":      1,
+		"AUTHENTICITY_UNSIGNED":      2,
+		"AUTHENTICITY_UNKNOWN_KEY":   3,
+		"AUTHENTICITY_BAD_SIGNATURE": 4,
+		"AUTHENTICITY_WRONG_OWNER":   5,
+	}
+)
+
+func (x Authenticity) Enum() *Authenticity {
+	p := new(Authenticity)
+	*p = x
+	return p
+}
+
+func (x Authenticity) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Authenticity) Descriptor() protoreflect.EnumDescriptor {
+	return file_yaosu_audit_v1_audit_proto_enumTypes[0].Descriptor()
+}
+
+func (Authenticity) Type() protoreflect.EnumType {
+	return &file_yaosu_audit_v1_audit_proto_enumTypes[0]
+}
+
+func (x Authenticity) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Authenticity.Descriptor instead.
+func (Authenticity) EnumDescriptor() ([]byte, []int) {
+	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{0}
+}
+
 // ErrorReason is sent as google.rpc.ErrorInfo.reason (domain `yaosu.dev`) for audit errors.
 type ErrorReason int32
 
@@ -41,6 +108,9 @@ const (
 	ErrorReason_ERROR_REASON_INVALID_PAGE_TOKEN ErrorReason = 4
 	// ERROR_REASON_AUDITOR_ROLE_REQUIRED: the caller is neither auditor nor admin.
 	ErrorReason_ERROR_REASON_AUDITOR_ROLE_REQUIRED ErrorReason = 5
+	// ERROR_REASON_LOG_INCONSISTENT: the stored log cannot answer (a tree node or entry is
+	// missing or does not match); the service records a finding (see GetCheckpoint).
+	ErrorReason_ERROR_REASON_LOG_INCONSISTENT ErrorReason = 6
 )
 
 // Enum value maps for ErrorReason.
@@ -52,6 +122,7 @@ var (
 		3: "ERROR_REASON_TREE_SIZE_OUT_OF_RANGE",
 		4: "ERROR_REASON_INVALID_PAGE_TOKEN",
 		5: "ERROR_REASON_AUDITOR_ROLE_REQUIRED",
+		6: "ERROR_REASON_LOG_INCONSISTENT",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":            0,
@@ -60,6 +131,7 @@ var (
 		"ERROR_REASON_TREE_SIZE_OUT_OF_RANGE": 3,
 		"ERROR_REASON_INVALID_PAGE_TOKEN":     4,
 		"ERROR_REASON_AUDITOR_ROLE_REQUIRED":  5,
+		"ERROR_REASON_LOG_INCONSISTENT":       6,
 	}
 )
 
@@ -74,11 +146,11 @@ func (x ErrorReason) String() string {
 }
 
 func (ErrorReason) Descriptor() protoreflect.EnumDescriptor {
-	return file_yaosu_audit_v1_audit_proto_enumTypes[0].Descriptor()
+	return file_yaosu_audit_v1_audit_proto_enumTypes[1].Descriptor()
 }
 
 func (ErrorReason) Type() protoreflect.EnumType {
-	return &file_yaosu_audit_v1_audit_proto_enumTypes[0]
+	return &file_yaosu_audit_v1_audit_proto_enumTypes[1]
 }
 
 func (x ErrorReason) Number() protoreflect.EnumNumber {
@@ -87,7 +159,7 @@ func (x ErrorReason) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ErrorReason.Descriptor instead.
 func (ErrorReason) EnumDescriptor() ([]byte, []int) {
-	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{0}
+	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{1}
 }
 
 // Checkpoint is a signed tree head.
@@ -185,7 +257,19 @@ type LogEntry struct {
 	// hash is computed over these bytes.
 	Data []byte `protobuf:"bytes,4,opt,name=data,proto3" json:"data,omitempty"`
 	// event is data decoded, for convenience.
-	Event         *v1.Event `protobuf:"bytes,5,opt,name=event,proto3" json:"event,omitempty"`
+	Event *v1.Event `protobuf:"bytes,5,opt,name=event,proto3" json:"event,omitempty"`
+	// subject is the NATS subject the message was published on (empty for entries appended
+	// before subjects were recorded).
+	Subject string `protobuf:"bytes,6,opt,name=subject,proto3" json:"subject,omitempty"`
+	// signature is the message's `Yaosu-Signature` header as published: "<key id> <base64
+	// Ed25519 signature>" over "yaosu-event-v1\n" + subject + "\n" + data. Empty when the
+	// message carried none. Not covered by the Merkle tree (the leaf hash is over data
+	// alone, so the log equals the stream); auditors check it offline with the event keys.
+	Signature string `protobuf:"bytes,7,opt,name=signature,proto3" json:"signature,omitempty"`
+	// authenticity is what the audit service found when it checked the signature on append.
+	Authenticity Authenticity `protobuf:"varint,8,opt,name=authenticity,proto3,enum=yaosu.audit.v1.Authenticity" json:"authenticity,omitempty"`
+	// signer is the service whose key made a verified signature.
+	Signer        string `protobuf:"bytes,9,opt,name=signer,proto3" json:"signer,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -255,6 +339,98 @@ func (x *LogEntry) GetEvent() *v1.Event {
 	return nil
 }
 
+func (x *LogEntry) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *LogEntry) GetSignature() string {
+	if x != nil {
+		return x.Signature
+	}
+	return ""
+}
+
+func (x *LogEntry) GetAuthenticity() Authenticity {
+	if x != nil {
+		return x.Authenticity
+	}
+	return Authenticity_AUTHENTICITY_UNSPECIFIED
+}
+
+func (x *LogEntry) GetSigner() string {
+	if x != nil {
+		return x.Signer
+	}
+	return ""
+}
+
+// EventKey is a service's public event-signing key.
+type EventKey struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// id is the key id that signatures name ("<service>+<hex>").
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// service is the service whose subjects ("yaosu.<service>.") the key may sign.
+	Service string `protobuf:"bytes,2,opt,name=service,proto3" json:"service,omitempty"`
+	// public_key is the raw Ed25519 public key.
+	PublicKey     []byte `protobuf:"bytes,3,opt,name=public_key,json=publicKey,proto3" json:"public_key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EventKey) Reset() {
+	*x = EventKey{}
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EventKey) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EventKey) ProtoMessage() {}
+
+func (x *EventKey) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EventKey.ProtoReflect.Descriptor instead.
+func (*EventKey) Descriptor() ([]byte, []int) {
+	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *EventKey) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *EventKey) GetService() string {
+	if x != nil {
+		return x.Service
+	}
+	return ""
+}
+
+func (x *EventKey) GetPublicKey() []byte {
+	if x != nil {
+		return x.PublicKey
+	}
+	return nil
+}
+
 // GetCheckpointRequest is the request of GetCheckpoint.
 type GetCheckpointRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -264,7 +440,7 @@ type GetCheckpointRequest struct {
 
 func (x *GetCheckpointRequest) Reset() {
 	*x = GetCheckpointRequest{}
-	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[2]
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -276,7 +452,7 @@ func (x *GetCheckpointRequest) String() string {
 func (*GetCheckpointRequest) ProtoMessage() {}
 
 func (x *GetCheckpointRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[2]
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -289,7 +465,7 @@ func (x *GetCheckpointRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCheckpointRequest.ProtoReflect.Descriptor instead.
 func (*GetCheckpointRequest) Descriptor() ([]byte, []int) {
-	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{2}
+	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{3}
 }
 
 // GetCheckpointResponse is the response of GetCheckpoint.
@@ -300,14 +476,20 @@ type GetCheckpointResponse struct {
 	// verifier_key is the note verifier key of the log's signing key
 	// (`<origin>+<key hash>+<base64 key>`). Pin it out of band: a key fetched from the server
 	// you are auditing proves nothing by itself.
-	VerifierKey   string `protobuf:"bytes,2,opt,name=verifier_key,json=verifierKey,proto3" json:"verifier_key,omitempty"`
+	VerifierKey string `protobuf:"bytes,2,opt,name=verifier_key,json=verifierKey,proto3" json:"verifier_key,omitempty"`
+	// findings are the open findings: inconsistencies the service found in its own stored
+	// log. While there is one, the service appends and signs nothing more.
+	Findings []*Finding `protobuf:"bytes,3,rep,name=findings,proto3" json:"findings,omitempty"`
+	// event_keys are the public keys the service verifies event signatures with. Like
+	// verifier_key, pin them from a source you trust (`yaosuctl audit key --pin`).
+	EventKeys     []*EventKey `protobuf:"bytes,4,rep,name=event_keys,json=eventKeys,proto3" json:"event_keys,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetCheckpointResponse) Reset() {
 	*x = GetCheckpointResponse{}
-	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[3]
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -319,7 +501,7 @@ func (x *GetCheckpointResponse) String() string {
 func (*GetCheckpointResponse) ProtoMessage() {}
 
 func (x *GetCheckpointResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[3]
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -332,7 +514,7 @@ func (x *GetCheckpointResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCheckpointResponse.ProtoReflect.Descriptor instead.
 func (*GetCheckpointResponse) Descriptor() ([]byte, []int) {
-	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{3}
+	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *GetCheckpointResponse) GetCheckpoint() *Checkpoint {
@@ -349,6 +531,112 @@ func (x *GetCheckpointResponse) GetVerifierKey() string {
 	return ""
 }
 
+func (x *GetCheckpointResponse) GetFindings() []*Finding {
+	if x != nil {
+		return x.Findings
+	}
+	return nil
+}
+
+func (x *GetCheckpointResponse) GetEventKeys() []*EventKey {
+	if x != nil {
+		return x.EventKeys
+	}
+	return nil
+}
+
+// Finding is an inconsistency the audit service found in its stored log (tampering or
+// storage damage). It is also published once as an `audit.log.inconsistent` event.
+type Finding struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// first_index is the first log index found wrong (when located) or an upper bound of it.
+	FirstIndex uint64 `protobuf:"varint,1,opt,name=first_index,json=firstIndex,proto3" json:"first_index,omitempty"`
+	// located reports whether first_index is exactly the first bad entry.
+	Located bool `protobuf:"varint,2,opt,name=located,proto3" json:"located,omitempty"`
+	// reason says what is wrong, for people.
+	Reason string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	// found_at is when it was found.
+	FoundAt *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=found_at,json=foundAt,proto3" json:"found_at,omitempty"`
+	// log_size is the number of entries the stored log claimed when it was found.
+	LogSize uint64 `protobuf:"varint,5,opt,name=log_size,json=logSize,proto3" json:"log_size,omitempty"`
+	// checkpoint_size is the tree size of the last checkpoint signed before (0: none).
+	CheckpointSize uint64 `protobuf:"varint,6,opt,name=checkpoint_size,json=checkpointSize,proto3" json:"checkpoint_size,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *Finding) Reset() {
+	*x = Finding{}
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Finding) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Finding) ProtoMessage() {}
+
+func (x *Finding) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Finding.ProtoReflect.Descriptor instead.
+func (*Finding) Descriptor() ([]byte, []int) {
+	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *Finding) GetFirstIndex() uint64 {
+	if x != nil {
+		return x.FirstIndex
+	}
+	return 0
+}
+
+func (x *Finding) GetLocated() bool {
+	if x != nil {
+		return x.Located
+	}
+	return false
+}
+
+func (x *Finding) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *Finding) GetFoundAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FoundAt
+	}
+	return nil
+}
+
+func (x *Finding) GetLogSize() uint64 {
+	if x != nil {
+		return x.LogSize
+	}
+	return 0
+}
+
+func (x *Finding) GetCheckpointSize() uint64 {
+	if x != nil {
+		return x.CheckpointSize
+	}
+	return 0
+}
+
 // GetInclusionProofRequest is the request of GetInclusionProof.
 type GetInclusionProofRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -362,7 +650,7 @@ type GetInclusionProofRequest struct {
 
 func (x *GetInclusionProofRequest) Reset() {
 	*x = GetInclusionProofRequest{}
-	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[4]
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -374,7 +662,7 @@ func (x *GetInclusionProofRequest) String() string {
 func (*GetInclusionProofRequest) ProtoMessage() {}
 
 func (x *GetInclusionProofRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[4]
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -387,7 +675,7 @@ func (x *GetInclusionProofRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetInclusionProofRequest.ProtoReflect.Descriptor instead.
 func (*GetInclusionProofRequest) Descriptor() ([]byte, []int) {
-	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{4}
+	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GetInclusionProofRequest) GetEventId() string {
@@ -421,7 +709,7 @@ type GetInclusionProofResponse struct {
 
 func (x *GetInclusionProofResponse) Reset() {
 	*x = GetInclusionProofResponse{}
-	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[5]
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -433,7 +721,7 @@ func (x *GetInclusionProofResponse) String() string {
 func (*GetInclusionProofResponse) ProtoMessage() {}
 
 func (x *GetInclusionProofResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[5]
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -446,7 +734,7 @@ func (x *GetInclusionProofResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetInclusionProofResponse.ProtoReflect.Descriptor instead.
 func (*GetInclusionProofResponse) Descriptor() ([]byte, []int) {
-	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{5}
+	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *GetInclusionProofResponse) GetEntry() *LogEntry {
@@ -490,7 +778,7 @@ type GetConsistencyProofRequest struct {
 
 func (x *GetConsistencyProofRequest) Reset() {
 	*x = GetConsistencyProofRequest{}
-	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[6]
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -502,7 +790,7 @@ func (x *GetConsistencyProofRequest) String() string {
 func (*GetConsistencyProofRequest) ProtoMessage() {}
 
 func (x *GetConsistencyProofRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[6]
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -515,7 +803,7 @@ func (x *GetConsistencyProofRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConsistencyProofRequest.ProtoReflect.Descriptor instead.
 func (*GetConsistencyProofRequest) Descriptor() ([]byte, []int) {
-	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{6}
+	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *GetConsistencyProofRequest) GetOldSize() uint64 {
@@ -551,7 +839,7 @@ type GetConsistencyProofResponse struct {
 
 func (x *GetConsistencyProofResponse) Reset() {
 	*x = GetConsistencyProofResponse{}
-	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[7]
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -563,7 +851,7 @@ func (x *GetConsistencyProofResponse) String() string {
 func (*GetConsistencyProofResponse) ProtoMessage() {}
 
 func (x *GetConsistencyProofResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[7]
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -576,7 +864,7 @@ func (x *GetConsistencyProofResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConsistencyProofResponse.ProtoReflect.Descriptor instead.
 func (*GetConsistencyProofResponse) Descriptor() ([]byte, []int) {
-	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{7}
+	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *GetConsistencyProofResponse) GetOldSize() uint64 {
@@ -641,7 +929,7 @@ type ListEventsRequest struct {
 
 func (x *ListEventsRequest) Reset() {
 	*x = ListEventsRequest{}
-	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[8]
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -653,7 +941,7 @@ func (x *ListEventsRequest) String() string {
 func (*ListEventsRequest) ProtoMessage() {}
 
 func (x *ListEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[8]
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -666,7 +954,7 @@ func (x *ListEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEventsRequest.ProtoReflect.Descriptor instead.
 func (*ListEventsRequest) Descriptor() ([]byte, []int) {
-	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{8}
+	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ListEventsRequest) GetResource() string {
@@ -740,14 +1028,17 @@ type ListEventsResponse struct {
 	// next_page_token fetches the next page; empty on the last.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	// tree_size is the log's size when the page was read.
-	TreeSize      uint64 `protobuf:"varint,3,opt,name=tree_size,json=treeSize,proto3" json:"tree_size,omitempty"`
+	TreeSize uint64 `protobuf:"varint,3,opt,name=tree_size,json=treeSize,proto3" json:"tree_size,omitempty"`
+	// findings are the open findings (see GetCheckpointResponse.findings): entries at or
+	// after a finding's first_index may not be what the log signed.
+	Findings      []*Finding `protobuf:"bytes,4,rep,name=findings,proto3" json:"findings,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListEventsResponse) Reset() {
 	*x = ListEventsResponse{}
-	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[9]
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -759,7 +1050,7 @@ func (x *ListEventsResponse) String() string {
 func (*ListEventsResponse) ProtoMessage() {}
 
 func (x *ListEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[9]
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -772,7 +1063,7 @@ func (x *ListEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEventsResponse.ProtoReflect.Descriptor instead.
 func (*ListEventsResponse) Descriptor() ([]byte, []int) {
-	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{9}
+	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ListEventsResponse) GetEntries() []*LogEntry {
@@ -796,6 +1087,13 @@ func (x *ListEventsResponse) GetTreeSize() uint64 {
 	return 0
 }
 
+func (x *ListEventsResponse) GetFindings() []*Finding {
+	if x != nil {
+		return x.Findings
+	}
+	return nil
+}
+
 // GetResourceTimelineRequest is the request of GetResourceTimeline.
 type GetResourceTimelineRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -811,7 +1109,7 @@ type GetResourceTimelineRequest struct {
 
 func (x *GetResourceTimelineRequest) Reset() {
 	*x = GetResourceTimelineRequest{}
-	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[10]
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -823,7 +1121,7 @@ func (x *GetResourceTimelineRequest) String() string {
 func (*GetResourceTimelineRequest) ProtoMessage() {}
 
 func (x *GetResourceTimelineRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[10]
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -836,7 +1134,7 @@ func (x *GetResourceTimelineRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetResourceTimelineRequest.ProtoReflect.Descriptor instead.
 func (*GetResourceTimelineRequest) Descriptor() ([]byte, []int) {
-	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{10}
+	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *GetResourceTimelineRequest) GetResource() string {
@@ -873,7 +1171,7 @@ type GetResourceTimelineResponse struct {
 
 func (x *GetResourceTimelineResponse) Reset() {
 	*x = GetResourceTimelineResponse{}
-	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[11]
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -885,7 +1183,7 @@ func (x *GetResourceTimelineResponse) String() string {
 func (*GetResourceTimelineResponse) ProtoMessage() {}
 
 func (x *GetResourceTimelineResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[11]
+	mi := &file_yaosu_audit_v1_audit_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -898,7 +1196,7 @@ func (x *GetResourceTimelineResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetResourceTimelineResponse.ProtoReflect.Descriptor instead.
 func (*GetResourceTimelineResponse) Descriptor() ([]byte, []int) {
-	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{11}
+	return file_yaosu_audit_v1_audit_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *GetResourceTimelineResponse) GetEntries() []*LogEntry {
@@ -927,19 +1225,39 @@ const file_yaosu_audit_v1_audit_proto_rawDesc = "" +
 	"\troot_hash\x18\x03 \x01(\fR\brootHash\x127\n" +
 	"\tsign_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\bsignTime\x12\x1f\n" +
 	"\vsigned_note\x18\x05 \x01(\tR\n" +
-	"signedNote\"\xa8\x01\n" +
+	"signedNote\"\xba\x02\n" +
 	"\bLogEntry\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\x04R\x05index\x12'\n" +
 	"\x0fstream_sequence\x18\x02 \x01(\x04R\x0estreamSequence\x12\x1b\n" +
 	"\tleaf_hash\x18\x03 \x01(\fR\bleafHash\x12\x12\n" +
 	"\x04data\x18\x04 \x01(\fR\x04data\x12,\n" +
-	"\x05event\x18\x05 \x01(\v2\x16.yaosu.events.v1.EventR\x05event\"\x16\n" +
-	"\x14GetCheckpointRequest\"v\n" +
+	"\x05event\x18\x05 \x01(\v2\x16.yaosu.events.v1.EventR\x05event\x12\x18\n" +
+	"\asubject\x18\x06 \x01(\tR\asubject\x12\x1c\n" +
+	"\tsignature\x18\a \x01(\tR\tsignature\x12@\n" +
+	"\fauthenticity\x18\b \x01(\x0e2\x1c.yaosu.audit.v1.AuthenticityR\fauthenticity\x12\x16\n" +
+	"\x06signer\x18\t \x01(\tR\x06signer\"S\n" +
+	"\bEventKey\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
+	"\aservice\x18\x02 \x01(\tR\aservice\x12\x1d\n" +
+	"\n" +
+	"public_key\x18\x03 \x01(\fR\tpublicKey\"\x16\n" +
+	"\x14GetCheckpointRequest\"\xe4\x01\n" +
 	"\x15GetCheckpointResponse\x12:\n" +
 	"\n" +
 	"checkpoint\x18\x01 \x01(\v2\x1a.yaosu.audit.v1.CheckpointR\n" +
 	"checkpoint\x12!\n" +
-	"\fverifier_key\x18\x02 \x01(\tR\vverifierKey\"\\\n" +
+	"\fverifier_key\x18\x02 \x01(\tR\vverifierKey\x123\n" +
+	"\bfindings\x18\x03 \x03(\v2\x17.yaosu.audit.v1.FindingR\bfindings\x127\n" +
+	"\n" +
+	"event_keys\x18\x04 \x03(\v2\x18.yaosu.audit.v1.EventKeyR\teventKeys\"\xd7\x01\n" +
+	"\aFinding\x12\x1f\n" +
+	"\vfirst_index\x18\x01 \x01(\x04R\n" +
+	"firstIndex\x12\x18\n" +
+	"\alocated\x18\x02 \x01(\bR\alocated\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x125\n" +
+	"\bfound_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\afoundAt\x12\x19\n" +
+	"\blog_size\x18\x05 \x01(\x04R\alogSize\x12'\n" +
+	"\x0fcheckpoint_size\x18\x06 \x01(\x04R\x0echeckpointSize\"\\\n" +
 	"\x18GetInclusionProofRequest\x12#\n" +
 	"\bevent_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\aeventId\x12\x1b\n" +
 	"\ttree_size\x18\x02 \x01(\x04R\btreeSize\"\xbc\x01\n" +
@@ -971,11 +1289,12 @@ const file_yaosu_audit_v1_audit_proto_rawDesc = "" +
 	"startIndex\x12$\n" +
 	"\tpage_size\x18\b \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\bpageSize\x12'\n" +
 	"\n" +
-	"page_token\x18\t \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"\x8d\x01\n" +
+	"page_token\x18\t \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"\xc2\x01\n" +
 	"\x12ListEventsResponse\x122\n" +
 	"\aentries\x18\x01 \x03(\v2\x18.yaosu.audit.v1.LogEntryR\aentries\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1b\n" +
-	"\ttree_size\x18\x03 \x01(\x04R\btreeSize\"\x93\x01\n" +
+	"\ttree_size\x18\x03 \x01(\x04R\btreeSize\x123\n" +
+	"\bfindings\x18\x04 \x03(\v2\x17.yaosu.audit.v1.FindingR\bfindings\"\x93\x01\n" +
 	"\x1aGetResourceTimelineRequest\x12&\n" +
 	"\bresource\x18\x01 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\xac\x02R\bresource\x12$\n" +
@@ -984,14 +1303,22 @@ const file_yaosu_audit_v1_audit_proto_rawDesc = "" +
 	"page_token\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"y\n" +
 	"\x1bGetResourceTimelineResponse\x122\n" +
 	"\aentries\x18\x01 \x03(\v2\x18.yaosu.audit.v1.LogEntryR\aentries\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*\xe0\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*\xbe\x01\n" +
+	"\fAuthenticity\x12\x1c\n" +
+	"\x18AUTHENTICITY_UNSPECIFIED\x10\x00\x12\x19\n" +
+	"\x15AUTHENTICITY_VERIFIED\x10\x01\x12\x19\n" +
+	"\x15AUTHENTICITY_UNSIGNED\x10\x02\x12\x1c\n" +
+	"\x18AUTHENTICITY_UNKNOWN_KEY\x10\x03\x12\x1e\n" +
+	"\x1aAUTHENTICITY_BAD_SIGNATURE\x10\x04\x12\x1c\n" +
+	"\x18AUTHENTICITY_WRONG_OWNER\x10\x05*\x83\x02\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16ERROR_REASON_LOG_EMPTY\x10\x01\x12!\n" +
 	"\x1dERROR_REASON_EVENT_NOT_IN_LOG\x10\x02\x12'\n" +
 	"#ERROR_REASON_TREE_SIZE_OUT_OF_RANGE\x10\x03\x12#\n" +
 	"\x1fERROR_REASON_INVALID_PAGE_TOKEN\x10\x04\x12&\n" +
-	"\"ERROR_REASON_AUDITOR_ROLE_REQUIRED\x10\x052\x8b\x04\n" +
+	"\"ERROR_REASON_AUDITOR_ROLE_REQUIRED\x10\x05\x12!\n" +
+	"\x1dERROR_REASON_LOG_INCONSISTENT\x10\x062\x8b\x04\n" +
 	"\fAuditService\x12\\\n" +
 	"\rGetCheckpoint\x12$.yaosu.audit.v1.GetCheckpointRequest\x1a%.yaosu.audit.v1.GetCheckpointResponse\x12h\n" +
 	"\x11GetInclusionProof\x12(.yaosu.audit.v1.GetInclusionProofRequest\x1a).yaosu.audit.v1.GetInclusionProofResponse\x12n\n" +
@@ -1014,50 +1341,58 @@ func file_yaosu_audit_v1_audit_proto_rawDescGZIP() []byte {
 	return file_yaosu_audit_v1_audit_proto_rawDescData
 }
 
-var file_yaosu_audit_v1_audit_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_yaosu_audit_v1_audit_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_yaosu_audit_v1_audit_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_yaosu_audit_v1_audit_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_yaosu_audit_v1_audit_proto_goTypes = []any{
-	(ErrorReason)(0),                    // 0: yaosu.audit.v1.ErrorReason
-	(*Checkpoint)(nil),                  // 1: yaosu.audit.v1.Checkpoint
-	(*LogEntry)(nil),                    // 2: yaosu.audit.v1.LogEntry
-	(*GetCheckpointRequest)(nil),        // 3: yaosu.audit.v1.GetCheckpointRequest
-	(*GetCheckpointResponse)(nil),       // 4: yaosu.audit.v1.GetCheckpointResponse
-	(*GetInclusionProofRequest)(nil),    // 5: yaosu.audit.v1.GetInclusionProofRequest
-	(*GetInclusionProofResponse)(nil),   // 6: yaosu.audit.v1.GetInclusionProofResponse
-	(*GetConsistencyProofRequest)(nil),  // 7: yaosu.audit.v1.GetConsistencyProofRequest
-	(*GetConsistencyProofResponse)(nil), // 8: yaosu.audit.v1.GetConsistencyProofResponse
-	(*ListEventsRequest)(nil),           // 9: yaosu.audit.v1.ListEventsRequest
-	(*ListEventsResponse)(nil),          // 10: yaosu.audit.v1.ListEventsResponse
-	(*GetResourceTimelineRequest)(nil),  // 11: yaosu.audit.v1.GetResourceTimelineRequest
-	(*GetResourceTimelineResponse)(nil), // 12: yaosu.audit.v1.GetResourceTimelineResponse
-	(*timestamppb.Timestamp)(nil),       // 13: google.protobuf.Timestamp
-	(*v1.Event)(nil),                    // 14: yaosu.events.v1.Event
+	(Authenticity)(0),                   // 0: yaosu.audit.v1.Authenticity
+	(ErrorReason)(0),                    // 1: yaosu.audit.v1.ErrorReason
+	(*Checkpoint)(nil),                  // 2: yaosu.audit.v1.Checkpoint
+	(*LogEntry)(nil),                    // 3: yaosu.audit.v1.LogEntry
+	(*EventKey)(nil),                    // 4: yaosu.audit.v1.EventKey
+	(*GetCheckpointRequest)(nil),        // 5: yaosu.audit.v1.GetCheckpointRequest
+	(*GetCheckpointResponse)(nil),       // 6: yaosu.audit.v1.GetCheckpointResponse
+	(*Finding)(nil),                     // 7: yaosu.audit.v1.Finding
+	(*GetInclusionProofRequest)(nil),    // 8: yaosu.audit.v1.GetInclusionProofRequest
+	(*GetInclusionProofResponse)(nil),   // 9: yaosu.audit.v1.GetInclusionProofResponse
+	(*GetConsistencyProofRequest)(nil),  // 10: yaosu.audit.v1.GetConsistencyProofRequest
+	(*GetConsistencyProofResponse)(nil), // 11: yaosu.audit.v1.GetConsistencyProofResponse
+	(*ListEventsRequest)(nil),           // 12: yaosu.audit.v1.ListEventsRequest
+	(*ListEventsResponse)(nil),          // 13: yaosu.audit.v1.ListEventsResponse
+	(*GetResourceTimelineRequest)(nil),  // 14: yaosu.audit.v1.GetResourceTimelineRequest
+	(*GetResourceTimelineResponse)(nil), // 15: yaosu.audit.v1.GetResourceTimelineResponse
+	(*timestamppb.Timestamp)(nil),       // 16: google.protobuf.Timestamp
+	(*v1.Event)(nil),                    // 17: yaosu.events.v1.Event
 }
 var file_yaosu_audit_v1_audit_proto_depIdxs = []int32{
-	13, // 0: yaosu.audit.v1.Checkpoint.sign_time:type_name -> google.protobuf.Timestamp
-	14, // 1: yaosu.audit.v1.LogEntry.event:type_name -> yaosu.events.v1.Event
-	1,  // 2: yaosu.audit.v1.GetCheckpointResponse.checkpoint:type_name -> yaosu.audit.v1.Checkpoint
-	2,  // 3: yaosu.audit.v1.GetInclusionProofResponse.entry:type_name -> yaosu.audit.v1.LogEntry
-	1,  // 4: yaosu.audit.v1.GetInclusionProofResponse.checkpoint:type_name -> yaosu.audit.v1.Checkpoint
-	13, // 5: yaosu.audit.v1.ListEventsRequest.start_time:type_name -> google.protobuf.Timestamp
-	13, // 6: yaosu.audit.v1.ListEventsRequest.end_time:type_name -> google.protobuf.Timestamp
-	2,  // 7: yaosu.audit.v1.ListEventsResponse.entries:type_name -> yaosu.audit.v1.LogEntry
-	2,  // 8: yaosu.audit.v1.GetResourceTimelineResponse.entries:type_name -> yaosu.audit.v1.LogEntry
-	3,  // 9: yaosu.audit.v1.AuditService.GetCheckpoint:input_type -> yaosu.audit.v1.GetCheckpointRequest
-	5,  // 10: yaosu.audit.v1.AuditService.GetInclusionProof:input_type -> yaosu.audit.v1.GetInclusionProofRequest
-	7,  // 11: yaosu.audit.v1.AuditService.GetConsistencyProof:input_type -> yaosu.audit.v1.GetConsistencyProofRequest
-	9,  // 12: yaosu.audit.v1.AuditService.ListEvents:input_type -> yaosu.audit.v1.ListEventsRequest
-	11, // 13: yaosu.audit.v1.AuditService.GetResourceTimeline:input_type -> yaosu.audit.v1.GetResourceTimelineRequest
-	4,  // 14: yaosu.audit.v1.AuditService.GetCheckpoint:output_type -> yaosu.audit.v1.GetCheckpointResponse
-	6,  // 15: yaosu.audit.v1.AuditService.GetInclusionProof:output_type -> yaosu.audit.v1.GetInclusionProofResponse
-	8,  // 16: yaosu.audit.v1.AuditService.GetConsistencyProof:output_type -> yaosu.audit.v1.GetConsistencyProofResponse
-	10, // 17: yaosu.audit.v1.AuditService.ListEvents:output_type -> yaosu.audit.v1.ListEventsResponse
-	12, // 18: yaosu.audit.v1.AuditService.GetResourceTimeline:output_type -> yaosu.audit.v1.GetResourceTimelineResponse
-	14, // [14:19] is the sub-list for method output_type
-	9,  // [9:14] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	16, // 0: yaosu.audit.v1.Checkpoint.sign_time:type_name -> google.protobuf.Timestamp
+	17, // 1: yaosu.audit.v1.LogEntry.event:type_name -> yaosu.events.v1.Event
+	0,  // 2: yaosu.audit.v1.LogEntry.authenticity:type_name -> yaosu.audit.v1.Authenticity
+	2,  // 3: yaosu.audit.v1.GetCheckpointResponse.checkpoint:type_name -> yaosu.audit.v1.Checkpoint
+	7,  // 4: yaosu.audit.v1.GetCheckpointResponse.findings:type_name -> yaosu.audit.v1.Finding
+	4,  // 5: yaosu.audit.v1.GetCheckpointResponse.event_keys:type_name -> yaosu.audit.v1.EventKey
+	16, // 6: yaosu.audit.v1.Finding.found_at:type_name -> google.protobuf.Timestamp
+	3,  // 7: yaosu.audit.v1.GetInclusionProofResponse.entry:type_name -> yaosu.audit.v1.LogEntry
+	2,  // 8: yaosu.audit.v1.GetInclusionProofResponse.checkpoint:type_name -> yaosu.audit.v1.Checkpoint
+	16, // 9: yaosu.audit.v1.ListEventsRequest.start_time:type_name -> google.protobuf.Timestamp
+	16, // 10: yaosu.audit.v1.ListEventsRequest.end_time:type_name -> google.protobuf.Timestamp
+	3,  // 11: yaosu.audit.v1.ListEventsResponse.entries:type_name -> yaosu.audit.v1.LogEntry
+	7,  // 12: yaosu.audit.v1.ListEventsResponse.findings:type_name -> yaosu.audit.v1.Finding
+	3,  // 13: yaosu.audit.v1.GetResourceTimelineResponse.entries:type_name -> yaosu.audit.v1.LogEntry
+	5,  // 14: yaosu.audit.v1.AuditService.GetCheckpoint:input_type -> yaosu.audit.v1.GetCheckpointRequest
+	8,  // 15: yaosu.audit.v1.AuditService.GetInclusionProof:input_type -> yaosu.audit.v1.GetInclusionProofRequest
+	10, // 16: yaosu.audit.v1.AuditService.GetConsistencyProof:input_type -> yaosu.audit.v1.GetConsistencyProofRequest
+	12, // 17: yaosu.audit.v1.AuditService.ListEvents:input_type -> yaosu.audit.v1.ListEventsRequest
+	14, // 18: yaosu.audit.v1.AuditService.GetResourceTimeline:input_type -> yaosu.audit.v1.GetResourceTimelineRequest
+	6,  // 19: yaosu.audit.v1.AuditService.GetCheckpoint:output_type -> yaosu.audit.v1.GetCheckpointResponse
+	9,  // 20: yaosu.audit.v1.AuditService.GetInclusionProof:output_type -> yaosu.audit.v1.GetInclusionProofResponse
+	11, // 21: yaosu.audit.v1.AuditService.GetConsistencyProof:output_type -> yaosu.audit.v1.GetConsistencyProofResponse
+	13, // 22: yaosu.audit.v1.AuditService.ListEvents:output_type -> yaosu.audit.v1.ListEventsResponse
+	15, // 23: yaosu.audit.v1.AuditService.GetResourceTimeline:output_type -> yaosu.audit.v1.GetResourceTimelineResponse
+	19, // [19:24] is the sub-list for method output_type
+	14, // [14:19] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_yaosu_audit_v1_audit_proto_init() }
@@ -1070,8 +1405,8 @@ func file_yaosu_audit_v1_audit_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_yaosu_audit_v1_audit_proto_rawDesc), len(file_yaosu_audit_v1_audit_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   12,
+			NumEnums:      2,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

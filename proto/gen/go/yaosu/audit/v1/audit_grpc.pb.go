@@ -38,14 +38,17 @@ const (
 // in this API changes the log.
 type AuditServiceClient interface {
 	// GetCheckpoint returns the latest signed checkpoint, signing a new one first if the log
-	// has grown since. Errors: FAILED_PRECONDITION while the log is empty.
+	// has grown since. While the service has an open finding (its stored log was found
+	// inconsistent) it signs nothing more and returns the last checkpoint signed before, with
+	// the findings. Errors: FAILED_PRECONDITION while the log is empty.
 	GetCheckpoint(ctx context.Context, in *GetCheckpointRequest, opts ...grpc.CallOption) (*GetCheckpointResponse, error)
 	// GetInclusionProof proves that an event is entry `index` of the log at tree_size.
 	// Errors: NOT_FOUND (unknown event), INVALID_ARGUMENT (tree_size beyond the log or not
-	// covering the event).
+	// covering the event), DATA_LOSS (a tree node the proof needs is missing from storage).
 	GetInclusionProof(ctx context.Context, in *GetInclusionProofRequest, opts ...grpc.CallOption) (*GetInclusionProofResponse, error)
 	// GetConsistencyProof proves that the log at new_size extends the log at old_size, and
 	// returns the root at old_size so a verifier can check any earlier tree head.
+	// Errors: DATA_LOSS (a tree node the proof needs is missing from storage).
 	GetConsistencyProof(ctx context.Context, in *GetConsistencyProofRequest, opts ...grpc.CallOption) (*GetConsistencyProofResponse, error)
 	// ListEvents lists log entries in log order, filtered, in pages.
 	ListEvents(ctx context.Context, in *ListEventsRequest, opts ...grpc.CallOption) (*ListEventsResponse, error)
@@ -123,14 +126,17 @@ func (c *auditServiceClient) GetResourceTimeline(ctx context.Context, in *GetRes
 // in this API changes the log.
 type AuditServiceServer interface {
 	// GetCheckpoint returns the latest signed checkpoint, signing a new one first if the log
-	// has grown since. Errors: FAILED_PRECONDITION while the log is empty.
+	// has grown since. While the service has an open finding (its stored log was found
+	// inconsistent) it signs nothing more and returns the last checkpoint signed before, with
+	// the findings. Errors: FAILED_PRECONDITION while the log is empty.
 	GetCheckpoint(context.Context, *GetCheckpointRequest) (*GetCheckpointResponse, error)
 	// GetInclusionProof proves that an event is entry `index` of the log at tree_size.
 	// Errors: NOT_FOUND (unknown event), INVALID_ARGUMENT (tree_size beyond the log or not
-	// covering the event).
+	// covering the event), DATA_LOSS (a tree node the proof needs is missing from storage).
 	GetInclusionProof(context.Context, *GetInclusionProofRequest) (*GetInclusionProofResponse, error)
 	// GetConsistencyProof proves that the log at new_size extends the log at old_size, and
 	// returns the root at old_size so a verifier can check any earlier tree head.
+	// Errors: DATA_LOSS (a tree node the proof needs is missing from storage).
 	GetConsistencyProof(context.Context, *GetConsistencyProofRequest) (*GetConsistencyProofResponse, error)
 	// ListEvents lists log entries in log order, filtered, in pages.
 	ListEvents(context.Context, *ListEventsRequest) (*ListEventsResponse, error)

@@ -97,6 +97,101 @@ func (x *CheckpointSigned) GetSignTime() *timestamppb.Timestamp {
 	return nil
 }
 
+// LogInconsistent is the payload of `audit.log.inconsistent`: the audit service found its
+// stored log inconsistent (an entry altered, deleted, inserted or reordered, a tree node
+// altered or missing, the log shorter than a signed checkpoint, a checkpoint altered), so it
+// stopped appending and signing. Published once per finding. Its subject is
+// `findings/{first_index}`.
+type LogInconsistent struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// first_index is the first log index found wrong (when located) or an upper bound of it.
+	FirstIndex uint64 `protobuf:"varint,1,opt,name=first_index,json=firstIndex,proto3" json:"first_index,omitempty"`
+	// located reports whether first_index is exactly the first bad entry.
+	Located bool `protobuf:"varint,2,opt,name=located,proto3" json:"located,omitempty"`
+	// reason says what is wrong, for people.
+	Reason string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	// found_at is when the audit service found it.
+	FoundAt *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=found_at,json=foundAt,proto3" json:"found_at,omitempty"`
+	// log_size is the number of entries the stored log claimed when it was found.
+	LogSize uint64 `protobuf:"varint,5,opt,name=log_size,json=logSize,proto3" json:"log_size,omitempty"`
+	// checkpoint_size is the tree size of the last checkpoint signed before (0: none).
+	CheckpointSize uint64 `protobuf:"varint,6,opt,name=checkpoint_size,json=checkpointSize,proto3" json:"checkpoint_size,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *LogInconsistent) Reset() {
+	*x = LogInconsistent{}
+	mi := &file_yaosu_events_v1_audit_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LogInconsistent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LogInconsistent) ProtoMessage() {}
+
+func (x *LogInconsistent) ProtoReflect() protoreflect.Message {
+	mi := &file_yaosu_events_v1_audit_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LogInconsistent.ProtoReflect.Descriptor instead.
+func (*LogInconsistent) Descriptor() ([]byte, []int) {
+	return file_yaosu_events_v1_audit_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *LogInconsistent) GetFirstIndex() uint64 {
+	if x != nil {
+		return x.FirstIndex
+	}
+	return 0
+}
+
+func (x *LogInconsistent) GetLocated() bool {
+	if x != nil {
+		return x.Located
+	}
+	return false
+}
+
+func (x *LogInconsistent) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *LogInconsistent) GetFoundAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FoundAt
+	}
+	return nil
+}
+
+func (x *LogInconsistent) GetLogSize() uint64 {
+	if x != nil {
+		return x.LogSize
+	}
+	return 0
+}
+
+func (x *LogInconsistent) GetCheckpointSize() uint64 {
+	if x != nil {
+		return x.CheckpointSize
+	}
+	return 0
+}
+
 var File_yaosu_events_v1_audit_proto protoreflect.FileDescriptor
 
 const file_yaosu_events_v1_audit_proto_rawDesc = "" +
@@ -107,7 +202,15 @@ const file_yaosu_events_v1_audit_proto_rawDesc = "" +
 	"\troot_hash\x18\x02 \x01(\fR\brootHash\x12\x1f\n" +
 	"\vsigned_note\x18\x03 \x01(\tR\n" +
 	"signedNote\x127\n" +
-	"\tsign_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\bsignTimeB\xaa\x01\n" +
+	"\tsign_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\bsignTime\"\xdf\x01\n" +
+	"\x0fLogInconsistent\x12\x1f\n" +
+	"\vfirst_index\x18\x01 \x01(\x04R\n" +
+	"firstIndex\x12\x18\n" +
+	"\alocated\x18\x02 \x01(\bR\alocated\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x125\n" +
+	"\bfound_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\afoundAt\x12\x19\n" +
+	"\blog_size\x18\x05 \x01(\x04R\alogSize\x12'\n" +
+	"\x0fcheckpoint_size\x18\x06 \x01(\x04R\x0echeckpointSizeB\xaa\x01\n" +
 	"\x13com.yaosu.events.v1B\n" +
 	"AuditProtoP\x01Z)yaosu.dev/gen/go/yaosu/events/v1;eventsv1\xa2\x02\x03YEX\xaa\x02\x0fYaosu.Events.V1\xca\x02\x0fYaosu\\Events\\V1\xe2\x02\x1bYaosu\\Events\\V1\\GPBMetadata\xea\x02\x11Yaosu::Events::V1b\x06proto3"
 
@@ -123,18 +226,20 @@ func file_yaosu_events_v1_audit_proto_rawDescGZIP() []byte {
 	return file_yaosu_events_v1_audit_proto_rawDescData
 }
 
-var file_yaosu_events_v1_audit_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
+var file_yaosu_events_v1_audit_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
 var file_yaosu_events_v1_audit_proto_goTypes = []any{
 	(*CheckpointSigned)(nil),      // 0: yaosu.events.v1.CheckpointSigned
-	(*timestamppb.Timestamp)(nil), // 1: google.protobuf.Timestamp
+	(*LogInconsistent)(nil),       // 1: yaosu.events.v1.LogInconsistent
+	(*timestamppb.Timestamp)(nil), // 2: google.protobuf.Timestamp
 }
 var file_yaosu_events_v1_audit_proto_depIdxs = []int32{
-	1, // 0: yaosu.events.v1.CheckpointSigned.sign_time:type_name -> google.protobuf.Timestamp
-	1, // [1:1] is the sub-list for method output_type
-	1, // [1:1] is the sub-list for method input_type
-	1, // [1:1] is the sub-list for extension type_name
-	1, // [1:1] is the sub-list for extension extendee
-	0, // [0:1] is the sub-list for field type_name
+	2, // 0: yaosu.events.v1.CheckpointSigned.sign_time:type_name -> google.protobuf.Timestamp
+	2, // 1: yaosu.events.v1.LogInconsistent.found_at:type_name -> google.protobuf.Timestamp
+	2, // [2:2] is the sub-list for method output_type
+	2, // [2:2] is the sub-list for method input_type
+	2, // [2:2] is the sub-list for extension type_name
+	2, // [2:2] is the sub-list for extension extendee
+	0, // [0:2] is the sub-list for field type_name
 }
 
 func init() { file_yaosu_events_v1_audit_proto_init() }
@@ -148,7 +253,7 @@ func file_yaosu_events_v1_audit_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_yaosu_events_v1_audit_proto_rawDesc), len(file_yaosu_events_v1_audit_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   1,
+			NumMessages:   2,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
