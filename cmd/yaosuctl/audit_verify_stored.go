@@ -69,10 +69,14 @@ func verifyStored(ctx context.Context, g *globals, o verifyOptions, stderr io.Wr
 		}
 		trusted = []byte(note)
 	}
-	nc, err := nats.Connect(o.natsURL, nats.Name("yaosuctl audit verify"), nats.Timeout(g.timeout))
+	natsOpts, err := g.natsOptions()
 	if err != nil {
-		return nil, fmt.Errorf("connect to NATS at %s: %w\nhint: set --nats / $%s, or verify an export with --file",
-			o.natsURL, err, envNATSURL)
+		return nil, err
+	}
+	nc, err := nats.Connect(o.natsURL, append(natsOpts, nats.Name("yaosuctl audit verify"), nats.Timeout(g.timeout))...)
+	if err != nil {
+		return nil, fmt.Errorf("connect to NATS at %s: %w\nhint: set --nats / $%s, or verify an export with --file; "+
+			"read as the auditor: set $%s to its nkey seed (auditor.nk)", o.natsURL, err, envNATSURL, envNATSSeed)
 	}
 	defer nc.Close()
 	js, err := jetstream.New(nc)

@@ -31,9 +31,8 @@ func TestAuditCLIVerifiesExportsAndProvesAgainstRealServer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds yaosuctl")
 	}
-	// NATS without users until `audit verify` connects with the auditor's credentials (as
-	// `events tail` does, cmd/yaosuctl/natsconn.go).
-	s := startStackWith(t, stackOptions{anonymousNATS: true})
+	// NATS with users: `audit verify` reads the stream as the auditor (cmd/yaosuctl/natsconn.go).
+	s := startStack(t)
 	ctl, must := yaosuctl(t, s)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

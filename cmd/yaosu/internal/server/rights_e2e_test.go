@@ -50,8 +50,8 @@ func registeredAsset(t *testing.T, s *stack, ctx context.Context, org string) st
 // an asset; its events reach the rights service through the outbox, the relay and
 // JetStream; checks follow within moments.
 func TestRightsFollowTheCatalogEndToEnd(t *testing.T) {
-	// NATS without users until `audit verify` (below) connects with the auditor's credentials.
-	s := startStackWith(t, stackOptions{anonymousNATS: true})
+	// NATS with users: `audit verify` (below) reads the stream as the auditor.
+	s := startStack(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	rights := rightsv1.NewRightsServiceClient(s.conn)
