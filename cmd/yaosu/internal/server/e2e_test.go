@@ -81,8 +81,6 @@ func startStackVia(t *testing.T, via func(dsn string) string) *stack {
 
 // stackOptions change how startStackWith assembles the stack.
 type stackOptions struct {
-	// anonymousNATS runs NATS without users (a client that has no NATS credentials yet).
-	anonymousNATS bool
 	// env overrides the test's configuration defaults.
 	env map[string]string
 	// creds are the test client's transport credentials (default: plaintext).
@@ -118,15 +116,9 @@ func startStackWith(t *testing.T, o stackOptions) *stack {
 	// Where `yaosu dev` keeps them, so yaosuctl finds the auditor's seed through
 	// YAOSU_DATA_DIR.
 	creds := filepath.Join(dataDir, "nats-credentials")
-	var n *testkit.NATS
-	if o.anonymousNATS {
-		creds = ""
-		n = testkit.StartNATS(t)
-	} else {
-		text, err := server.NATSConfig(server.NATSConfigOptions{CredentialsDir: creds, CreateSeeds: true})
-		require.NoError(t, err)
-		n = testkit.StartNATSWithConfig(t, text)
-	}
+	text, err := server.NATSConfig(server.NATSConfigOptions{CredentialsDir: creds, CreateSeeds: true})
+	require.NoError(t, err)
+	n := testkit.StartNATSWithConfig(t, text)
 	cfg, err := config.Load(func(k string) string {
 		if v, ok := o.env[k]; ok {
 			return v
