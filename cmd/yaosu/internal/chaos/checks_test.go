@@ -20,16 +20,23 @@ func (h *harness) waitDrained(ctx context.Context, within time.Duration) time.Ti
 	h.t.Helper()
 	conn := h.db(ctx)
 	defer conn.Close(ctx)
+	pending := map[string]int{}
 	err := poll(within, 50*time.Millisecond, func() bool {
 		for _, s := range schemas {
 			var n int
 			if err := conn.QueryRow(ctx, fmt.Sprintf(`SELECT count(*) FROM %s.outbox WHERE published_at IS NULL`, s)).Scan(&n); err != nil || n > 0 {
+				pending[s] = n
 				return false
 			}
 		}
 		return true
 	})
-	h.must(err, "outboxes not drained")
+	if err != nil {
+		for _, r := range h.replicas {
+			h.t.Logf("replica %s:\n%s", r.name, r.tail())
+		}
+		h.t.Fatalf("outboxes not drained within %s: pending %v", within, pending)
+	}
 	return time.Now()
 }
 

@@ -3,8 +3,10 @@ package chaos
 import (
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -40,10 +42,11 @@ type forgery struct {
 func (h *harness) forge(ctx context.Context, rep *report, l linked) {
 	h.t.Helper()
 	for _, f := range forgeries {
-		before := h.streamLast(ctx)
-		err := h.publishForged(ctx, l, f)
-		after := h.streamLast(ctx)
-		reached := after > before
+		seq, err := h.publishForged(ctx, l, f)
+		reached := seq > 0
+		if reached && (h.firstForged == 0 || seq < h.firstForged) {
+			h.firstForged = seq
+		}
 		// Whatever reached the stream, the consumers have now seen it.
 		h.waitConsumed(ctx, scenario.ConsumerName)
 		grant, link := h.grantState(ctx, l), h.linkState(ctx, l)
@@ -73,8 +76,9 @@ func short(err error) string {
 	return s
 }
 
-// publishForged connects as f says and publishes the forged event through JetStream.
-func (h *harness) publishForged(ctx context.Context, l linked, f forgery) error {
+// publishForged connects as f says and publishes the forged event through JetStream; it
+// returns the stream sequence the broker stored it at (0: refused).
+func (h *harness) publishForged(ctx context.Context, l linked, f forgery) (uint64, error) {
 	g, err := rightsv1.NewRightsServiceClient(h.replicas[0].conn).GetGrant(h.as(ctx, orgA, auth.RoleRightsAdmin), &rightsv1.GetGrantRequest{Name: l.grant})
 	h.must(err, "get grant")
 	forged := g.GetGrant()
@@ -101,20 +105,23 @@ func (h *harness) publishForged(ctx context.Context, l linked, f forgery) error 
 	opts = append(opts, nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { refused.Store(err) }))
 	nc, err := nats.Connect(h.nats.URL(), opts...)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer nc.Close()
 	js, err := jetstream.New(nc)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	_, err = js.PublishMsg(pctx, msg)
+	ack, err := js.PublishMsg(pctx, msg)
 	if r, ok := refused.Load().(error); ok && err != nil {
-		return r
+		return 0, r
 	}
-	return err
+	if err != nil {
+		return 0, err
+	}
+	return ack.Sequence, nil
 }
 
 // streamLast is the stream's last sequence number, read with the reader's connection.
@@ -142,31 +149,58 @@ func (h *harness) waitConsumed(ctx context.Context, durable string) {
 	}), "consumer "+durable+" did not catch up")
 }
 
-// checkAudit runs the auditor's check the way an auditor does: `yaosuctl audit verify`.
-func (h *harness) checkAudit(ctx context.Context, rep *report) {
+// yaosuctl builds the CLI once and returns a runner that acts as an auditor of replica r
+// with its config (pinned keys) in the run's directory.
+func (h *harness) yaosuctl(r *replica) func(args ...string) (string, error) {
 	h.t.Helper()
 	ctl := filepath.Join(h.dir, "yaosuctl")
-	if out, err := exec.Command("go", "build", "-o", ctl, "yaosu.dev/cmd/yaosuctl").CombinedOutput(); err != nil {
-		h.t.Fatalf("build yaosuctl: %v\n%s", err, out)
-	}
-	auditor := h.as(ctx, orgB, auth.RoleAuditor)
-	cp, err := auditv1.NewAuditServiceClient(h.replicas[0].conn).GetCheckpoint(auditor, &auditv1.GetCheckpointRequest{})
-	h.must(err, "checkpoint")
-	tok, err := auth.Mint(h.key, issuer, auth.Principal{Subject: "chaos-auditor", Organisation: orgB, Roles: []auth.Role{auth.RoleAuditor}}, time.Hour)
-	h.must(err, "token")
-	cmd := exec.Command(ctl, "audit", "verify", "--nats", h.nats.URL(), "--key", cp.GetVerifierKey())
-	cmd.Env = []string{"HOME=" + h.dir, "YAOSU_NATS_SEED_FILE=" + messaging.SeedFile(h.creds, "auditor"), "YAOSU_CONFIG_DIR=" + filepath.Join(h.dir, "ctl"), "YAOSU_ADDR=" + h.replicas[0].addr, "YAOSU_TOKEN=" + tok}
-	out, err := cmd.CombinedOutput()
-	last := ""
-	for _, line := range strings.Split(string(out), "\n") {
-		if strings.HasPrefix(line, "OK") || strings.HasPrefix(line, "FAIL") {
-			last = line
+	if _, err := os.Stat(ctl); err != nil {
+		if out, err := exec.Command("go", "build", "-o", ctl, "yaosu.dev/cmd/yaosuctl").CombinedOutput(); err != nil {
+			h.t.Fatalf("build yaosuctl: %v\n%s", err, out)
 		}
 	}
-	if last == "" {
-		last = strings.TrimSpace(string(out))
+	tok, err := auth.Mint(h.key, issuer, auth.Principal{Subject: "chaos-auditor", Organisation: orgB, Roles: []auth.Role{auth.RoleAuditor}}, time.Hour)
+	h.must(err, "token")
+	return func(args ...string) (string, error) {
+		cmd := exec.Command(ctl, args...)
+		cmd.Env = []string{"HOME=" + h.dir, "YAOSU_NATS_SEED_FILE=" + messaging.SeedFile(h.creds, "auditor"),
+			"YAOSU_CONFIG_DIR=" + filepath.Join(h.dir, "ctl"), "YAOSU_ADDR=" + r.addr, "YAOSU_TOKEN=" + tok, "NATS_URL=" + h.nats.URL()}
+		out, err := cmd.CombinedOutput()
+		return string(out), err
 	}
-	rep.add("yaosuctl audit verify after the run", last, err == nil)
+}
+
+// verdict is the OK or FAIL line of `audit verify`, or its whole output when it has none.
+func verdict(out string) string {
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "OK") || strings.HasPrefix(line, "FAIL") {
+			return line
+		}
+	}
+	return strings.TrimSpace(out)
+}
+
+// checkAudit runs the auditor's check the way an auditor does: pin the keys obtained out of
+// band (the checkpoint key from the operator, the services' .pub files), then `yaosuctl
+// audit verify`, which checks the stored log, the stream against it and every event's
+// signature. It must pass, unless forgeries reached the stream (a leaked seed): the log
+// holds them, and verify must fail naming the first of them and nothing earlier.
+func (h *harness) checkAudit(ctx context.Context, rep *report, what string) {
+	h.t.Helper()
+	cp, err := auditv1.NewAuditServiceClient(h.replicas[0].conn).GetCheckpoint(h.as(ctx, orgB, auth.RoleAuditor), &auditv1.GetCheckpointRequest{})
+	h.must(err, "checkpoint")
+	h.verifierKey = cp.GetVerifierKey()
+	ctl := h.yaosuctl(h.replicas[0])
+	out, err := ctl("audit", "key", "--pin", "--key", h.verifierKey, "--event-keys", filepath.Join(h.dir, "event-keys"))
+	h.must(err, "audit key --pin: "+out)
+	out, err = ctl("audit", "verify")
+	line := verdict(out)
+	want := "index " + strconv.FormatUint(h.firstForged-1, 10) + ":"
+	ok := err != nil && strings.HasPrefix(line, "FAIL") && strings.Contains(line, want)
+	if h.firstForged == 0 {
+		ok = err == nil
+	}
+	rep.add("yaosuctl audit verify (pinned keys) "+what, line, ok)
 }
 
 func protoMarshal(ev *eventsv1.Event) ([]byte, error) { return proto.Marshal(ev) }

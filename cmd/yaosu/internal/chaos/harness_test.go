@@ -45,18 +45,25 @@ type harness struct {
 	creds    string // the NATS users' seeds
 	key      ed25519.PrivateKey
 	replicas []*replica
+	// firstForged is the stream sequence of the first forgery the broker let through.
+	firstForged uint64
+	// verifierKey is the audit log's checkpoint key (pinned by the auditor).
+	verifierKey string
 }
 
 // replica is one `yaosu serve all` process and a client connection to it that reconnects
 // across the process's restarts.
 type replica struct {
 	h    *harness
-	i    int
+	name string
+	env  []string // overrides of the run's environment
 	addr string
 	log  string
 	cmd  *exec.Cmd
 	done chan struct{}
 	conn *grpc.ClientConn
+	// services it serves, as last started (a restart after kill -9 serves the same).
+	services []string
 }
 
 func freePort(t *testing.T) int {
@@ -146,15 +153,10 @@ func newHarness(t *testing.T, replicas int) *harness {
 		t.Fatalf("yaosu migrate: %v\n%s", err, out)
 	}
 	for i := range replicas {
-		r := &replica{h: h, i: i, addr: fmt.Sprintf("127.0.0.1:%d", freePort(t)), log: filepath.Join(dir, fmt.Sprintf("replica-%d.log", i))}
-		conn, err := grpc.NewClient(r.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		r.conn = conn
+		r := h.newReplica(fmt.Sprint(i))
 		h.replicas = append(h.replicas, r)
 		// One at a time: the first start creates the shared signing keys.
-		r.start()
+		r.start("all")
 		r.waitHealthy(time.Minute)
 	}
 	t.Cleanup(func() {
@@ -183,6 +185,7 @@ func (h *harness) env(extra ...string) []string {
 		"YAOSU_CATALOG_PUBLICITY_DURATION=1s",
 		"YAOSU_CATALOG_SCHEDULER_INTERVAL=200ms",
 		"YAOSU_SHUTDOWN_TIMEOUT=2s",
+		"YAOSU_AUDIT_CHECKPOINT_INTERVAL=2s",
 	}
 	if h.nats != nil { // nil while `yaosu nats-config` writes the server's configuration
 		env = append(env, "NATS_URL="+h.nats.URL())
@@ -196,14 +199,32 @@ func (h *harness) command(args ...string) *exec.Cmd {
 	return c
 }
 
-func (r *replica) start() {
+// newReplica prepares a replica on a free loopback port; env overrides the run's settings.
+func (h *harness) newReplica(name string, env ...string) *replica {
+	h.t.Helper()
+	r := &replica{h: h, name: name, env: env, addr: fmt.Sprintf("127.0.0.1:%d", freePort(h.t)),
+		log: filepath.Join(h.dir, "replica-"+name+".log")}
+	conn, err := grpc.NewClient(r.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	r.conn = conn
+	return r
+}
+
+// start runs `yaosu serve <services>`.
+func (r *replica) start(services ...string) {
 	r.h.t.Helper()
 	f, err := os.OpenFile(r.log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		r.h.t.Fatal(err)
 	}
-	r.cmd = exec.Command(r.h.bin, "serve", "all")
-	r.cmd.Env = r.h.env("YAOSU_GRPC_ADDR=" + r.addr)
+	if len(services) == 0 {
+		services = []string{"all"}
+	}
+	r.services = services
+	r.cmd = exec.Command(r.h.bin, append([]string{"serve"}, services...)...)
+	r.cmd.Env = r.h.env(append([]string{"YAOSU_GRPC_ADDR=" + r.addr}, r.env...)...)
 	r.cmd.Stdout, r.cmd.Stderr = f, f
 	if err := r.cmd.Start(); err != nil {
 		r.h.t.Fatal(err)
@@ -268,7 +289,7 @@ func (r *replica) waitHealthy(within time.Duration) time.Duration {
 	hc := healthpb.NewHealthClient(r.conn)
 	err := poll(within, 25*time.Millisecond, func() bool {
 		if r.exited() {
-			r.h.t.Fatalf("replica %d exited:\n%s", r.i, r.tail())
+			r.h.t.Fatalf("replica %s exited:\n%s", r.name, r.tail())
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
@@ -276,7 +297,7 @@ func (r *replica) waitHealthy(within time.Duration) time.Duration {
 		return err == nil && resp.GetStatus() == healthpb.HealthCheckResponse_SERVING
 	})
 	if err != nil {
-		r.h.t.Fatalf("replica %d not healthy after %s:\n%s", r.i, within, r.tail())
+		r.h.t.Fatalf("replica %s not healthy after %s:\n%s", r.name, within, r.tail())
 	}
 	return time.Since(start)
 }
