@@ -285,13 +285,9 @@ func verifyLog(ctx context.Context, g *globals, o verifyOptions, stdin io.Reader
 		return res, nil
 	}
 	if o.trusted != "" {
-		raw, err := os.ReadFile(o.trusted)
+		note, err := readTrustedNote(o.trusted)
 		if err != nil {
-			return nil, fmt.Errorf("--trusted: %w", err)
-		}
-		note, err := trustedNote(raw)
-		if err != nil {
-			return nil, fmt.Errorf("--trusted %s: %w", o.trusted, err)
+			return nil, err
 		}
 		trusted, err := openCheckpoint(note, key, "the trusted checkpoint ("+o.trusted+")")
 		if err != nil {
@@ -428,6 +424,20 @@ func (p *serverProver) close() {
 
 // trustedNote takes the signed note out of a --trusted file: the note itself, or JSON
 // holding it (an export's checkpoint line, a proof bundle, a GetCheckpoint response).
+// readTrustedNote reads the --trusted file: a signed checkpoint note, or an export's
+// trailer that holds one.
+func readTrustedNote(path string) (string, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("--trusted: %w", err)
+	}
+	note, err := trustedNote(raw)
+	if err != nil {
+		return "", fmt.Errorf("--trusted %s: %w", path, err)
+	}
+	return note, nil
+}
+
 func trustedNote(raw []byte) (string, error) {
 	text := strings.TrimSpace(string(raw))
 	if !strings.HasPrefix(text, "{") {

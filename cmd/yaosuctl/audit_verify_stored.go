@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -59,13 +58,9 @@ func verifyStored(ctx context.Context, g *globals, o verifyOptions, stderr io.Wr
 
 	var trusted []byte
 	if o.trusted != "" {
-		raw, err := os.ReadFile(o.trusted)
+		note, err := readTrustedNote(o.trusted)
 		if err != nil {
-			return nil, fmt.Errorf("--trusted: %w", err)
-		}
-		note, err := trustedNote(raw)
-		if err != nil {
-			return nil, fmt.Errorf("--trusted %s: %w", o.trusted, err)
+			return nil, err
 		}
 		trusted = []byte(note)
 	}
