@@ -214,6 +214,11 @@ func (c *Consumer) handle(ctx context.Context, msg jetstream.Msg) error {
 // share it. The upsert takes the row's lock, so replicas handling events of one resource
 // at once are serialised here, before the handler runs. Events without a subject or
 // revision (aggregates such as rights.check.denied) are not ordered per resource.
+//
+// The resource is keyed by the event's (verified) source and subject: a service can only
+// advance the revisions of its own resources, so a service whose key leaked cannot claim a
+// huge revision of another service's resource and make that resource's genuine events
+// look stale.
 func (c *Consumer) claimRevision(ctx context.Context, tx pgx.Tx, ev *eventsv1.Event) (bool, error) {
 	if ev.GetSubject() == "" || ev.GetResourceRevision() <= 0 {
 		return true, nil
@@ -222,7 +227,7 @@ func (c *Consumer) claimRevision(ctx context.Context, tx pgx.Tx, ev *eventsv1.Ev
 		ON CONFLICT (consumer, resource) DO UPDATE
 		SET revision = excluded.revision, event_id = excluded.event_id, applied_at = now()
 		WHERE consumer_revisions.revision <= excluded.revision`,
-		c.cfg.Name, ev.GetSubject(), ev.GetResourceRevision(), ev.GetId())
+		c.cfg.Name, ev.GetSource()+" "+ev.GetSubject(), ev.GetResourceRevision(), ev.GetId())
 	if err != nil {
 		return false, err
 	}
@@ -239,23 +244,13 @@ var errRejected = errors.New("event rejected")
 // returns errRejected: a forgery must neither be applied nor block the events after it.
 func (c *Consumer) authenticate(ctx context.Context, msg jetstream.Msg) (*eventsv1.Event, error) {
 	subject := msg.Subject()
-	service, err := c.cfg.Keyring.Verify(subject, msg.Data(), msg.Headers().Get(HeaderSignature))
-	var ev *eventsv1.Event
-	if err == nil {
-		ev, err = Decode(msg.Data())
-		if err != nil {
-			// Signed by the owner yet undecodable: our own bug, retried like a handler failure.
-			return nil, err
-		}
-		switch {
-		case ev.GetSource() != "/yaosu/"+service:
-			err = fmt.Errorf("%w: envelope source %q, signed by service %s", errEnvelope, ev.GetSource(), service)
-		case NATSSubject(ev.GetType()) != subject:
-			err = fmt.Errorf("%w: envelope type %q on subject %q", errEnvelope, ev.GetType(), subject)
-		}
-	}
+	_, ev, err := c.cfg.Keyring.VerifyEvent(subject, msg.Data(), msg.Headers().Get(HeaderSignature))
 	if err == nil {
 		return ev, nil
+	}
+	if rejectReason(err) == "" {
+		// Signed by the owner yet undecodable: our own bug, retried like a handler failure.
+		return nil, err
 	}
 	reason := rejectReason(err)
 	c.log.ErrorContext(ctx, "event rejected: it does not prove it comes from the service owning its subject; terminated, not applied",
@@ -267,8 +262,6 @@ func (c *Consumer) authenticate(ctx context.Context, msg jetstream.Msg) (*events
 	return nil, errRejected
 }
 
-var errEnvelope = errors.New("envelope does not match its signed subject")
-
 func rejectReason(err error) string {
 	switch {
 	case errors.Is(err, ErrUnsigned):
@@ -279,8 +272,10 @@ func rejectReason(err error) string {
 		return "bad_signature"
 	case errors.Is(err, ErrWrongOwner):
 		return "wrong_owner"
-	default:
+	case errors.Is(err, ErrEnvelopeMismatch):
 		return "envelope_mismatch"
+	default:
+		return ""
 	}
 }
 

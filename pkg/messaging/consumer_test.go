@@ -3,6 +3,7 @@ package messaging_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	eventsv1 "yaosu.dev/gen/go/yaosu/events/v1"
 	"yaosu.dev/pkg/messaging"
@@ -181,4 +183,51 @@ func TestConsumerWithoutKeyringRefusesToRun(t *testing.T) {
 	c := messaging.NewConsumer(e.pool, e.js, messaging.ConsumerConfig{Name: "nokeys", FilterSubjects: []string{"yaosu.test.>"}},
 		func(context.Context, pgx.Tx, *eventsv1.Event) error { return nil }, quiet)
 	require.ErrorContains(t, c.Run(context.Background()), "no event keyring")
+}
+
+// TestAnotherServiceCannotFreezeAResource: the revision guard keys resources by their
+// (verified) source. Before, a service whose key leaked signed an event on its own subject
+// naming another service's resource with a huge revision; the guard recorded it, and every
+// genuine event of that resource afterwards was skipped as stale.
+func TestAnotherServiceCannotFreezeAResource(t *testing.T) {
+	e := newEnv(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	other, err := messaging.NewSigningKey("other")
+	require.NoError(t, err)
+	ring := messaging.NewKeyring(e.key.Public(), other.Public())
+	var applied []string
+	var mu sync.Mutex
+	h := func(_ context.Context, _ pgx.Tx, ev *eventsv1.Event) error {
+		mu.Lock()
+		defer mu.Unlock()
+		applied = append(applied, fmt.Sprintf("%s %s@%d", ev.GetSource(), ev.GetSubject(), ev.GetResourceRevision()))
+		return nil
+	}
+	c := messaging.NewConsumer(e.pool, e.js, messaging.ConsumerConfig{Name: "freeze",
+		FilterSubjects: []string{"yaosu.test.>", "yaosu.other.>"}, Keyring: ring}, h, quiet)
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+
+	// "other" signs, on its own subject, an event about the test service's resource.
+	ev, err := messaging.NewEvent(ctx, "other", "other.thing.touched", "things/1", 1<<62, wrapperspb.String("x"))
+	require.NoError(t, err)
+	body, err := proto.Marshal(ev)
+	require.NoError(t, err)
+	m := messaging.Message(ev, body)
+	other.SignMsg(m)
+	_, err = e.js.PublishMsg(ctx, m)
+	require.NoError(t, err)
+	// Then the owner's genuine event about it.
+	_, err = e.js.PublishMsg(ctx, e.signed(t, event(t, "things/1", 2)))
+	require.NoError(t, err)
+
+	require.Eventually(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(applied) == 2
+	}, 10*time.Second, 10*time.Millisecond, "the owner's event must not be skipped as stale")
+	require.Equal(t, []string{"/yaosu/other things/1@4611686018427387904", "/yaosu/test things/1@2"}, applied)
+	cancel()
+	require.NoError(t, <-done)
 }

@@ -18,6 +18,8 @@ import (
 	"strings"
 
 	"github.com/nats-io/nats.go"
+
+	eventsv1 "yaosu.dev/gen/go/yaosu/events/v1"
 )
 
 // HeaderSignature carries "<key id> <base64 std signature>" on every published event.
@@ -38,6 +40,9 @@ var (
 	ErrBadSignature = errors.New("event signature is not valid")
 	// ErrWrongOwner: a valid signature, but by a service that does not own the subject.
 	ErrWrongOwner = errors.New("event signed by a service that does not own its subject")
+	// ErrEnvelopeMismatch: the signature is good, but the envelope inside claims another
+	// source or type than the signed subject (a service relabelling an event as another's).
+	ErrEnvelopeMismatch = errors.New("envelope does not match its signed subject")
 )
 
 // serviceName is what a signing service may be called: it goes into file names, key ids
@@ -190,6 +195,8 @@ type PublicKey struct {
 // changed after construction, so concurrent reads are safe.
 type Keyring struct {
 	byID map[string]PublicKey
+	// collided are ids two different keys shared: they verify nothing.
+	collided []string
 }
 
 // NewKeyring returns a keyring of keys. A key's ID is recomputed from its service and key
@@ -200,9 +207,42 @@ func NewKeyring(keys ...PublicKey) *Keyring {
 		if pk.ID == "" {
 			pk.ID = KeyID(pk.Service, pk.Key)
 		}
+		if prev, ok := k.byID[pk.ID]; ok && (!prev.Key.Equal(pk.Key) || prev.Service != pk.Service) {
+			// Two different keys under one id (a 32-bit hash): neither can be told apart
+			// by the signature header, so the id verifies nothing.
+			delete(k.byID, pk.ID)
+			k.collided = append(k.collided, pk.ID)
+			continue
+		}
+		if slices.Contains(k.collided, pk.ID) {
+			continue
+		}
 		k.byID[pk.ID] = pk
 	}
 	return k
+}
+
+// VerifyEvent is what every reader of the stream checks before trusting a message: the
+// signature (Verify: a key of the service that owns the subject), then the envelope, whose
+// source must be that service and whose type must be the subject. It returns the signing
+// service and the decoded envelope. An envelope that cannot be decoded although its
+// signature is good is returned as a decoding error (wrapping neither sentinel).
+func (k *Keyring) VerifyEvent(subject string, body []byte, header string) (string, *eventsv1.Event, error) {
+	service, err := k.Verify(subject, body, header)
+	if err != nil {
+		return "", nil, err
+	}
+	ev, err := Decode(body)
+	if err != nil {
+		return service, nil, err
+	}
+	switch {
+	case ev.GetSource() != "/yaosu/"+service:
+		return service, ev, fmt.Errorf("%w: envelope source %q, signed by service %s", ErrEnvelopeMismatch, ev.GetSource(), service)
+	case NATSSubject(ev.GetType()) != subject:
+		return service, ev, fmt.Errorf("%w: envelope type %q on subject %q", ErrEnvelopeMismatch, ev.GetType(), subject)
+	}
+	return service, ev, nil
 }
 
 // LoadKeyring reads every dir/*.pub (PEM PKIX Ed25519). The service is the file name

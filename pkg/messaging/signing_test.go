@@ -1,6 +1,7 @@
 package messaging_test
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/x509"
@@ -15,6 +16,10 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	eventsv1 "yaosu.dev/gen/go/yaosu/events/v1"
 
 	"yaosu.dev/pkg/messaging"
 )
@@ -184,4 +189,39 @@ func TestKeyringConcurrentVerify(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// TestVerifyEventChecksTheEnvelope: a service's good signature over an envelope that
+// claims another service's source or type is refused (the audit log used to mark such an
+// event verified), and two different keys under one id verify nothing.
+func TestVerifyEventChecksTheEnvelope(t *testing.T) {
+	rights, err := messaging.NewSigningKey("rights")
+	require.NoError(t, err)
+	ring := messaging.NewKeyring(rights.Public())
+	sign := func(ev *eventsv1.Event, subject string) (string, []byte) {
+		body, err := proto.Marshal(ev)
+		require.NoError(t, err)
+		return rights.Sign(subject, body), body
+	}
+	ev, err := messaging.NewEvent(context.Background(), "rights", "rights.grant.revoked", "grants/1", 2, wrapperspb.String("x"))
+	require.NoError(t, err)
+	h, body := sign(ev, "yaosu.rights.grant.revoked")
+	service, got, err := ring.VerifyEvent("yaosu.rights.grant.revoked", body, h)
+	require.NoError(t, err)
+	require.Equal(t, "rights", service)
+	require.Equal(t, "grants/1", got.GetSubject())
+
+	relabelled := proto.Clone(ev).(*eventsv1.Event)
+	relabelled.Type, relabelled.Source = "catalog.asset.registered", "/yaosu/catalog"
+	h, body = sign(relabelled, "yaosu.rights.x")
+	_, _, err = ring.VerifyEvent("yaosu.rights.x", body, h)
+	require.ErrorIs(t, err, messaging.ErrEnvelopeMismatch)
+
+	other, err := messaging.NewSigningKey("rights")
+	require.NoError(t, err)
+	pk := other.Public()
+	pk.ID = rights.Public().ID // a collision of the 32-bit key id
+	h, body = sign(ev, "yaosu.rights.grant.revoked")
+	_, _, err = messaging.NewKeyring(rights.Public(), pk).VerifyEvent("yaosu.rights.grant.revoked", body, h)
+	require.ErrorIs(t, err, messaging.ErrUnknownKey)
 }

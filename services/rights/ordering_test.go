@@ -74,7 +74,7 @@ func TestCatalogEventsUnderReplicasEndAsInOrder(t *testing.T) {
 	require.Equal(t, rightsv1.GrantState_GRANT_STATE_ACTIVE, h.grantState(g.GetName()))
 	require.True(t, h.check(checkReq(orgB, asset)).GetAllowed())
 	require.NoError(t, h.pool.QueryRow(ctx, `SELECT revision FROM consumer_revisions WHERE consumer = $1 AND resource = $2`,
-		rights.ConsumerName, asset).Scan(&rev))
+		rights.ConsumerName, "/yaosu/catalog "+asset).Scan(&rev))
 	require.Equal(t, last+1, rev)
 }
 

@@ -158,6 +158,6 @@ func (o *outOfOrderRun) requireFinal(t *testing.T, want scenariov1.LinkState) {
 	}
 	var rev int64
 	require.NoError(t, o.h.spool.QueryRow(ctx, `SELECT revision FROM consumer_revisions WHERE consumer = $1 AND resource = $2`,
-		scenario.ConsumerName, o.grant).Scan(&rev))
+		scenario.ConsumerName, "/yaosu/rights "+o.grant).Scan(&rev))
 	require.Equal(t, o.lastRev, rev)
 }

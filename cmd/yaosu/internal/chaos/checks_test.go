@@ -33,8 +33,10 @@ func (h *harness) waitDrained(ctx context.Context, within time.Duration) time.Ti
 	})
 	if err != nil {
 		for _, r := range h.replicas {
-			h.t.Logf("replica %s:\n%s", r.name, r.tail())
+			h.t.Logf("replica %s (log %s):\n%s", r.name, r.log, r.tail())
+			r.dump()
 		}
+		h.keepLogs()
 		h.t.Fatalf("outboxes not drained within %s: pending %v", within, pending)
 	}
 	return time.Now()

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -181,7 +182,7 @@ func (h *harness) env(extra ...string) []string {
 		"YAOSU_AUTH_MODE=public-key",
 		"YAOSU_JWT_PUBLIC_KEY_FILE=" + filepath.Join(h.dir, "jwt.pub"),
 		"YAOSU_JWT_ISSUER=" + issuer,
-		"YAOSU_LOG_LEVEL=warn",
+		"YAOSU_LOG_LEVEL=info",
 		"YAOSU_CATALOG_PUBLICITY_DURATION=1s",
 		"YAOSU_CATALOG_SCHEDULER_INTERVAL=200ms",
 		"YAOSU_SHUTDOWN_TIMEOUT=2s",
@@ -263,6 +264,22 @@ func (r *replica) stop() {
 	r.cmd = nil
 }
 
+// dump makes the Go runtime write every goroutine's stack to the replica's log (SIGQUIT)
+// and waits for the process to end: where a stuck replica waits, for the failure report.
+func (r *replica) dump() {
+	if r.cmd == nil {
+		return
+	}
+	_ = r.cmd.Process.Signal(syscall.SIGQUIT)
+	select {
+	case <-r.done:
+	case <-time.After(10 * time.Second):
+		_ = r.cmd.Process.Kill()
+		<-r.done
+	}
+	r.cmd = nil
+}
+
 // exited reports whether the process has ended by itself.
 func (r *replica) exited() bool {
 	select {
@@ -270,6 +287,22 @@ func (r *replica) exited() bool {
 		return true
 	default:
 		return false
+	}
+}
+
+// keepLogs copies the replicas' logs to $YAOSU_CHAOS_LOGS (if set) before the test's
+// directory is removed, for a failure to be read afterwards.
+func (h *harness) keepLogs() {
+	dst := os.Getenv("YAOSU_CHAOS_LOGS")
+	if dst == "" {
+		return
+	}
+	_ = os.MkdirAll(dst, 0o755)
+	logs, _ := filepath.Glob(filepath.Join(h.dir, "replica-*.log"))
+	for _, l := range logs {
+		if b, err := os.ReadFile(l); err == nil {
+			_ = os.WriteFile(filepath.Join(dst, filepath.Base(l)), b, 0o644)
+		}
 	}
 }
 

@@ -74,7 +74,9 @@ func (e *Entry) CheckSignature(keys *messaging.Keyring) error {
 	if e.Signature != nil {
 		sig = *e.Signature
 	}
-	service, err := keys.Verify(subject, e.Data, sig)
+	// The same check consumers make: the signature, then the envelope against the subject
+	// (a service cannot relabel an event as another service's).
+	service, _, err := keys.VerifyEvent(subject, e.Data, sig)
 	outcome := AuthenticityVerified
 	switch {
 	case err == nil:
@@ -83,7 +85,7 @@ func (e *Entry) CheckSignature(keys *messaging.Keyring) error {
 		outcome = AuthenticityUnsigned
 	case errors.Is(err, messaging.ErrUnknownKey):
 		outcome = AuthenticityUnknownKey
-	case errors.Is(err, messaging.ErrWrongOwner):
+	case errors.Is(err, messaging.ErrWrongOwner), errors.Is(err, messaging.ErrEnvelopeMismatch):
 		outcome = AuthenticityWrongOwner
 	default:
 		outcome = AuthenticityBadSignature
