@@ -115,12 +115,7 @@ func Start(ctx context.Context, o Options) (_ *Server, err error) {
 			return nil, err
 		}
 		s.conns = append(s.conns, nc)
-		// An asynchronous publish whose acknowledgement was lost (NATS went away while it
-		// was in flight) would otherwise stay pending for good; enough of them and every
-		// later publish stalls. The relay waits 5 s for a round's acknowledgements and sends
-		// again what was not acknowledged (deduplicated by its id), so a future older than
-		// that is only garbage.
-		if streams[name], err = jetstream.New(nc, jetstream.WithPublishAsyncTimeout(30*time.Second)); err != nil {
+		if streams[name], err = jetstream.New(nc); err != nil {
 			return nil, err
 		}
 	}
