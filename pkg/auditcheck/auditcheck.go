@@ -251,7 +251,7 @@ func (a *Authenticity) Add(index uint64, subject string, body []byte, header str
 		return
 	}
 	a.Checked++
-	if _, _, err := a.Keys.VerifyEvent(subject, body, header); err != nil {
+	if _, _, err := a.Keys.VerifyEvent(subject, body, header); messaging.IsAuthenticityError(err) {
 		a.Failed++
 		if a.First == nil {
 			if subject == "" {

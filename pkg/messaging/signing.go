@@ -222,11 +222,23 @@ func NewKeyring(keys ...PublicKey) *Keyring {
 	return k
 }
 
+// IsAuthenticityError reports whether err says a message does not prove its origin (one of
+// the sentinels above), as opposed to a signed message whose body is not an event.
+func IsAuthenticityError(err error) bool {
+	for _, e := range []error{ErrUnsigned, ErrUnknownKey, ErrBadSignature, ErrWrongOwner, ErrEnvelopeMismatch} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
 // VerifyEvent is what every reader of the stream checks before trusting a message: the
 // signature (Verify: a key of the service that owns the subject), then the envelope, whose
 // source must be that service and whose type must be the subject. It returns the signing
-// service and the decoded envelope. An envelope that cannot be decoded although its
-// signature is good is returned as a decoding error (wrapping neither sentinel).
+// service and the decoded envelope. A body that cannot be decoded although its signature is
+// good is returned with a decoding error that is not an authenticity error
+// (IsAuthenticityError): the bytes are the service's, they are just not an event.
 func (k *Keyring) VerifyEvent(subject string, body []byte, header string) (string, *eventsv1.Event, error) {
 	service, err := k.Verify(subject, body, header)
 	if err != nil {
