@@ -2,11 +2,9 @@ package store
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -139,9 +137,6 @@ func (s *Store) Check(ctx context.Context, openNote func(note []byte) (*tlog.Che
 			if err := b.Append(r.leaf, nil); err != nil {
 				return nil, nil, err
 			}
-			// The entry's own leaf node first: a row beyond the tree lacks it, and is named
-			// itself rather than the first entry under a higher node it would complete.
-			slices.SortFunc(completes[i], func(a, b node) int { return cmp.Compare(a.id.Level, b.id.Level) })
 			for _, n := range completes[i] {
 				first := n.id.Index << n.id.Level
 				h, ok := stored[n.id]
