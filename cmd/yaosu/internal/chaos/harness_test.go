@@ -250,27 +250,18 @@ func (r *replica) kill() {
 }
 
 // stop asks the process to stop and kills it if it has not within 10 s.
-func (r *replica) stop() {
-	if r.cmd == nil {
-		return
-	}
-	_ = r.cmd.Process.Signal(os.Interrupt)
-	select {
-	case <-r.done:
-	case <-time.After(10 * time.Second):
-		_ = r.cmd.Process.Kill()
-		<-r.done
-	}
-	r.cmd = nil
-}
+func (r *replica) stop() { r.signal(os.Interrupt) }
 
 // dump makes the Go runtime write every goroutine's stack to the replica's log (SIGQUIT)
 // and waits for the process to end: where a stuck replica waits, for the failure report.
-func (r *replica) dump() {
+func (r *replica) dump() { r.signal(syscall.SIGQUIT) }
+
+// signal sends sig and waits for the process to end, killing it after 10 s.
+func (r *replica) signal(sig os.Signal) {
 	if r.cmd == nil {
 		return
 	}
-	_ = r.cmd.Process.Signal(syscall.SIGQUIT)
+	_ = r.cmd.Process.Signal(sig)
 	select {
 	case <-r.done:
 	case <-time.After(10 * time.Second):
