@@ -799,10 +799,16 @@ const (
 	ImportRowResult_OUTCOME_UNSPECIFIED ImportRowResult_Outcome = 0
 	// OUTCOME_CREATED: a draft was created.
 	ImportRowResult_OUTCOME_CREATED ImportRowResult_Outcome = 1
-	// OUTCOME_DUPLICATE: the import_key was imported before; nothing created.
+	// OUTCOME_DUPLICATE: the row matches an existing asset (by existing, resource code or
+	// import_key) and changes nothing in it; nothing written.
 	ImportRowResult_OUTCOME_DUPLICATE ImportRowResult_Outcome = 2
 	// OUTCOME_INVALID: the row breaks a rule; see violations.
 	ImportRowResult_OUTCOME_INVALID ImportRowResult_Outcome = 3
+	// OUTCOME_UPDATED: the row matches an existing draft (or returned application's asset)
+	// and its values were written as a new revision.
+	ImportRowResult_OUTCOME_UPDATED ImportRowResult_Outcome = 4
+	// OUTCOME_VALID: validate_only was set and the row would be created or update its match.
+	ImportRowResult_OUTCOME_VALID ImportRowResult_Outcome = 5
 )
 
 // Enum value maps for ImportRowResult_Outcome.
@@ -812,12 +818,16 @@ var (
 		1: "OUTCOME_CREATED",
 		2: "OUTCOME_DUPLICATE",
 		3: "OUTCOME_INVALID",
+		4: "OUTCOME_UPDATED",
+		5: "OUTCOME_VALID",
 	}
 	ImportRowResult_Outcome_value = map[string]int32{
 		"OUTCOME_UNSPECIFIED": 0,
 		"OUTCOME_CREATED":     1,
 		"OUTCOME_DUPLICATE":   2,
 		"OUTCOME_INVALID":     3,
+		"OUTCOME_UPDATED":     4,
+		"OUTCOME_VALID":       5,
 	}
 )
 
@@ -859,6 +869,7 @@ type Document struct {
 	// size_bytes is the file's size.
 	SizeBytes int64 `protobuf:"varint,3,opt,name=size_bytes,json=sizeBytes,proto3" json:"size_bytes,omitempty"`
 	// kind says what the document is: legal_basis, source, commitment_letter (登记承诺书),
+	// power_of_attorney (授权委托书: required before submission when an agent files),
 	// disposal_evidence, other.
 	Kind          string `protobuf:"bytes,4,opt,name=kind,proto3" json:"kind,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -1147,8 +1158,12 @@ type CatalogueMetadata struct {
 	PublicationDate string `protobuf:"bytes,8,opt,name=publication_date,json=publicationDate,proto3" json:"publication_date,omitempty"`
 	// related_resource_codes are 关联资源代码.
 	RelatedResourceCodes []string `protobuf:"bytes,9,rep,name=related_resource_codes,json=relatedResourceCodes,proto3" json:"related_resource_codes,omitempty"`
-	unknownFields        protoimpl.UnknownFields
-	sizeCache            protoimpl.SizeCache
+	// theme is 主题分类: a code of the `theme` code list (the theme classification of government
+	// information resources, GB/T 21063.4), beside the industry classification in
+	// Asset.category (GB/T 4754 门类, which GB/T 43697 uses for the industry field).
+	Theme         string `protobuf:"bytes,10,opt,name=theme,proto3" json:"theme,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CatalogueMetadata) Reset() {
@@ -1242,6 +1257,13 @@ func (x *CatalogueMetadata) GetRelatedResourceCodes() []string {
 		return x.RelatedResourceCodes
 	}
 	return nil
+}
+
+func (x *CatalogueMetadata) GetTheme() string {
+	if x != nil {
+		return x.Theme
+	}
+	return ""
 }
 
 // Asset is a data resource or data product in the registry.
@@ -3055,7 +3077,12 @@ type SubmitApplicationRequest struct {
 	// reason is the applicant's reason; required for CHANGE, CORRECTION and CANCELLATION.
 	Reason string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
 	// etag, when set, must be the asset's current etag.
-	Etag          string `protobuf:"bytes,6,opt,name=etag,proto3" json:"etag,omitempty"`
+	Etag string `protobuf:"bytes,6,opt,name=etag,proto3" json:"etag,omitempty"`
+	// validate_only checks the application as if it were filed (the caller's right to file,
+	// the asset's state, the record's completeness) and files nothing: the response is empty
+	// when it would be accepted, the error lists every field still missing when not
+	// (`yaosuctl asset check`).
+	ValidateOnly  bool `protobuf:"varint,7,opt,name=validate_only,json=validateOnly,proto3" json:"validate_only,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3130,6 +3157,13 @@ func (x *SubmitApplicationRequest) GetEtag() string {
 		return x.Etag
 	}
 	return ""
+}
+
+func (x *SubmitApplicationRequest) GetValidateOnly() bool {
+	if x != nil {
+		return x.ValidateOnly
+	}
+	return false
 }
 
 // SubmitApplicationResponse is the response of SubmitApplication.
@@ -4744,8 +4778,13 @@ type ImportRow struct {
 	// import_key identifies the row across imports (a UUID the client derives from the row's
 	// holder and resource code or name); a repeated key is a duplicate.
 	ImportKey string `protobuf:"bytes,2,opt,name=import_key,json=importKey,proto3" json:"import_key,omitempty"`
-	// asset is the draft to create.
-	Asset         *Asset `protobuf:"bytes,3,opt,name=asset,proto3" json:"asset,omitempty"`
+	// asset is the draft to create, or the new values of the asset the row matches.
+	Asset *Asset `protobuf:"bytes,3,opt,name=asset,proto3" json:"asset,omitempty"`
+	// existing names the asset the row describes, `assets/{asset}` (the asset id column of an
+	// export). Empty: the row matches the holder's asset with the same resource code, or the
+	// asset an earlier import created from the same import_key; a row that matches nothing
+	// creates a draft.
+	Existing      string `protobuf:"bytes,4,opt,name=existing,proto3" json:"existing,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -4801,6 +4840,13 @@ func (x *ImportRow) GetAsset() *Asset {
 	return nil
 }
 
+func (x *ImportRow) GetExisting() string {
+	if x != nil {
+		return x.Existing
+	}
+	return ""
+}
+
 // ImportRowResult is the outcome of one row.
 type ImportRowResult struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -4808,7 +4854,7 @@ type ImportRowResult struct {
 	Row int64 `protobuf:"varint,1,opt,name=row,proto3" json:"row,omitempty"`
 	// outcome is what happened.
 	Outcome ImportRowResult_Outcome `protobuf:"varint,2,opt,name=outcome,proto3,enum=yaosu.catalog.v1.ImportRowResult_Outcome" json:"outcome,omitempty"`
-	// asset is the created (or earlier created) asset's name.
+	// asset is the name of the asset created, updated or matched.
 	Asset string `protobuf:"bytes,3,opt,name=asset,proto3" json:"asset,omitempty"`
 	// reason is the rule broken (an ErrorReason name or VALIDATION_FAILED).
 	Reason string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
@@ -4888,8 +4934,10 @@ type ImportViolation struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// field is the Asset field path, e.g. `catalogue.resource_code`.
 	Field string `protobuf:"bytes,1,opt,name=field,proto3" json:"field,omitempty"`
-	// description says what is wrong.
-	Description   string `protobuf:"bytes,2,opt,name=description,proto3" json:"description,omitempty"`
+	// description says what is wrong, in English.
+	Description string `protobuf:"bytes,2,opt,name=description,proto3" json:"description,omitempty"`
+	// description_zh says what is wrong, in Chinese (what the errors file shows).
+	DescriptionZh string `protobuf:"bytes,3,opt,name=description_zh,json=descriptionZh,proto3" json:"description_zh,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -4938,11 +4986,23 @@ func (x *ImportViolation) GetDescription() string {
 	return ""
 }
 
+func (x *ImportViolation) GetDescriptionZh() string {
+	if x != nil {
+		return x.DescriptionZh
+	}
+	return ""
+}
+
 // ImportAssetsRequest is the request of ImportAssets.
 type ImportAssetsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// rows to import, at most 1000 per call.
-	Rows          []*ImportRow `protobuf:"bytes,1,rep,name=rows,proto3" json:"rows,omitempty"`
+	// Each row is validated on its own (field rules, then the domain's), so one bad row never
+	// fails the others; only the number of rows is checked for the whole request.
+	Rows []*ImportRow `protobuf:"bytes,1,rep,name=rows,proto3" json:"rows,omitempty"`
+	// validate_only applies every rule a real import applies (matching included) and writes
+	// nothing: rows come back VALID, DUPLICATE or INVALID.
+	ValidateOnly  bool `protobuf:"varint,2,opt,name=validate_only,json=validateOnly,proto3" json:"validate_only,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -4982,6 +5042,13 @@ func (x *ImportAssetsRequest) GetRows() []*ImportRow {
 		return x.Rows
 	}
 	return nil
+}
+
+func (x *ImportAssetsRequest) GetValidateOnly() bool {
+	if x != nil {
+		return x.ValidateOnly
+	}
+	return false
 }
 
 // ImportAssetsResponse is the response of ImportAssets.
@@ -5040,7 +5107,10 @@ type Code struct {
 	// label_en is the English label.
 	LabelEn string `protobuf:"bytes,3,opt,name=label_en,json=labelEn,proto3" json:"label_en,omitempty"`
 	// parent is the parent code in a hierarchical list.
-	Parent        string `protobuf:"bytes,4,opt,name=parent,proto3" json:"parent,omitempty"`
+	Parent string `protobuf:"bytes,4,opt,name=parent,proto3" json:"parent,omitempty"`
+	// aliases are other words offices use for the code (接口 for API sharing, 每5分钟 for real
+	// time); imports accept them like the label.
+	Aliases       []string `protobuf:"bytes,5,rep,name=aliases,proto3" json:"aliases,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -5103,11 +5173,19 @@ func (x *Code) GetParent() string {
 	return ""
 }
 
+func (x *Code) GetAliases() []string {
+	if x != nil {
+		return x.Aliases
+	}
+	return nil
+}
+
 // CodeList is one versioned code list.
 type CodeList struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// list is the list's name: category, sector, product_form, update_cycle, storage_mode,
-	// sharing_method, refusal_reason, grade, sharing_attribute, open_attribute.
+	// list is the list's name: category (industry, GB/T 4754 门类), theme (GB/T 21063.4 主题分类),
+	// sector, product_form, update_cycle, storage_mode, sharing_method, document_kind,
+	// refusal_reason, kind, grade, sharing_attribute, open_attribute.
 	List string `protobuf:"bytes,1,opt,name=list,proto3" json:"list,omitempty"`
 	// version is the code-list version.
 	Version string `protobuf:"bytes,2,opt,name=version,proto3" json:"version,omitempty"`
@@ -5293,7 +5371,7 @@ const file_yaosu_catalog_v1_catalog_proto_rawDesc = "" +
 	"\x05email\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\x05email\"\x8c\x01\n" +
 	"\x05Agent\x12e\n" +
 	"\forganisation\x18\x01 \x01(\tBA\xbaH>r<2:^$|^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$R\forganisation\x12\x1c\n" +
-	"\x04name\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\x04name\"\x9c\x04\n" +
+	"\x04name\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\x04name\"\xbb\x04\n" +
 	"\x11CatalogueMetadata\x12.\n" +
 	"\x0eclass_category\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18dR\rclassCategory\x12&\n" +
 	"\n" +
@@ -5304,7 +5382,9 @@ const file_yaosu_catalog_v1_catalog_proto_rawDesc = "" +
 	"\rprovider_name\x18\x06 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\fproviderName\x12.\n" +
 	"\x0esharing_method\x18\a \x01(\tB\a\xbaH\x04r\x02\x18(R\rsharingMethod\x12Q\n" +
 	"\x10publication_date\x18\b \x01(\tB&\xbaH#r!2\x1f^$|^[0-9]{4}-[0-9]{2}-[0-9]{2}$R\x0fpublicationDate\x12>\n" +
-	"\x16related_resource_codes\x18\t \x03(\tB\b\xbaH\x05\x92\x01\x02\x102R\x14relatedResourceCodes\"\xec\x11\n" +
+	"\x16related_resource_codes\x18\t \x03(\tB\b\xbaH\x05\x92\x01\x02\x102R\x14relatedResourceCodes\x12\x1d\n" +
+	"\x05theme\x18\n" +
+	" \x01(\tB\a\xbaH\x04r\x02\x18(R\x05theme\"\xec\x11\n" +
 	"\x05Asset\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12+\n" +
 	"\fdisplay_name\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\vdisplayName\x12\"\n" +
@@ -5475,7 +5555,7 @@ const file_yaosu_catalog_v1_catalog_proto_rawDesc = "" +
 	"\n" +
 	"objections\x18\r \x03(\v2\x1b.yaosu.catalog.v1.ObjectionR\n" +
 	"objections\x12%\n" +
-	"\x0easset_revision\x18\x0e \x01(\x03R\rassetRevision\"\xc5\x02\n" +
+	"\x0easset_revision\x18\x0e \x01(\x03R\rassetRevision\"\xea\x02\n" +
 	"\x18SubmitApplicationRequest\x125\n" +
 	"\x06parent\x18\x01 \x01(\tB\x1d\xbaH\x1ar\x182\x16^assets/[0-9a-f-]{36}$R\x06parent\x12A\n" +
 	"\x04type\x18\x02 \x01(\x0e2!.yaosu.catalog.v1.ApplicationTypeB\n" +
@@ -5484,7 +5564,8 @@ const file_yaosu_catalog_v1_catalog_proto_rawDesc = "" +
 	"\vupdate_mask\x18\x04 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
 	"updateMask\x12 \n" +
 	"\x06reason\x18\x05 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\x06reason\x12\x1b\n" +
-	"\x04etag\x18\x06 \x01(\tB\a\xbaH\x04r\x02\x18(R\x04etag\"\x8b\x01\n" +
+	"\x04etag\x18\x06 \x01(\tB\a\xbaH\x04r\x02\x18(R\x04etag\x12#\n" +
+	"\rvalidate_only\x18\a \x01(\bR\fvalidateOnly\"\x8b\x01\n" +
 	"\x19SubmitApplicationResponse\x12?\n" +
 	"\vapplication\x18\x01 \x01(\v2\x1d.yaosu.catalog.v1.ApplicationR\vapplication\x12-\n" +
 	"\x05asset\x18\x02 \x01(\v2\x17.yaosu.catalog.v1.AssetR\x05asset\"e\n" +
@@ -5594,12 +5675,13 @@ const file_yaosu_catalog_v1_catalog_proto_rawDesc = "" +
 	"\x15GetRegistryKeyRequest\"`\n" +
 	"\x16GetRegistryKeyResponse\x12#\n" +
 	"\rregistry_name\x18\x01 \x01(\tR\fregistryName\x12!\n" +
-	"\fverifier_key\x18\x02 \x01(\tR\vverifierKey\"}\n" +
+	"\fverifier_key\x18\x02 \x01(\tR\vverifierKey\"\x99\x01\n" +
 	"\tImportRow\x12\x10\n" +
 	"\x03row\x18\x01 \x01(\x03R\x03row\x12'\n" +
 	"\n" +
 	"import_key\x18\x02 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\timportKey\x125\n" +
-	"\x05asset\x18\x03 \x01(\v2\x17.yaosu.catalog.v1.AssetB\x06\xbaH\x03\xc8\x01\x01R\x05asset\"\xbe\x02\n" +
+	"\x05asset\x18\x03 \x01(\v2\x17.yaosu.catalog.v1.AssetB\x06\xbaH\x03\xc8\x01\x01R\x05asset\x12\x1a\n" +
+	"\bexisting\x18\x04 \x01(\tR\bexisting\"\xe7\x02\n" +
 	"\x0fImportRowResult\x12\x10\n" +
 	"\x03row\x18\x01 \x01(\x03R\x03row\x12C\n" +
 	"\aoutcome\x18\x02 \x01(\x0e2).yaosu.catalog.v1.ImportRowResult.OutcomeR\aoutcome\x12\x14\n" +
@@ -5607,24 +5689,29 @@ const file_yaosu_catalog_v1_catalog_proto_rawDesc = "" +
 	"\x06reason\x18\x04 \x01(\tR\x06reason\x12A\n" +
 	"\n" +
 	"violations\x18\x05 \x03(\v2!.yaosu.catalog.v1.ImportViolationR\n" +
-	"violations\"c\n" +
+	"violations\"\x8b\x01\n" +
 	"\aOutcome\x12\x17\n" +
 	"\x13OUTCOME_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fOUTCOME_CREATED\x10\x01\x12\x15\n" +
 	"\x11OUTCOME_DUPLICATE\x10\x02\x12\x13\n" +
-	"\x0fOUTCOME_INVALID\x10\x03\"I\n" +
+	"\x0fOUTCOME_INVALID\x10\x03\x12\x13\n" +
+	"\x0fOUTCOME_UPDATED\x10\x04\x12\x11\n" +
+	"\rOUTCOME_VALID\x10\x05\"p\n" +
 	"\x0fImportViolation\x12\x14\n" +
 	"\x05field\x18\x01 \x01(\tR\x05field\x12 \n" +
-	"\vdescription\x18\x02 \x01(\tR\vdescription\"S\n" +
+	"\vdescription\x18\x02 \x01(\tR\vdescription\x12%\n" +
+	"\x0edescription_zh\x18\x03 \x01(\tR\rdescriptionZh\"x\n" +
 	"\x13ImportAssetsRequest\x12<\n" +
-	"\x04rows\x18\x01 \x03(\v2\x1b.yaosu.catalog.v1.ImportRowB\v\xbaH\b\x92\x01\x05\b\x01\x10\xe8\aR\x04rows\"S\n" +
+	"\x04rows\x18\x01 \x03(\v2\x1b.yaosu.catalog.v1.ImportRowB\v\xbaH\b\x92\x01\x05\b\x01\x10\xe8\aR\x04rows\x12#\n" +
+	"\rvalidate_only\x18\x02 \x01(\bR\fvalidateOnly\"S\n" +
 	"\x14ImportAssetsResponse\x12;\n" +
-	"\aresults\x18\x01 \x03(\v2!.yaosu.catalog.v1.ImportRowResultR\aresults\"h\n" +
+	"\aresults\x18\x01 \x03(\v2!.yaosu.catalog.v1.ImportRowResultR\aresults\"\x82\x01\n" +
 	"\x04Code\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x19\n" +
 	"\blabel_zh\x18\x02 \x01(\tR\alabelZh\x12\x19\n" +
 	"\blabel_en\x18\x03 \x01(\tR\alabelEn\x12\x16\n" +
-	"\x06parent\x18\x04 \x01(\tR\x06parent\"f\n" +
+	"\x06parent\x18\x04 \x01(\tR\x06parent\x12\x18\n" +
+	"\aaliases\x18\x05 \x03(\tR\aaliases\"f\n" +
 	"\bCodeList\x12\x12\n" +
 	"\x04list\x18\x01 \x01(\tR\x04list\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12,\n" +
