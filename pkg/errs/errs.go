@@ -71,6 +71,9 @@ func (k Kind) Retryable() bool {
 type FieldViolation struct {
 	Field       string
 	Description string
+	// DescriptionZh is Description in Chinese, for the people of a data office (sent as the
+	// violation's zh-CN localized_message).
+	DescriptionZh string
 }
 
 // Error is a classified error. Message is safe to show to the caller; Err (if any) is the
@@ -79,6 +82,8 @@ type Error struct {
 	Kind       Kind
 	Reason     string
 	Message    string
+	// MessageZh is Message in Chinese (sent as a zh-CN google.rpc.LocalizedMessage).
+	MessageZh  string
 	Violations []FieldViolation
 	Metadata   map[string]string
 	Err        error

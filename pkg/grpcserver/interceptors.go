@@ -132,13 +132,32 @@ func validate(v protovalidate.Validator, req any) error {
 	if !ok {
 		return nil
 	}
+	violations, err := violationsOf(v, msg)
+	if err != nil {
+		return err
+	}
+	if len(violations) == 0 {
+		return nil
+	}
+	return errs.InvalidArgument(errs.ReasonValidation, violations...)
+}
+
+// Violations checks msg against its buf.validate rules and returns its faults (nil when
+// it is valid), each in English and Chinese as the interceptor reports them. Handlers that
+// validate parts of a request on their own (an import's rows, each judged alone) use it,
+// so that their faults read as any request's do.
+func Violations(msg proto.Message) ([]errs.FieldViolation, error) {
+	return violationsOf(protovalidate.GlobalValidator, msg)
+}
+
+func violationsOf(v protovalidate.Validator, msg proto.Message) ([]errs.FieldViolation, error) {
 	err := v.Validate(msg)
 	if err == nil {
-		return nil
+		return nil, nil
 	}
 	verr, ok := err.(*protovalidate.ValidationError)
 	if !ok {
-		return errs.Wrap(err, errs.KindInternal, errs.ReasonInternal, "request validation failed to run")
+		return nil, errs.Wrap(err, errs.KindInternal, errs.ReasonInternal, "request validation failed to run")
 	}
 	violations := make([]errs.FieldViolation, 0, len(verr.Violations))
 	for _, viol := range verr.Violations {
@@ -147,7 +166,7 @@ func validate(v protovalidate.Validator, req any) error {
 			Description: viol.Proto.GetMessage(),
 		})
 	}
-	return errs.InvalidArgument(errs.ReasonValidation, violations...)
+	return violations, nil
 }
 
 // The interceptors run their steps in plain calls rather than in closures, so that the
