@@ -79,9 +79,9 @@ type FieldViolation struct {
 // Error is a classified error. Message is safe to show to the caller; Err (if any) is the
 // cause, kept for logs only.
 type Error struct {
-	Kind       Kind
-	Reason     string
-	Message    string
+	Kind    Kind
+	Reason  string
+	Message string
 	// MessageZh is Message in Chinese (sent as a zh-CN google.rpc.LocalizedMessage).
 	MessageZh  string
 	Violations []FieldViolation
