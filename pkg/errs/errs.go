@@ -6,6 +6,7 @@
 package errs
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 )
@@ -76,6 +77,11 @@ type FieldViolation struct {
 	DescriptionZh string
 }
 
+// Violation is a FieldViolation with its description in English (en) and Chinese (zh).
+func Violation(field, en, zh string) FieldViolation {
+	return FieldViolation{Field: field, Description: en, DescriptionZh: zh}
+}
+
 // Error is a classified error. Message is safe to show to the caller; Err (if any) is the
 // cause, kept for logs only.
 type Error struct {
@@ -98,6 +104,12 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// Zh sets the message's Chinese text and returns e, for the people of a data office.
+func (e *Error) Zh(format string, args ...any) *Error {
+	e.MessageZh = fmt.Sprintf(format, args...)
+	return e
+}
+
 // New returns an *Error of the given kind and reason.
 func New(kind Kind, reason, format string, args ...any) *Error {
 	return &Error{Kind: kind, Reason: reason, Message: fmt.Sprintf(format, args...)}
@@ -110,15 +122,19 @@ func Wrap(cause error, kind Kind, reason, format string, args ...any) *Error {
 	return e
 }
 
-// InvalidArgument reports bad input fields.
+// InvalidArgument reports bad input fields. Its message, in English and Chinese, names the
+// one field or counts them; a violation without Chinese text lends its English.
 func InvalidArgument(reason string, violations ...FieldViolation) *Error {
-	msg := "invalid request"
+	msg, zh := "invalid request", "请求无效"
 	if len(violations) == 1 {
-		msg = violations[0].Field + ": " + violations[0].Description
+		v := violations[0]
+		msg = v.Field + ": " + v.Description
+		zh = v.Field + "：" + cmp.Or(v.DescriptionZh, v.Description)
 	} else if len(violations) > 1 {
 		msg = fmt.Sprintf("invalid request: %d field violations", len(violations))
+		zh = fmt.Sprintf("请求无效：%d 处字段错误", len(violations))
 	}
-	return &Error{Kind: KindInvalidArgument, Reason: reason, Message: msg, Violations: violations}
+	return &Error{Kind: KindInvalidArgument, Reason: reason, Message: msg, MessageZh: zh, Violations: violations}
 }
 
 // FailedPrecondition reports a broken business rule; reason names the rule.

@@ -85,11 +85,12 @@ func malformed(cause error, md protoreflect.MessageDescriptor, data mem.BufferSl
 		if field == "" {
 			field = "?"
 		}
-		return errs.InvalidArgument(ReasonMalformedRequest, errs.FieldViolation{Field: field,
-			Description: "is not valid UTF-8 (字符串字段不是有效的 UTF-8 编码)"})
+		return errs.InvalidArgument(ReasonMalformedRequest,
+			errs.Violation(field, "is not valid UTF-8", "不是有效的 UTF-8 编码文本"))
 	}
 	return errs.Wrap(cause, errs.KindInvalidArgument, ReasonMalformedRequest,
-		"the request is not a valid protobuf message for this method (请求无法解析): %v", cause)
+		"the request is not a valid protobuf message for this method: %v", cause).
+		Zh("请求无法解析：不是此方法的有效 protobuf 消息")
 }
 
 // utf8Path walks b, a message of md, to the first string field that is not UTF-8 and

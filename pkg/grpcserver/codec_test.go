@@ -62,9 +62,11 @@ func TestMalformedRequestsAreInvalidArgument(t *testing.T) {
 	// GetAssetRequest.name (field 1, length-delimited) holding bytes that are not UTF-8.
 	badUTF8 := []byte{0x0a, 0x04, 'a', 0xff, 0xfe, 'b'}
 	st, _, br := malformedStatus(t, call(ctx, badUTF8))
-	require.Equal(t, "name: is not valid UTF-8 (字符串字段不是有效的 UTF-8 编码)", st.Message())
+	require.Equal(t, "name: is not valid UTF-8", st.Message())
+	require.Equal(t, "name：不是有效的 UTF-8 编码文本", localized(t, st))
 	require.NotNil(t, br)
 	require.Equal(t, "name", br.GetFieldViolations()[0].GetField())
+	require.Equal(t, "不是有效的 UTF-8 编码文本", br.GetFieldViolations()[0].GetLocalizedMessage().GetMessage())
 	// Nested: CreateAssetRequest.asset (1) . display_name (2), after a request_id (2).
 	nested := []byte{0x12, 0x01, 'r', 0x0a, 0x05, 0x12, 0x03, 'x', 0xc3, 0x28}
 	var out []byte
@@ -77,6 +79,7 @@ func TestMalformedRequestsAreInvalidArgument(t *testing.T) {
 	for _, garbage := range [][]byte{{0x0a, 0x7f, 'x'}, {0x08, 0xff, 0xff, 0xff}, {0xff, 0xff, 0xff, 0xff, 0xff}} {
 		st, _, _ := malformedStatus(t, call(ctx, garbage))
 		require.Contains(t, st.Message(), "not a valid protobuf message")
+		require.Equal(t, "请求无法解析：不是此方法的有效 protobuf 消息", localized(t, st))
 	}
 	require.Zero(t, calls, "a malformed request never reaches the handler")
 

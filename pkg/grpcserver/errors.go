@@ -7,6 +7,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/protoadapt"
 
 	"yaosu.dev/pkg/errs"
 	"yaosu.dev/pkg/postgres"
@@ -74,19 +75,35 @@ func ToStatus(err error) *status.Status {
 		msg = "internal error" // never a cause's text
 	}
 	s := status.New(code, msg)
-	info := &errdetails.ErrorInfo{Reason: e.Reason, Domain: ErrorDomain, Metadata: e.Metadata}
-	if ws, err := s.WithDetails(info); err == nil {
-		s = ws
+	details := []protoadapt.MessageV1{&errdetails.ErrorInfo{Reason: e.Reason, Domain: ErrorDomain, Metadata: e.Metadata}}
+	if e.MessageZh != "" && code != codes.Internal {
+		details = append(details, &errdetails.LocalizedMessage{Locale: LocaleZh, Message: e.MessageZh})
 	}
 	if len(e.Violations) > 0 {
-		br := &errdetails.BadRequest{}
-		for _, v := range e.Violations {
-			br.FieldViolations = append(br.FieldViolations,
-				&errdetails.BadRequest_FieldViolation{Field: v.Field, Description: v.Description})
-		}
-		if ws, err := s.WithDetails(br); err == nil {
-			s = ws
-		}
+		details = append(details, badRequest(e.Violations))
+	}
+	if ws, err := s.WithDetails(details...); err == nil {
+		s = ws
 	}
 	return s
+}
+
+// LocaleZh is the locale of the Chinese texts: the status's google.rpc.LocalizedMessage and
+// each field violation's localized_message. The status message and descriptions stay
+// English (for developers, logs and search); the Chinese is what a data office reads.
+const LocaleZh = "zh-CN"
+
+// badRequest lists the violations, each with its Chinese text as localized_message. A
+// violation without Chinese has none, so a client shows the English rather than a
+// Chinese label over English words.
+func badRequest(violations []errs.FieldViolation) *errdetails.BadRequest {
+	br := &errdetails.BadRequest{FieldViolations: make([]*errdetails.BadRequest_FieldViolation, 0, len(violations))}
+	for _, v := range violations {
+		fv := &errdetails.BadRequest_FieldViolation{Field: v.Field, Description: v.Description}
+		if v.DescriptionZh != "" {
+			fv.LocalizedMessage = &errdetails.LocalizedMessage{Locale: LocaleZh, Message: v.DescriptionZh}
+		}
+		br.FieldViolations = append(br.FieldViolations, fv)
+	}
+	return br
 }

@@ -161,12 +161,19 @@ func violationsOf(v protovalidate.Validator, msg proto.Message) ([]errs.FieldVio
 	}
 	violations := make([]errs.FieldViolation, 0, len(verr.Violations))
 	for _, viol := range verr.Violations {
-		violations = append(violations, errs.FieldViolation{
-			Field:       protovalidate.FieldPathString(viol.Proto.GetField()),
-			Description: viol.Proto.GetMessage(),
-		})
+		violations = append(violations, violation(viol))
 	}
 	return violations, nil
+}
+
+// violation is viol in words a person understands, in English and Chinese (Describe):
+// never protovalidate's own message, which for a pattern is the regular expression.
+func violation(viol *protovalidate.Violation) errs.FieldViolation {
+	t, ok := Describe(viol.FieldDescriptor, viol.Proto.GetRuleId())
+	if !ok && viol.Proto.GetRuleId() != "string.pattern" && viol.Proto.GetMessage() != "" {
+		t.En = viol.Proto.GetMessage() // a custom (CEL) rule's own words, better than none
+	}
+	return errs.Violation(protovalidate.FieldPathString(viol.Proto.GetField()), t.En, t.Zh)
 }
 
 // The interceptors run their steps in plain calls rather than in closures, so that the
