@@ -142,7 +142,7 @@ func (q Query) After(tok string) (string, error) {
 	if err != nil || json.Unmarshal(raw, &t) != nil || t.V != 2 || t.After == "" ||
 		!hmac.Equal([]byte(t.MAC), []byte(q.mac(t.After))) {
 		return "", errs.InvalidArgument(q.reason,
-			errs.FieldViolation{Field: "page_token", Description: "malformed, or issued for a different query"})
+			errs.Violation("page_token", "malformed, or issued for a different query", "分页令牌无效，或属于另一查询"))
 	}
 	return t.After, nil
 }

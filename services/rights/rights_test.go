@@ -537,7 +537,8 @@ func TestCheckValidation(t *testing.T) {
 		for _, d := range status.Convert(err).Details() {
 			if br, ok := d.(*errdetails.BadRequest); ok {
 				for _, v := range br.GetFieldViolations() {
-					out = append(out, v.GetField()+": "+v.GetDescription())
+					require.Equal(t, "zh-CN", v.GetLocalizedMessage().GetLocale(), v.GetField())
+					out = append(out, v.GetField()+": "+v.GetDescription()+" / "+v.GetLocalizedMessage().GetMessage())
 				}
 			}
 		}
@@ -545,23 +546,31 @@ func TestCheckValidation(t *testing.T) {
 	}
 	svc := h.as("svc", orgA, auth.RoleService)
 
+	// Regression (issue 13): the refusals named the regular expression
+	// ("does not match regex pattern `^assets/[0-9a-f]{8}-...`"); they say what a good value is.
 	bad := checkReq(orgB, strings.TrimPrefix(asset, "assets/"))
 	bad.Right, bad.Region = rightsv1.Right_RIGHT_UNSPECIFIED, "3501001"
 	_, err := h.client.Check(svc, bad)
 	require.Equal(t, []string{
-		"asset: does not match regex pattern `^assets/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`",
-		"right: must not be in list [0]",
-		"region: does not match regex pattern `^$|^[0-9]{2}([0-9]{2}){0,2}$`",
+		"asset: must be an asset name, assets/{uuid} with each {uuid} a lowercase UUID, e.g. assets/0192a6f0-0000-7000-8000-000000000000" +
+			" / 应为登记对象名称，格式 assets/{uuid}（{uuid} 为小写 UUID），如 assets/0192a6f0-0000-7000-8000-000000000000",
+		"right: must be set to one of: RIGHT_HOLDING, RIGHT_PROCESSING_USE, RIGHT_PRODUCT_OPERATION" +
+			" / 必须选择以下之一：RIGHT_HOLDING、RIGHT_PROCESSING_USE、RIGHT_PRODUCT_OPERATION",
+		"region: must be empty or an administrative division code of 2, 4 or 6 digits (province, city or county), e.g. 35, 3501, 350102" +
+			" / 应留空，或为2、4或6位行政区划代码（省、市或县），如 35、3501、350102",
 	}, fields(err))
+	require.Equal(t, "invalid request: 3 field violations", status.Convert(err).Message())
 
 	_, err = h.client.BatchCheck(svc, &rightsv1.BatchCheckRequest{})
-	require.Equal(t, []string{"checks: must contain at least 1 item(s)"}, fields(err))
+	require.Equal(t, []string{"checks: must have at least 1 item(s) / 至少应有1项"}, fields(err))
 	bad = checkReq("nobody", asset)
 	bad.DeliveryForm = 42
 	_, err = h.client.BatchCheck(svc, &rightsv1.BatchCheckRequest{Checks: []*rightsv1.CheckRequest{checkReq(orgB, asset), bad}})
 	require.Equal(t, []string{
-		"checks[1].organisation: does not match regex pattern `^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$`",
-		"checks[1].delivery_form: value must be one of the defined enum values",
+		"checks[1].organisation: must be an 18-character unified social credit code (digits and capital letters, no I, O, S, V, Z), e.g. 91350100M000100Y43" +
+			" / 应为18位统一社会信用代码（数字或大写字母，不含 I、O、S、V、Z），如 91350100M000100Y43",
+		"checks[1].delivery_form: must be one of: DELIVERY_FORM_RAW_COPY, DELIVERY_FORM_API, DELIVERY_FORM_MODEL, DELIVERY_FORM_VERIFICATION, DELIVERY_FORM_AGGREGATE" +
+			" / 应为以下之一：DELIVERY_FORM_RAW_COPY、DELIVERY_FORM_API、DELIVERY_FORM_MODEL、DELIVERY_FORM_VERIFICATION、DELIVERY_FORM_AGGREGATE",
 	}, fields(err))
 
 	// Valid requests still pass.

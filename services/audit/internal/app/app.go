@@ -257,8 +257,9 @@ func (a *App) InclusionProof(ctx context.Context, eventID string, size uint64) (
 		size = cp.TreeSize
 	}
 	if size > cp.TreeSize || entry.Index >= size {
-		return nil, 0, nil, nil, errs.InvalidArgument(ReasonTreeSize, errs.FieldViolation{Field: "tree_size",
-			Description: fmt.Sprintf("must cover entry %d and be at most the latest checkpoint's size %d", entry.Index, cp.TreeSize)})
+		return nil, 0, nil, nil, errs.InvalidArgument(ReasonTreeSize, errs.Violation("tree_size",
+			fmt.Sprintf("must cover entry %d and be at most the latest checkpoint's size %d", entry.Index, cp.TreeSize),
+			fmt.Sprintf("应包含第 %d 条记录，且不大于最新检查点的大小 %d", entry.Index, cp.TreeSize)))
 	}
 	ids, rehash, err := tlog.InclusionProofNodes(entry.Index, size)
 	if err != nil {
@@ -286,8 +287,9 @@ func (a *App) ConsistencyProof(ctx context.Context, oldSize, newSize uint64) (ui
 		newSize = cp.TreeSize
 	}
 	if newSize > cp.TreeSize || oldSize > newSize {
-		return 0, nil, nil, nil, errs.InvalidArgument(ReasonTreeSize, errs.FieldViolation{Field: "new_size",
-			Description: fmt.Sprintf("need old_size <= new_size <= %d (the latest checkpoint)", cp.TreeSize)})
+		return 0, nil, nil, nil, errs.InvalidArgument(ReasonTreeSize, errs.Violation("new_size",
+			fmt.Sprintf("need old_size <= new_size <= %d (the latest checkpoint)", cp.TreeSize),
+			fmt.Sprintf("应满足 old_size ≤ new_size ≤ %d（最新检查点的大小）", cp.TreeSize)))
 	}
 	ids, rehash, err := tlog.ConsistencyProofNodes(oldSize, newSize)
 	if err != nil {
@@ -342,7 +344,7 @@ func (a *App) List(ctx context.Context, f store.Filter, pageSize int, token stri
 		raw, err := base64.RawURLEncoding.DecodeString(token)
 		if err != nil || json.Unmarshal(raw, &pt) != nil || pt.V != 1 || pt.Query != fp {
 			return nil, "", 0, errs.InvalidArgument(ReasonInvalidPage,
-				errs.FieldViolation{Field: "page_token", Description: "malformed, or issued for different filters"})
+				errs.Violation("page_token", "malformed, or issued for different filters", "分页令牌无效，或属于另一组筛选条件"))
 		}
 		f.StartIndex = pt.Next
 	}

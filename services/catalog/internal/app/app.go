@@ -88,8 +88,8 @@ func caller(ctx context.Context) (domain.Caller, error) {
 func (a *App) codes(ctx context.Context, version string) (*store.CodeSet, error) {
 	set, err := a.store.CodeLists(ctx, version)
 	if errs.KindOf(err) == errs.KindNotFound {
-		return nil, errs.InvalidArgument(domain.ReasonUnknownCode, errs.FieldViolation{Field: "asset.code_list_version",
-			Description: "unknown code-list version " + version})
+		return nil, errs.InvalidArgument(domain.ReasonUnknownCode, errs.Violation("asset.code_list_version",
+			"unknown code-list version "+version, "未知的代码表版本 "+version))
 	}
 	return set, err
 }
@@ -206,7 +206,7 @@ func (a *App) ListAssets(ctx context.Context, f ListFilter, size int, token stri
 			return nil, "", err
 		}
 		if uuid.Validate(q.Before) != nil {
-			return nil, "", errs.InvalidArgument(domain.ReasonInvalidPageToken, errs.FieldViolation{Field: "page_token", Description: "malformed"})
+			return nil, "", errs.InvalidArgument(domain.ReasonInvalidPageToken, errs.Violation("page_token", "malformed", "分页令牌无效"))
 		}
 	}
 	assets, err := a.store.ListAssets(ctx, q)

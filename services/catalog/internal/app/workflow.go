@@ -187,8 +187,8 @@ func (a *App) SubmitApplication(ctx context.Context, assetID string, t domain.Ap
 		cmd := domain.Command{Action: actions[t], ETag: etag, Reason: reason, ApplicationID: newID()}
 		if t == domain.AppChange || t == domain.AppCorrection {
 			if proposed == nil || len(paths) == 0 {
-				return cmd, errs.InvalidArgument(errs.ReasonValidation, errs.FieldViolation{Field: "update_mask",
-					Description: "a change or correction names the fields it changes"})
+				return cmd, errs.InvalidArgument(errs.ReasonValidation, errs.Violation("update_mask",
+					"a change or correction names the fields it changes", "变更或更正申请须列出所改动的字段"))
 			}
 			rec, err := merged(w.Asset.Record(), proposed, paths)
 			if err != nil {
@@ -361,7 +361,7 @@ func (a *App) ListRevisions(ctx context.Context, assetID string, size int, token
 			return nil, "", err
 		}
 		if err := json.Unmarshal([]byte(after), &before); err != nil || before <= 0 {
-			return nil, "", errs.InvalidArgument(domain.ReasonInvalidPageToken, errs.FieldViolation{Field: "page_token", Description: "malformed"})
+			return nil, "", errs.InvalidArgument(domain.ReasonInvalidPageToken, errs.Violation("page_token", "malformed", "分页令牌无效"))
 		}
 	}
 	revs, err := a.store.Revisions(ctx, assetID, before, limit)

@@ -298,7 +298,7 @@ func (a *Asset) applyToAsset(open *Application, cmd Command, eff *Effect) error 
 			return errs.FailedPrecondition(ReasonInvalidTransition, "%s is not allowed: a disposal is pending", cmd.Action)
 		}
 		if strings.TrimSpace(cmd.Reason) == "" {
-			return errs.InvalidArgument(ReasonReasonRequired, errs.FieldViolation{Field: "reason", Description: "an application needs a reason"})
+			return errs.InvalidArgument(ReasonReasonRequired, errs.Violation("reason", "an application needs a reason", "申请须说明理由"))
 		}
 		typ := map[Action]AppType{ActApplyChange: AppChange, ActApplyCorrection: AppCorrection, ActApplyCancellation: AppCancellation}[cmd.Action]
 		var proposed *Record
@@ -315,7 +315,7 @@ func (a *Asset) applyToAsset(open *Application, cmd Command, eff *Effect) error 
 		return nil // the registered version stays as it is
 	case ActSuspend:
 		if cmd.Incident == nil || strings.TrimSpace(cmd.Incident.Summary) == "" {
-			return errs.InvalidArgument(ReasonReasonRequired, errs.FieldViolation{Field: "incident.summary", Description: "a suspension records its incident"})
+			return errs.InvalidArgument(ReasonReasonRequired, errs.Violation("incident.summary", "a suspension records its incident", "暂停须记录所发生的事件"))
 		}
 		in := *cmd.Incident
 		in.Reporter, in.ReportTime = cmd.Caller.Subject, cmd.Now
@@ -323,7 +323,7 @@ func (a *Asset) applyToAsset(open *Application, cmd Command, eff *Effect) error 
 		eff.EventTypes = []string{"asset.suspended"}
 	case ActReinstate:
 		if strings.TrimSpace(cmd.Reason) == "" {
-			return errs.InvalidArgument(ReasonReasonRequired, errs.FieldViolation{Field: "resolution", Description: "say how the incident was resolved"})
+			return errs.InvalidArgument(ReasonReasonRequired, errs.Violation("resolution", "say how the incident was resolved", "请说明事件如何处置"))
 		}
 		a.s.Incident = nil
 		eff.EventTypes = []string{"asset.reinstated"}
@@ -336,7 +336,7 @@ func (a *Asset) applyToAsset(open *Application, cmd Command, eff *Effect) error 
 		}
 		d := cmd.Disposal
 		if d == nil || strings.TrimSpace(d.Method) == "" || strings.TrimSpace(d.Reason) == "" {
-			return errs.InvalidArgument(ReasonReasonRequired, errs.FieldViolation{Field: "disposal", Description: "a disposal needs its method and reason"})
+			return errs.InvalidArgument(ReasonReasonRequired, errs.Violation("disposal", "a disposal needs its method and reason", "处置须填写处置方式和理由"))
 		}
 		probe := Record{Evidence: d.Evidence}
 		if err := probe.validateDocuments("disposal.evidence"); err != nil {
@@ -351,7 +351,7 @@ func (a *Asset) applyToAsset(open *Application, cmd Command, eff *Effect) error 
 			return errs.FailedPrecondition(ReasonInvalidTransition, "%s is not allowed: no disposal is pending", cmd.Action)
 		}
 		if strings.TrimSpace(cmd.Reason) == "" {
-			return errs.InvalidArgument(ReasonReasonRequired, errs.FieldViolation{Field: "note", Description: "explain the decision"})
+			return errs.InvalidArgument(ReasonReasonRequired, errs.Violation("note", "explain the decision", "请说明决定的理由"))
 		}
 		d := *a.s.Disposal
 		d.Decider, d.DecideTime, d.DecisionNote = cmd.Caller.Subject, cmd.Now, cmd.Reason
@@ -396,13 +396,13 @@ func (a *Asset) applyToApplication(app *Application, cmd Command, eff *Effect) e
 		eff.EventTypes = []string{"application.accepted"}
 	case ActNotAccept, ActRefuse:
 		if cmd.ReasonCode == "" || !cmd.Codes.Has(ListRefusalReason, cmd.ReasonCode) {
-			return errs.InvalidArgument(ReasonReasonRequired, errs.FieldViolation{Field: "reason_code",
-				Description: "needs a code of the refusal_reason code list"})
+			return errs.InvalidArgument(ReasonReasonRequired, errs.Violation("reason_code",
+				"needs a code of the refusal_reason code list", "须填写原因代码表（refusal_reason）中的代码"))
 		}
 		eff.EventTypes = []string{map[Action]string{ActNotAccept: "application.not_accepted", ActRefuse: "application.refused"}[cmd.Action]}
 	case ActReturn:
 		if strings.TrimSpace(cmd.Reason) == "" {
-			return errs.InvalidArgument(ReasonReasonRequired, errs.FieldViolation{Field: "reason", Description: "say what to correct"})
+			return errs.InvalidArgument(ReasonReasonRequired, errs.Violation("reason", "say what to correct", "请说明需要补正的内容"))
 		}
 		eff.EventTypes = []string{"application.returned"}
 	case ActPass:
@@ -446,7 +446,7 @@ func (a *Asset) applyToApplication(app *Application, cmd Command, eff *Effect) e
 		o := Objection{ID: cmd.ObjectionID, Text: strings.TrimSpace(cmd.ObjectionText), Filer: cmd.Caller.Subject,
 			FilerOrganisation: cmd.Caller.Organisation, FileTime: cmd.Now, State: ObjectionRaised}
 		if o.Text == "" {
-			return errs.InvalidArgument(errs.ReasonValidation, errs.FieldViolation{Field: "text", Description: "must not be blank"})
+			return errs.InvalidArgument(errs.ReasonValidation, errs.Violation("text", "must not be blank", "不能为空"))
 		}
 		app.Objections = append(app.Objections, o)
 		eff.Objection = &app.Objections[len(app.Objections)-1]
@@ -465,7 +465,7 @@ func (a *Asset) applyToApplication(app *Application, cmd Command, eff *Effect) e
 			return errs.FailedPrecondition(ReasonInvalidTransition, "resolve is not allowed: the objection is already %s", app.Objections[i].State)
 		}
 		if strings.TrimSpace(cmd.Reason) == "" {
-			return errs.InvalidArgument(ReasonReasonRequired, errs.FieldViolation{Field: "resolution", Description: "explain the outcome"})
+			return errs.InvalidArgument(ReasonReasonRequired, errs.Violation("resolution", "explain the outcome", "请说明处理结果"))
 		}
 		outcome := ObjectionDismissed
 		if cmd.Uphold {
@@ -551,13 +551,13 @@ func (a *Asset) approve(app *Application, cmd Command, eff *Effect) error {
 // and a proposal for a change or correction must differ and be complete.
 func (a *Asset) checkProposal(cmd Command, application bool) (Record, error) {
 	if cmd.Record == nil {
-		return Record{}, errs.InvalidArgument(errs.ReasonValidation, errs.FieldViolation{Field: "asset", Description: "the new values are missing"})
+		return Record{}, errs.InvalidArgument(errs.ReasonValidation, errs.Violation("asset", "the new values are missing", "缺少新的登记内容"))
 	}
 	rec := cmd.Record.Clone()
 	rec.Normalize()
 	if rec.HolderOrganisation != a.s.Record.HolderOrganisation {
-		return Record{}, errs.InvalidArgument(ReasonImmutableField, errs.FieldViolation{Field: "asset.holder_organisation",
-			Description: "the holder cannot change; a transfer of holding is a rights matter"})
+		return Record{}, errs.InvalidArgument(ReasonImmutableField, errs.Violation("asset.holder_organisation",
+			"the holder cannot change; a transfer of holding is a rights matter", "持有单位不能变更；持有权的转移属于权益事项"))
 	}
 	if rec.CodeListVersion == "" {
 		rec.CodeListVersion = a.s.Record.CodeListVersion

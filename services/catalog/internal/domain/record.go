@@ -230,23 +230,23 @@ func (r *Record) Validate(codes CodeLists) error {
 	var v violations
 	switch n := utf8.RuneCountInString(r.DisplayName); {
 	case n == 0:
-		v.add(errs.ReasonValidation, "display_name", "must not be blank")
+		v.add(errs.ReasonValidation, "display_name", "must not be blank", "不能为空")
 	case n > 200:
-		v.add(errs.ReasonValidation, "display_name", "must be at most 200 characters")
+		v.add(errs.ReasonValidation, "display_name", "must be at most 200 characters", "不能超过200个字符")
 	}
 	if !ValidUSCC(r.HolderOrganisation) {
-		v.add(ReasonInvalidOrganisationCode, "holder_organisation", "not a valid unified social credit code (GB 32100 check digit)")
+		v.add(ReasonInvalidOrganisationCode, "holder_organisation", "not a valid unified social credit code (GB 32100 check digit)", usccZh)
 	}
 	if r.Agent != nil && r.Agent.Organisation != "" && !ValidUSCC(r.Agent.Organisation) {
-		v.add(ReasonInvalidOrganisationCode, "agent.organisation", "not a valid unified social credit code (GB 32100 check digit)")
+		v.add(ReasonInvalidOrganisationCode, "agent.organisation", "not a valid unified social credit code (GB 32100 check digit)", usccZh)
 	}
 	for field, allowed := range enumValues {
 		if val := r.enumField(field); val != "" && !slices.Contains(allowed, val) {
-			v.add(errs.ReasonValidation, field, "unknown value "+val)
+			v.add(errs.ReasonValidation, field, "unknown value "+val, "未知的取值 "+val+"；应为以下之一："+strings.Join(allowed, "、"))
 		}
 	}
 	if r.Kind == KindDataResource && r.ProductForm != "" {
-		v.add(errs.ReasonValidation, "product_form", "only data products have a product form")
+		v.add(errs.ReasonValidation, "product_form", "only data products have a product form", "只有数据产品才有产品形态")
 	}
 	checkDocuments(&v, "evidence", r.Evidence)
 	seen := map[string]bool{}
@@ -254,47 +254,50 @@ func (r *Record) Validate(codes CodeLists) error {
 		p := fmt.Sprintf("fields[%d].name", i)
 		switch {
 		case f.Name == "":
-			v.add(errs.ReasonValidation, p, "must not be blank")
+			v.add(errs.ReasonValidation, p, "must not be blank", "不能为空")
 		case seen[f.Name]:
-			v.add(errs.ReasonValidation, p, "duplicate field name "+f.Name)
+			v.add(errs.ReasonValidation, p, "duplicate field name "+f.Name, "字段名重复："+f.Name)
 		}
 		seen[f.Name] = true
 	}
 	for i, c := range r.Contacts {
 		if strings.TrimSpace(c.Name) == "" {
-			v.add(errs.ReasonValidation, fmt.Sprintf("contacts[%d].name", i), "must not be blank")
+			v.add(errs.ReasonValidation, fmt.Sprintf("contacts[%d].name", i), "must not be blank", "不能为空")
 		}
 	}
 	if r.VolumeRecords < 0 {
-		v.add(errs.ReasonValidation, "volume_records", "must not be negative")
+		v.add(errs.ReasonValidation, "volume_records", "must not be negative", "不能为负数")
 	}
 	if r.VolumeBytes < 0 {
-		v.add(errs.ReasonValidation, "volume_bytes", "must not be negative")
+		v.add(errs.ReasonValidation, "volume_bytes", "must not be negative", "不能为负数")
 	}
 	start, okStart := date(r.CoverageStart)
 	end, okEnd := date(r.CoverageEnd)
 	if !okStart {
-		v.add(errs.ReasonValidation, "coverage_start", "must be a date YYYY-MM-DD")
+		v.add(errs.ReasonValidation, "coverage_start", "must be a date YYYY-MM-DD", dateZh)
 	}
 	if !okEnd {
-		v.add(errs.ReasonValidation, "coverage_end", "must be a date YYYY-MM-DD")
+		v.add(errs.ReasonValidation, "coverage_end", "must be a date YYYY-MM-DD", dateZh)
 	}
 	if okStart && okEnd && !start.IsZero() && !end.IsZero() && end.Before(start) {
-		v.add(errs.ReasonValidation, "coverage_end", "must not be before coverage_start")
+		v.add(errs.ReasonValidation, "coverage_end", "must not be before coverage_start", "不能早于覆盖起始日期（coverage_start）")
 	}
 	if c := r.Catalogue; c != nil {
 		if c.ResourceCode != "" && !resourceCodePattern.MatchString(c.ResourceCode) {
-			v.add(errs.ReasonValidation, "catalogue.resource_code", "must be a classification code and a sequence code, e.g. 101001/000123")
+			v.add(errs.ReasonValidation, "catalogue.resource_code", "must be a classification code and a sequence code, e.g. 101001/000123",
+				"应为信息资源代码：分类代码加顺序码，如 101001/000123")
 		}
 		if _, ok := date(c.PublicationDate); !ok {
-			v.add(errs.ReasonValidation, "catalogue.publication_date", "must be a date YYYY-MM-DD")
+			v.add(errs.ReasonValidation, "catalogue.publication_date", "must be a date YYYY-MM-DD", dateZh)
 		}
 		if c.SharingMethod != "" && !codes.Has(ListSharingMethod, c.SharingMethod) {
-			v.add(ReasonUnknownCode, "catalogue.sharing_method", unknownCode(codes, ListSharingMethod, c.SharingMethod))
+			v.add(ReasonUnknownCode, "catalogue.sharing_method", unknownCode(codes, ListSharingMethod, c.SharingMethod),
+				unknownCodeZh(codes, ListSharingMethod, c.SharingMethod))
 		}
 	}
 	if r.CodeListVersion != "" && r.CodeListVersion != codes.Version() {
-		v.add(ReasonUnknownCode, "code_list_version", "unknown code-list version "+r.CodeListVersion)
+		v.add(ReasonUnknownCode, "code_list_version", "unknown code-list version "+r.CodeListVersion,
+			"未知的代码表版本 "+r.CodeListVersion+"（当前版本 "+codes.Version()+"）")
 	} else {
 		for _, c := range []struct{ path, list, code string }{
 			{"category", ListCategory, r.Category},
@@ -303,27 +306,29 @@ func (r *Record) Validate(codes CodeLists) error {
 			{"storage_mode", ListStorageMode, r.StorageMode},
 		} {
 			if c.code != "" && !codes.Has(c.list, c.code) {
-				v.add(ReasonUnknownCode, c.path, unknownCode(codes, c.list, c.code))
+				v.add(ReasonUnknownCode, c.path, unknownCode(codes, c.list, c.code), unknownCodeZh(codes, c.list, c.code))
 			}
 		}
 		for i, s := range r.Sectors {
 			if !codes.Has(ListSector, s) {
-				v.add(ReasonUnknownCode, fmt.Sprintf("sectors[%d]", i), unknownCode(codes, ListSector, s))
+				v.add(ReasonUnknownCode, fmt.Sprintf("sectors[%d]", i), unknownCode(codes, ListSector, s), unknownCodeZh(codes, ListSector, s))
 			}
 		}
 	}
 	// The attribute rules (domain.md §5).
 	if r.SharingAttribute == SharingNotShared && r.OpenAttribute != "" && r.OpenAttribute != OpenNotOpen {
-		v.add(ReasonNotSharedImpliesNotOpen, "open_attribute", "不予共享 data must be 不予开放 (OPEN_ATTRIBUTE_NOT_OPEN)")
+		v.add(ReasonNotSharedImpliesNotOpen, "open_attribute", "不予共享 data must be 不予开放 (OPEN_ATTRIBUTE_NOT_OPEN)",
+			"不予共享的数据应为不予开放（OPEN_ATTRIBUTE_NOT_OPEN）")
 	}
 	if r.SharingAttribute == SharingConditional && strings.TrimSpace(r.SharingConditions) == "" {
-		v.add(ReasonConditionsRequired, "sharing_conditions", "有条件共享 needs its sharing conditions")
+		v.add(ReasonConditionsRequired, "sharing_conditions", "有条件共享 needs its sharing conditions", "有条件共享须填写共享条件")
 	}
 	if r.OpenAttribute == OpenConditional && strings.TrimSpace(r.OpenConditions) == "" {
-		v.add(ReasonConditionsRequired, "open_conditions", "有条件开放 needs its opening conditions")
+		v.add(ReasonConditionsRequired, "open_conditions", "有条件开放 needs its opening conditions", "有条件开放须填写开放条件")
 	}
 	if r.SharingAttribute == SharingNotShared && strings.TrimSpace(r.SharingBasis) == "" {
-		v.add(ReasonSharingBasisRequired, "sharing_basis", "不予共享 needs the legal or policy basis for not sharing")
+		v.add(ReasonSharingBasisRequired, "sharing_basis", "不予共享 needs the legal or policy basis for not sharing",
+			"不予共享须填写不予共享的法律或政策依据")
 	}
 	return v.err(errs.KindInvalidArgument)
 }
@@ -334,7 +339,7 @@ func (r *Record) CheckComplete() error {
 	var v violations
 	missing := func(path string, empty bool) {
 		if empty {
-			v.add(ReasonIncompleteRecord, path, "required before submission")
+			v.add(ReasonIncompleteRecord, path, "required before submission", "提交申请前必须填写")
 		}
 	}
 	missing("summary", r.Summary == "")
@@ -374,6 +379,17 @@ func unknownCode(codes CodeLists, list, code string) string {
 	return fmt.Sprintf("%q is not in code list %s version %s", code, list, codes.Version())
 }
 
+// unknownCodeZh is unknownCode in Chinese.
+func unknownCodeZh(codes CodeLists, list, code string) string {
+	return fmt.Sprintf("“%s”不在代码表 %s（版本 %s）中", code, list, codes.Version())
+}
+
+// The Chinese texts several rules share.
+const (
+	usccZh = "不是有效的统一社会信用代码（GB 32100 校验码不符）"
+	dateZh = "应为日期，格式为 年-月-日（YYYY-MM-DD），如 2026-03-01"
+)
+
 func date(s string) (time.Time, bool) {
 	if s == "" {
 		return time.Time{}, true
@@ -388,7 +404,8 @@ type violations struct {
 	list   []errs.FieldViolation
 }
 
-func (v *violations) add(reason, field, description string) {
+// add records that field breaks reason's rule, described in English (en) and Chinese (zh).
+func (v *violations) add(reason, field, en, zh string) {
 	if v.reason == "" || (v.reason == errs.ReasonValidation && reason != errs.ReasonValidation) {
 		// A named rule beats the generic reason, so callers can branch on it.
 		v.reason = reason
@@ -396,7 +413,7 @@ func (v *violations) add(reason, field, description string) {
 	if !strings.HasPrefix(field, "disposal.") {
 		field = "asset." + field
 	}
-	v.list = append(v.list, errs.FieldViolation{Field: field, Description: description})
+	v.list = append(v.list, errs.Violation(field, en, zh))
 }
 
 func (v *violations) err(kind errs.Kind) error {
@@ -413,13 +430,13 @@ func checkDocuments(v *violations, path string, docs []Document) {
 	for i, d := range docs {
 		p := fmt.Sprintf("%s[%d]", path, i)
 		if strings.TrimSpace(d.Name) == "" {
-			v.add(errs.ReasonValidation, p+".name", "must not be blank")
+			v.add(errs.ReasonValidation, p+".name", "must not be blank", "不能为空")
 		}
 		if !sha256Pattern.MatchString(d.SHA256) {
-			v.add(errs.ReasonValidation, p+".sha256", "must be 64 lowercase hex digits")
+			v.add(errs.ReasonValidation, p+".sha256", "must be 64 lowercase hex digits", "应为 SHA-256 摘要：64位小写十六进制字符")
 		}
 		if d.SizeBytes < 0 {
-			v.add(errs.ReasonValidation, p+".size_bytes", "must not be negative")
+			v.add(errs.ReasonValidation, p+".size_bytes", "must not be negative", "不能为负数")
 		}
 	}
 }

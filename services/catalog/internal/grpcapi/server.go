@@ -99,7 +99,7 @@ func (s *Server) ListAssets(ctx context.Context, req *catalogv1.ListAssetsReques
 func (s *Server) UpdateAsset(ctx context.Context, req *catalogv1.UpdateAssetRequest) (*catalogv1.UpdateAssetResponse, error) {
 	name := req.GetAsset().GetName()
 	if !strings.HasPrefix(name, "assets/") || len(name) != len("assets/")+36 {
-		return nil, errs.InvalidArgument(errs.ReasonValidation, errs.FieldViolation{Field: "asset.name", Description: "must be assets/{asset}"})
+		return nil, errs.InvalidArgument(errs.ReasonValidation, errs.Violation("asset.name", "must be assets/{asset}", "应为登记对象名称 assets/{uuid}"))
 	}
 	a, err := s.app.UpdateAsset(ctx, assetID(name), req.GetAsset(), req.GetUpdateMask().GetPaths(), req.GetReason())
 	if err != nil {

@@ -198,7 +198,7 @@ func Certificate(c *domain.Certificate) *catalogv1.Certificate {
 // writable field. Output-only and immutable fields are refused, as are unknown paths.
 func ApplyMask(dst, src *catalogv1.Asset, paths []string) error {
 	if len(paths) == 0 {
-		return errs.InvalidArgument(errs.ReasonValidation, errs.FieldViolation{Field: "update_mask", Description: "name the fields to change, or *"})
+		return errs.InvalidArgument(errs.ReasonValidation, errs.Violation("update_mask", "name the fields to change, or *", "请列出要修改的字段，或用 * 表示全部"))
 	}
 	if len(paths) == 1 && paths[0] == "*" {
 		paths = nil
@@ -212,12 +212,12 @@ func ApplyMask(dst, src *catalogv1.Asset, paths []string) error {
 	for _, p := range paths {
 		top, _, _ := strings.Cut(p, ".")
 		if outputOnly[top] || Immutable[top] {
-			return errs.InvalidArgument(domain.ReasonImmutableField, errs.FieldViolation{Field: "update_mask",
-				Description: fmt.Sprintf("%s is output only or immutable", p)})
+			return errs.InvalidArgument(domain.ReasonImmutableField, errs.Violation("update_mask",
+				fmt.Sprintf("%s is output only or immutable", p), fmt.Sprintf("%s 为只读或不可修改的字段", p)))
 		}
 		if err := copyPath(dst.ProtoReflect(), src.ProtoReflect(), strings.Split(p, ".")); err != nil {
-			return errs.InvalidArgument(errs.ReasonValidation, errs.FieldViolation{Field: "update_mask",
-				Description: fmt.Sprintf("%s: %v", p, err)})
+			return errs.InvalidArgument(errs.ReasonValidation, errs.Violation("update_mask",
+				fmt.Sprintf("%s: %v", p, err), fmt.Sprintf("%s：不是可修改的字段路径（%v）", p, err)))
 		}
 	}
 	return nil

@@ -66,7 +66,7 @@ func compile(expr string) (*cel.Ast, error) {
 func CompileCondition(expr string) error {
 	if _, err := compile(expr); err != nil {
 		return errs.InvalidArgument(domain.ReasonInvalidCondition,
-			errs.FieldViolation{Field: "grant.condition", Description: err.Error()})
+			errs.Violation("grant.condition", err.Error(), "条件不是有效的 CEL 布尔表达式："+err.Error()))
 	}
 	return nil
 }

@@ -105,16 +105,16 @@ type Placement struct {
 // state; callers run it when a grant is created or approved.
 func Check(g *Grant, p Placement) error {
 	if !g.ValidUntil.After(g.ValidFrom) {
-		return errs.InvalidArgument(ReasonInvalidWindow, errs.FieldViolation{Field: "grant.valid_until", Description: "must be after valid_from"})
+		return errs.InvalidArgument(ReasonInvalidWindow, errs.Violation("grant.valid_until", "must be after valid_from", "有效期结束时间应晚于开始时间（valid_from）"))
 	}
 	var bad []errs.FieldViolation
 	for i, pur := range g.Scope.Purposes {
 		if !purposePattern.MatchString(pur) || (p.Purposes != nil && !p.Purposes[pur]) {
-			bad = append(bad, errs.FieldViolation{Field: "grant.scope.purposes[" + itoa(i) + "]", Description: "unknown purpose " + pur})
+			bad = append(bad, errs.Violation("grant.scope.purposes["+itoa(i)+"]", "unknown purpose "+pur, "未知的用途 "+pur))
 		}
 	}
 	if slices.Contains(g.Scope.Purposes, "OTHER") && strings.TrimSpace(g.Scope.OtherPurpose) == "" {
-		bad = append(bad, errs.FieldViolation{Field: "grant.scope.other_purpose", Description: "describe the OTHER purpose"})
+		bad = append(bad, errs.Violation("grant.scope.other_purpose", "describe the OTHER purpose", "用途含 OTHER（其他）时须说明具体用途"))
 	}
 	if len(bad) > 0 {
 		return errs.InvalidArgument(ReasonUnknownPurpose, bad...)

@@ -4,16 +4,19 @@ import (
 	"strconv"
 	"unicode/utf8"
 
+	"google.golang.org/protobuf/reflect/protoreflect"
+
 	rightsv1 "yaosu.dev/gen/go/yaosu/rights/v1"
 	"yaosu.dev/pkg/errs"
+	"yaosu.dev/pkg/grpcserver"
 )
 
 // The buf.validate rules of CheckRequest and BatchCheckRequest, written out by hand for
 // the interceptor (grpcserver.MethodOptions.Validate). protovalidate interprets the rules
 // through CEL and reflection, which cost Check about as much as answering it; these
 // return the violations protovalidate returns, with its field paths and messages, in its
-// order, and TestCheckValidationMatchesProtovalidate holds them to it on generated
-// requests. A change to the rules in the proto must be made here too (that test fails
+// order, in the same words (grpcserver.Describe), and TestCheckValidationMatchesProtovalidate
+// holds them to it on generated requests. A change to the rules in the proto must be made here too (that test fails
 // until it is).
 const (
 	organisationPattern = "^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$"
@@ -27,7 +30,7 @@ const (
 func ValidateCheck(req any) []errs.FieldViolation {
 	r, ok := req.(*rightsv1.CheckRequest)
 	if !ok {
-		return []errs.FieldViolation{{Field: "", Description: "not a CheckRequest"}}
+		return []errs.FieldViolation{errs.Violation("", "not a CheckRequest", "不是 CheckRequest 请求")}
 	}
 	return validateCheck(nil, "", r)
 }
@@ -36,15 +39,14 @@ func ValidateCheck(req any) []errs.FieldViolation {
 func ValidateBatchCheck(req any) []errs.FieldViolation {
 	r, ok := req.(*rightsv1.BatchCheckRequest)
 	if !ok {
-		return []errs.FieldViolation{{Field: "", Description: "not a BatchCheckRequest"}}
+		return []errs.FieldViolation{errs.Violation("", "not a BatchCheckRequest", "不是 BatchCheckRequest 请求")}
 	}
 	var out []errs.FieldViolation
 	switch n := len(r.GetChecks()); {
 	case n < 1:
-		out = append(out, errs.FieldViolation{Field: "checks", Description: "must contain at least 1 item(s)"})
+		out = append(out, ruleViolation(batchFields, "", "checks", "repeated.min_items"))
 	case n > maxBatchChecks:
-		out = append(out, errs.FieldViolation{Field: "checks",
-			Description: "must contain no more than " + strconv.Itoa(maxBatchChecks) + " item(s)"})
+		out = append(out, ruleViolation(batchFields, "", "checks", "repeated.max_items"))
 	}
 	for i, c := range r.GetChecks() {
 		if checkValid(c) {
@@ -65,29 +67,29 @@ func validateCheck(out []errs.FieldViolation, prefix string, r *rightsv1.CheckRe
 	if checkValid(r) {
 		return out
 	}
-	add := func(field, desc string) {
-		out = append(out, errs.FieldViolation{Field: prefix + field, Description: desc})
+	add := func(field protoreflect.Name, rule string) {
+		out = append(out, ruleViolation(checkFields, prefix, field, rule))
 	}
 	if !organisationCode(r.GetOrganisation()) {
-		add("organisation", "does not match regex pattern `"+organisationPattern+"`")
+		add("organisation", "string.pattern")
 	}
 	if !assetName(r.GetAsset()) {
-		add("asset", "does not match regex pattern `"+assetPattern+"`")
+		add("asset", "string.pattern")
 	}
-	if d := rightViolation(r.GetRight()); d != "" {
-		add("right", d)
+	if rule := rightViolation(r.GetRight()); rule != "" {
+		add("right", rule)
 	}
 	switch n := utf8.RuneCountInString(r.GetPurpose()); {
 	case n < 1:
-		add("purpose", "must be at least 1 characters")
+		add("purpose", "string.min_len")
 	case n > maxPurposeLength:
-		add("purpose", "must be at most "+strconv.Itoa(maxPurposeLength)+" characters")
+		add("purpose", "string.max_len")
 	}
-	if d := formViolation(r.GetDeliveryForm()); d != "" {
-		add("delivery_form", d)
+	if rule := formViolation(r.GetDeliveryForm()); rule != "" {
+		add("delivery_form", rule)
 	}
 	if !regionCode(r.GetRegion()) {
-		add("region", "does not match regex pattern `"+regionPattern+"`")
+		add("region", "string.pattern")
 	}
 	return out
 }
@@ -112,14 +114,27 @@ func formViolation(f rightsv1.DeliveryForm) string {
 	return enumViolation(defined, f == 0)
 }
 
+// enumViolation is the rule id an enum value breaks, "" if none.
 func enumViolation(defined, zero bool) string {
 	switch {
 	case !defined:
-		return "value must be one of the defined enum values"
+		return "enum.defined_only"
 	case zero:
-		return "must not be in list [0]"
+		return "enum.not_in"
 	}
 	return ""
+}
+
+var (
+	checkFields = (&rightsv1.CheckRequest{}).ProtoReflect().Descriptor().Fields()
+	batchFields = (&rightsv1.BatchCheckRequest{}).ProtoReflect().Descriptor().Fields()
+)
+
+// ruleViolation is the violation of rule by field (of fields) at prefix+field, in the
+// words the interceptor's protovalidate path uses. Only refusals pay for it.
+func ruleViolation(fields protoreflect.FieldDescriptors, prefix string, field protoreflect.Name, rule string) errs.FieldViolation {
+	t, _ := grpcserver.Describe(fields.ByName(field), rule)
+	return errs.Violation(prefix+string(field), t.En, t.Zh)
 }
 
 // organisationCode matches organisationPattern: a unified social credit code's form.

@@ -15,10 +15,12 @@ import (
 
 	rightsv1 "yaosu.dev/gen/go/yaosu/rights/v1"
 	"yaosu.dev/pkg/errs"
+	"yaosu.dev/pkg/grpcserver"
 	"yaosu.dev/services/rights/internal/grpcapi"
 )
 
-// protovalidateViolations is what the interceptor's protovalidate path reports for msg.
+// protovalidateViolations is what the interceptor's protovalidate path reports for msg,
+// in its words (grpcserver.Violations); v checks that protovalidate agrees it is invalid.
 func protovalidateViolations(t *testing.T, v protovalidate.Validator, msg proto.Message) []errs.FieldViolation {
 	t.Helper()
 	err := v.Validate(msg)
@@ -27,11 +29,9 @@ func protovalidateViolations(t *testing.T, v protovalidate.Validator, msg proto.
 	}
 	var verr *protovalidate.ValidationError
 	require.True(t, errors.As(err, &verr), "%v", err)
-	out := make([]errs.FieldViolation, 0, len(verr.Violations))
-	for _, viol := range verr.Violations {
-		out = append(out, errs.FieldViolation{Field: protovalidate.FieldPathString(viol.Proto.GetField()),
-			Description: viol.Proto.GetMessage()})
-	}
+	out, err := grpcserver.Violations(msg)
+	require.NoError(t, err)
+	require.Len(t, out, len(verr.Violations))
 	return out
 }
 

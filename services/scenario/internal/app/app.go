@@ -297,7 +297,7 @@ func afterID(pq paging.Query, token string) (string, error) {
 	after, err := pq.After(token)
 	if err == nil && uuid.Validate(after) != nil {
 		err = errs.InvalidArgument(domain.ReasonInvalidPageToken,
-			errs.FieldViolation{Field: "page_token", Description: "malformed, or issued for a different query"})
+			errs.Violation("page_token", "malformed, or issued for a different query", "分页令牌无效，或属于另一查询"))
 	}
 	return after, err
 }

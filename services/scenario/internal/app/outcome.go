@@ -33,11 +33,11 @@ func (a *App) RecordOutcome(ctx context.Context, o domain.Outcome) (*domain.Outc
 	}
 	for field, v := range map[string]float64{"outcome.revenue_yuan": o.RevenueYuan, "outcome.cost_saved_yuan": o.CostSavedYuan} {
 		if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
-			return nil, errs.InvalidArgument(errs.ReasonValidation, errs.FieldViolation{Field: field, Description: "must be a finite amount ≥ 0"})
+			return nil, errs.InvalidArgument(errs.ReasonValidation, errs.Violation(field, "must be a finite amount ≥ 0", "应为不小于0的有限金额"))
 		}
 	}
 	if o.Beneficiaries < 0 || o.ServiceCount < 0 {
-		return nil, errs.InvalidArgument(errs.ReasonValidation, errs.FieldViolation{Field: "outcome", Description: "counts must be ≥ 0"})
+		return nil, errs.InvalidArgument(errs.ReasonValidation, errs.Violation("outcome", "counts must be ≥ 0", "计数不能为负数"))
 	}
 	o.Recorder, o.RecordTime = c.Subject, a.now0()
 	var out *domain.Outcome
@@ -93,7 +93,7 @@ func (a *App) GetUsageReport(ctx context.Context, scenario, start, end string) (
 	if scenario != "" {
 		id := strings.TrimPrefix(scenario, "scenarios/")
 		if !strings.HasPrefix(scenario, "scenarios/") || uuid.Validate(id) != nil {
-			return nil, errs.InvalidArgument(errs.ReasonValidation, errs.FieldViolation{Field: "scenario", Description: "not scenarios/{uuid}"})
+			return nil, errs.InvalidArgument(errs.ReasonValidation, errs.Violation("scenario", "not scenarios/{uuid}", "应为场景名称 scenarios/{uuid}"))
 		}
 		s, err := a.store.Scenario(ctx, id)
 		if err == nil && q.Operator != "" && s.Operator != q.Operator {

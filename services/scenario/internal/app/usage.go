@@ -52,12 +52,12 @@ func (a *App) ReportUsage(ctx context.Context, reportingSystem string, recs []*d
 	scenarioIDs, linkIDs := []string{}, []string{}
 	for i, r := range recs {
 		if uuid.Validate(r.ScenarioID) != nil || uuid.Validate(r.LinkID) != nil {
-			return nil, errs.InvalidArgument(errs.ReasonValidation, errs.FieldViolation{
-				Field: fmt.Sprintf("records[%d].link", i), Description: "not scenarios/{uuid}/links/{uuid}"})
+			return nil, errs.InvalidArgument(errs.ReasonValidation, errs.Violation(
+				fmt.Sprintf("records[%d].link", i), "not scenarios/{uuid}/links/{uuid}", "应为场景数据关联名称 scenarios/{uuid}/links/{uuid}"))
 		}
 		if r.WindowEnd.Before(r.WindowStart) {
-			return nil, errs.InvalidArgument(errs.ReasonValidation, errs.FieldViolation{
-				Field: fmt.Sprintf("records[%d].window_end", i), Description: "before window_start"})
+			return nil, errs.InvalidArgument(errs.ReasonValidation, errs.Violation(
+				fmt.Sprintf("records[%d].window_end", i), "before window_start", "结束时间早于开始时间（window_start）"))
 		}
 		r.ReportingSystem = reportingSystem
 		r.WindowStart, r.WindowEnd = r.WindowStart.UTC().Truncate(time.Microsecond), r.WindowEnd.UTC().Truncate(time.Microsecond)
@@ -319,18 +319,18 @@ func (a *App) ListAlerts(ctx context.Context, q store.AlertQuery, minSeverity, t
 		q.Operator = c.Organisation
 	}
 	if q.Scenario != "" && uuid.Validate(q.Scenario) != nil {
-		return nil, "", errs.InvalidArgument(errs.ReasonValidation, errs.FieldViolation{Field: "scenario", Description: "not scenarios/{uuid}"})
+		return nil, "", errs.InvalidArgument(errs.ReasonValidation, errs.Violation("scenario", "not scenarios/{uuid}", "应为场景名称 scenarios/{uuid}"))
 	}
 	if minSeverity != "" {
 		i := slices.Index(domain.Severities, minSeverity)
 		if i < 0 {
-			return nil, "", errs.InvalidArgument(errs.ReasonValidation, errs.FieldViolation{Field: "min_severity", Description: "unknown severity"})
+			return nil, "", errs.InvalidArgument(errs.ReasonValidation, errs.Violation("min_severity", "unknown severity", "未知的严重程度"))
 		}
 		q.Severities = domain.Severities[i:]
 	}
 	q.Limit = paging.Size(q.Limit, 50, 500)
 	if q.Link != "" && uuid.Validate(q.Link) != nil {
-		return nil, "", errs.InvalidArgument(errs.ReasonValidation, errs.FieldViolation{Field: "link", Description: "not scenarios/{uuid}/links/{uuid}"})
+		return nil, "", errs.InvalidArgument(errs.ReasonValidation, errs.Violation("link", "not scenarios/{uuid}/links/{uuid}", "应为场景数据关联名称 scenarios/{uuid}/links/{uuid}"))
 	}
 	pq := a.cfg.PageKey.Query("yaosu.scenario.alerts.v1", domain.ReasonInvalidPageToken, q.Operator, q.Scenario, q.States,
 		q.Severities, q.Rules, q.Link)
@@ -360,7 +360,7 @@ func (a *App) UpdateAlert(ctx context.Context, id, state, assignee, note string)
 		return nil, errs.NotFound(domain.ReasonAlertNotFound, "alerts/%s not found", id)
 	}
 	if state == domain.AlertOpen {
-		return nil, errs.InvalidArgument(errs.ReasonValidation, errs.FieldViolation{Field: "state", Description: "an alert cannot be reopened"})
+		return nil, errs.InvalidArgument(errs.ReasonValidation, errs.Violation("state", "an alert cannot be reopened", "预警不能重新打开"))
 	}
 	var out *domain.Alert
 	err = a.store.InTx(ctx, func(tx *store.Tx) error {

@@ -35,16 +35,16 @@ func ParsePeriod(start, end, startField, endField string) (time.Time, time.Time,
 	s, err := time.Parse(DateLayout, start)
 	if err != nil {
 		return time.Time{}, time.Time{}, errs.InvalidArgument(errs.ReasonValidation,
-			errs.FieldViolation{Field: startField, Description: "not a date (YYYY-MM-DD)"})
+			errs.Violation(startField, "not a date (YYYY-MM-DD)", "不是日期（格式 YYYY-MM-DD）"))
 	}
 	e, err := time.Parse(DateLayout, end)
 	if err != nil {
 		return time.Time{}, time.Time{}, errs.InvalidArgument(errs.ReasonValidation,
-			errs.FieldViolation{Field: endField, Description: "not a date (YYYY-MM-DD)"})
+			errs.Violation(endField, "not a date (YYYY-MM-DD)", "不是日期（格式 YYYY-MM-DD）"))
 	}
 	if e.Before(s) {
 		return time.Time{}, time.Time{}, errs.InvalidArgument(errs.ReasonValidation,
-			errs.FieldViolation{Field: endField, Description: "before " + startField})
+			errs.Violation(endField, "before "+startField, "早于 "+startField))
 	}
 	return s, e, nil
 }

@@ -126,11 +126,12 @@ func (s *Scenario) ETag() string { return strconv.FormatInt(s.Revision, 10) }
 // Validate checks what the API's field rules cannot: the sector is a known code.
 func (s *Scenario) Validate() error {
 	if !slices.Contains(Sectors, s.Sector) {
-		return errs.InvalidArgument(ReasonUnknownSector, errs.FieldViolation{Field: "scenario.sector",
-			Description: "unknown sector " + s.Sector + "; one of " + strings.Join(Sectors, ", ")})
+		return errs.InvalidArgument(ReasonUnknownSector, errs.Violation("scenario.sector",
+			"unknown sector "+s.Sector+"; one of "+strings.Join(Sectors, ", "),
+			"未知的行业领域 "+s.Sector+"；应为以下之一："+strings.Join(Sectors, "、")))
 	}
 	if strings.TrimSpace(s.DisplayName) == "" {
-		return errs.InvalidArgument(errs.ReasonValidation, errs.FieldViolation{Field: "scenario.display_name", Description: "must not be blank"})
+		return errs.InvalidArgument(errs.ReasonValidation, errs.Violation("scenario.display_name", "must not be blank", "不能为空"))
 	}
 	return nil
 }

@@ -246,7 +246,7 @@ var alertTransitions = map[string][]string{
 func (a *Alert) Update(state, assignee string) (prev, action string, err error) {
 	if state == "" && assignee == "" {
 		return "", "", errs.InvalidArgument(errs.ReasonValidation,
-			errs.FieldViolation{Field: "state", Description: "set a state or an assignee"})
+			errs.Violation("state", "set a state or an assignee", "请设置状态或处理人"))
 	}
 	if a.State == AlertResolved {
 		return "", "", errs.FailedPrecondition(ReasonInvalidTransition, "%s is resolved", a.Name())

@@ -137,8 +137,8 @@ func (s *Server) ReportUsage(stream scenariov1.ScenarioService_ReportUsageServer
 		if system == "" {
 			system = req.GetReportingSystem()
 		} else if req.GetReportingSystem() != system {
-			return errs.InvalidArgument(domain.ReasonReportingSystem, errs.FieldViolation{Field: "reporting_system",
-				Description: "fixed for the stream: " + system})
+			return errs.InvalidArgument(domain.ReasonReportingSystem, errs.Violation("reporting_system",
+				"fixed for the stream: "+system, "同一数据流中上报系统不能改变，应为 "+system))
 		}
 		recs := make([]*domain.UsageRecord, 0, len(req.GetRecords()))
 		for _, r := range req.GetRecords() {
