@@ -68,6 +68,11 @@ func TestRecordRulesOverGRPC(t *testing.T) {
 			if tc.field != "" {
 				require.Contains(t, fields, tc.field)
 			}
+			// Every field fault reads in Chinese too (issue 13).
+			_, en, zh := zhOf(t, err)
+			for field, desc := range en {
+				require.NotEmpty(t, zh[field], "%s: %s has no Chinese", field, desc)
+			}
 		})
 	}
 

@@ -100,13 +100,16 @@ func requireErr(t *testing.T, err error, kind errs.Kind, reason string, msgAndAr
 	return e
 }
 
-// fields returns the violated field paths of err.
+// fields returns the violated field paths of err; each violation, and the error, must
+// also say it in Chinese (issue 13).
 func fields(t *testing.T, err error) []string {
 	t.Helper()
 	e, ok := errs.As(err)
 	require.True(t, ok, "not an *errs.Error: %v", err)
+	require.NotEmpty(t, e.MessageZh, "no Chinese message: %v", err)
 	var out []string
 	for _, v := range e.Violations {
+		require.NotEmpty(t, v.DescriptionZh, "%s: %q has no Chinese", v.Field, v.Description)
 		out = append(out, v.Field)
 	}
 	return out
