@@ -204,11 +204,36 @@ func codeName(c codes.Code) string {
 	return c.String()
 }
 
-// formatStatus renders a status for people: the code and message on the first line, then
-// the ErrorInfo reason and metadata and the BadRequest field violations, one per line.
+// localeZh is the locale of the Chinese texts the server sends beside its English ones.
+const localeZh = "zh-CN"
+
+// bilingual is zh followed by en in parentheses (the people of a data office read the
+// Chinese; the English is what developers, logs and searches know), or en alone when the
+// server sent no Chinese.
+func bilingual(zh, en string) string {
+	if zh == "" || zh == en {
+		return en
+	}
+	return zh + " (" + en + ")"
+}
+
+// zhMessage is the status's zh-CN google.rpc.LocalizedMessage, "" if none.
+func zhMessage(st *status.Status) string {
+	for _, d := range st.Details() {
+		if lm, ok := d.(*errdetails.LocalizedMessage); ok && lm.GetLocale() == localeZh {
+			return lm.GetMessage()
+		}
+	}
+	return ""
+}
+
+// formatStatus renders a status for people: the code and message (Chinese and English) on
+// the first line, then the ErrorInfo reason and metadata and the BadRequest field
+// violations, one per line, each in Chinese and English when the server sent both.
 func formatStatus(st *status.Status) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %s", codeName(st.Code()), st.Message())
+	zh := zhMessage(st)
+	fmt.Fprintf(&b, "%s: %s", codeName(st.Code()), bilingual(zh, st.Message()))
 	for _, d := range st.Details() {
 		switch d := d.(type) {
 		case *errdetails.ErrorInfo:
@@ -226,13 +251,19 @@ func formatStatus(st *status.Status) string {
 			}
 		case *errdetails.BadRequest:
 			for _, v := range d.GetFieldViolations() {
-				fmt.Fprintf(&b, "\n  field %s: %s", v.GetField(), v.GetDescription())
+				var vzh string
+				if lm := v.GetLocalizedMessage(); lm.GetLocale() == localeZh {
+					vzh = lm.GetMessage()
+				}
+				fmt.Fprintf(&b, "\n  field %s: %s", v.GetField(), bilingual(vzh, v.GetDescription()))
 				if v.GetReason() != "" {
 					fmt.Fprintf(&b, " [%s]", v.GetReason())
 				}
 			}
 		case *errdetails.LocalizedMessage:
-			fmt.Fprintf(&b, "\n  %s: %s", d.GetLocale(), d.GetMessage())
+			if d.GetLocale() != localeZh || d.GetMessage() != zh { // zh-CN is on the first line
+				fmt.Fprintf(&b, "\n  %s: %s", d.GetLocale(), d.GetMessage())
+			}
 		case *errdetails.RetryInfo:
 			fmt.Fprintf(&b, "\n  retry after %s", d.GetRetryDelay().AsDuration())
 		case proto.Message:

@@ -78,3 +78,50 @@ func TestCLIRetriesUnavailableWithTheSameRequestID(t *testing.T) {
 	require.Equal(t, codes.FailedPrecondition, status.Code(err))
 	require.Len(t, f.attempts, 4)
 }
+
+// invalidHolder is the status the server sends for a holder code that breaks the field's
+// pattern (pkg/grpcserver.ToStatus): English message and descriptions, zh-CN beside them.
+func invalidHolder(t *testing.T) error {
+	t.Helper()
+	const en = "must be the holder's 18-character unified social credit code (digits and capital letters, no I, O, S, V, Z), e.g. 91350100M000100Y43"
+	const zh = "应为持有单位的18位统一社会信用代码（数字或大写字母，不含 I、O、S、V、Z），如 91350100M000100Y43"
+	st, err := status.New(codes.InvalidArgument, "asset.holder_organisation: "+en).WithDetails(
+		&errdetails.ErrorInfo{Reason: "VALIDATION_FAILED", Domain: "yaosu.dev"},
+		&errdetails.LocalizedMessage{Locale: "zh-CN", Message: "asset.holder_organisation：" + zh},
+		&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{
+			{Field: "asset.holder_organisation", Description: en,
+				LocalizedMessage: &errdetails.LocalizedMessage{Locale: "zh-CN", Message: zh}},
+		}},
+	)
+	require.NoError(t, err)
+	return st.Err()
+}
+
+func TestFormatStatusInTwoLanguages(t *testing.T) {
+	st := status.Convert(invalidHolder(t))
+	require.Equal(t, "INVALID_ARGUMENT: asset.holder_organisation：应为持有单位的18位统一社会信用代码（数字或大写字母，不含 I、O、S、V、Z），如 91350100M000100Y43"+
+		" (asset.holder_organisation: must be the holder's 18-character unified social credit code (digits and capital letters, no I, O, S, V, Z), e.g. 91350100M000100Y43)\n"+
+		"  reason: VALIDATION_FAILED (domain yaosu.dev)\n"+
+		"  field asset.holder_organisation: 应为持有单位的18位统一社会信用代码（数字或大写字母，不含 I、O、S、V、Z），如 91350100M000100Y43"+
+		" (must be the holder's 18-character unified social credit code (digits and capital letters, no I, O, S, V, Z), e.g. 91350100M000100Y43)",
+		formatStatus(st))
+
+	// Another locale is still shown on its own line.
+	other, err := status.New(codes.FailedPrecondition, "rule").WithDetails(&errdetails.LocalizedMessage{Locale: "fr-FR", Message: "règle"})
+	require.NoError(t, err)
+	require.Equal(t, "FAILED_PRECONDITION: rule\n  fr-FR: règle", formatStatus(other))
+}
+
+// The CLI shows a refusal in Chinese and English, for the message and each field.
+func TestCLIPrintsRefusalInBothLanguages(t *testing.T) {
+	isolate(t)
+	f := &fakeCatalog{failNext: []error{invalidHolder(t)}}
+	t.Setenv(envToken, mintFor(t, "zhang.wei@dev"))
+	t.Setenv(envAddr, startFake(t, f))
+
+	_, _, err := runCLI(t, context.Background(), "asset", "create", "--name", "城市道路交通流量数据")
+	require.Equal(t, codes.InvalidArgument, status.Code(err))
+	require.Contains(t, err.Error(), "INVALID_ARGUMENT: asset.holder_organisation：应为持有单位的18位统一社会信用代码")
+	require.Contains(t, err.Error(), "\n  field asset.holder_organisation: 应为持有单位的18位统一社会信用代码（数字或大写字母，不含 I、O、S、V、Z），如 91350100M000100Y43"+
+		" (must be the holder's 18-character unified social credit code")
+}
