@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -44,7 +45,13 @@ var rightsKinds = map[codes.Code]errs.Kind{
 func rightsError(err error, unavailable string) error {
 	st := status.Convert(err)
 	if kind, ok := rightsKinds[st.Code()]; ok {
-		return errs.Wrap(err, kind, domain.ReasonRightsRefused, "rights service: %s", st.Message())
+		e := errs.Wrap(err, kind, domain.ReasonRightsRefused, "rights service: %s", st.Message())
+		for _, d := range st.Details() {
+			if lm, ok := d.(*errdetails.LocalizedMessage); ok && lm.GetLocale() == "zh-CN" {
+				e.MessageZh = "权益服务：" + lm.GetMessage() // its Chinese travels with it
+			}
+		}
+		return e
 	}
 	return errs.Wrap(err, errs.KindUnavailable, domain.ReasonRightsUnavailable, "%s", unavailable)
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"testing"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -39,5 +40,22 @@ func TestRightsErrorKeepsTheRightsServicesRefusals(t *testing.T) {
 	e, _ := errs.As(rightsError(status.Error(codes.PermissionDenied, "check needs the service role"), "retry"))
 	if e.Message != "rights service: check needs the service role" {
 		t.Errorf("message %q does not pass the refusal on", e.Message)
+	}
+}
+
+// The rights service's Chinese text travels with its refusal.
+func TestRightsErrorKeepsTheChinese(t *testing.T) {
+	st, err := status.New(codes.InvalidArgument, "asset: must be an asset name").WithDetails(
+		&errdetails.LocalizedMessage{Locale: "zh-CN", Message: "asset：应为登记对象名称"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, _ := errs.As(rightsError(st.Err(), "retry"))
+	if e.MessageZh != "权益服务：asset：应为登记对象名称" {
+		t.Errorf("Chinese message %q", e.MessageZh)
+	}
+	e, _ = errs.As(rightsError(status.Error(codes.InvalidArgument, "bad"), "retry"))
+	if e.MessageZh != "" {
+		t.Errorf("no Chinese was sent, yet %q", e.MessageZh)
 	}
 }
