@@ -45,6 +45,16 @@ func TestYaosuctlAgainstRealServer(t *testing.T) {
 	require.Error(t, err)
 	require.Contains(t, stderr, "INVALID_ARGUMENT")
 	require.Contains(t, stderr, "asset.holder_organisation")
+	// In Chinese and English, for the field (issue 13).
+	require.Contains(t, stderr, "field asset.holder_organisation: 不是有效的统一社会信用代码（GB 32100 校验码不符） "+
+		"(not a valid unified social credit code (GB 32100 check digit))")
+	// A holder code of the wrong shape: what a good one looks like, never the regex.
+	_, stderr, err = ctl("asset", "create", "--name", "x", "--holder", "9135O100M000100Y43")
+	require.Error(t, err)
+	require.Contains(t, stderr, "field asset.holder_organisation: 应为持有单位的18位统一社会信用代码（数字或大写字母，不含 I、O、S、V、Z），"+
+		"如 91350100M000100Y43 (must be the holder's 18-character unified social credit code")
+	require.NotContains(t, stderr, "regex")
+	require.NotContains(t, stderr, "[0-9")
 
 	// The event, as JSON lines from the stream.
 	lines := strings.Split(strings.TrimSpace(must("events", "tail")), "\n")
