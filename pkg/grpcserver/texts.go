@@ -68,7 +68,7 @@ func registeredText(field protoreflect.FullName, rule string) (Text, bool) {
 // exampleUUID is the UUID the texts show as an example.
 const exampleUUID = "0192a6f0-0000-7000-8000-000000000000"
 
-// uuidShape is both spellings of "a lowercase UUID" in proto/yaosu's name patterns.
+// uuidShapes are both spellings of "a lowercase UUID" in proto/yaosu's name patterns.
 var uuidShapes = []string{"[0-9a-f-]{36}", "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"}
 
 // patternTexts: see above. Resource names are listed by their template (assets/{uuid});
