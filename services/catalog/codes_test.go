@@ -58,6 +58,12 @@ func TestOfficeVocabularyIsStoredAsCodes(t *testing.T) {
 		require.Equal(t, "legal_basis", got.GetEvidence()[0].GetKind())
 	}
 
+	// List filters take the same words.
+	list, err := h.client.ListAssets(who.registrar, &catalogv1.ListAssetsRequest{Categories: []string{"卫生健康"}, Sectors: []string{"医疗"}})
+	require.NoError(t, err)
+	require.Len(t, list.GetAssets(), 1)
+	require.Equal(t, created.GetName(), list.GetAssets()[0].GetName())
+
 	// Update: the same resolution on the masked fields.
 	resp, err := h.client.UpdateAsset(who.registrar, &catalogv1.UpdateAssetRequest{
 		Asset:      &catalogv1.Asset{Name: created.GetName(), UpdateCycle: "按月", Catalogue: &catalogv1.CatalogueMetadata{SharingMethod: "库表", Theme: "交通运输"}},
