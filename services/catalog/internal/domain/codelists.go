@@ -40,11 +40,13 @@ var listNames = map[string][2]string{
 	ListOpenAttribute:    {"open attribute", "开放属性"},
 }
 
-// resolveCodes replaces every coded value of r written as a label or an alias (接口 for the
+// ResolveCodes replaces every coded value of r written as a label or an alias (接口 for the
 // API sharing method, 卫生健康 for a theme) by its code. Values that stand for nothing are
 // left as they are for checkCodes to report. A record citing another version than codes is
-// left alone: its version is wrong, and that is what Validate reports.
-func (r *Record) resolveCodes(codes CodeLists) {
+// left alone: its version is wrong, and that is what Validate reports. Validate calls it
+// first; code that compares an incoming record with a stored one before validating (an
+// import matching an existing asset) calls it too, so 接口 and API compare equal.
+func (r *Record) ResolveCodes(codes CodeLists) {
 	if r.CodeListVersion != "" && r.CodeListVersion != codes.Version() {
 		return
 	}

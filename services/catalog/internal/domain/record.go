@@ -228,14 +228,14 @@ func trimList(in []string) []string {
 // Validate checks what every stored record must satisfy, draft or not: well-formed values,
 // codes from the cited code-list version, and the attribute rules. It returns the first
 // broken rule's error, carrying every field violation found. It first replaces every coded
-// value written as a label or an alias by its code (resolveCodes), so whatever path a record
+// value written as a label or an alias by its code (ResolveCodes), so whatever path a record
 // takes to be stored, it stores codes.
 //
 // The order matters for the reason reported: core data first (FAILED_PRECONDITION: the
 // record may be well-formed but can never be registered), then malformed fields, then the
 // sharing/opening rules (INVALID_ARGUMENT with the rule's reason).
 func (r *Record) Validate(codes CodeLists) error {
-	r.resolveCodes(codes)
+	r.ResolveCodes(codes)
 	if r.Grade == GradeCore {
 		return errs.FailedPrecondition(ReasonCoreData, "core data (核心数据) cannot be registered")
 	}
