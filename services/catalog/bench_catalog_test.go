@@ -25,8 +25,10 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	catalogv1 "yaosu.dev/gen/go/yaosu/catalog/v1"
@@ -50,7 +52,7 @@ import (
 //
 //	YAOSU_BENCH_CATALOG_ASSETS   registered assets searched (default 100000)
 //	YAOSU_BENCH_CATALOG_QUERIES  queries per kind and caller (default 400)
-//	YAOSU_BENCH_CATALOG_IMPORT   rows imported (default 100000)
+//	YAOSU_BENCH_CATALOG_IMPORT   catalogue rows imported, 5 % of them bad (default 10000)
 //	YAOSU_BENCH_CATALOG_IMPORT_CONCURRENCY  concurrent import clients (default 2)
 //	YAOSU_BENCH_CATALOG_EXPLAIN=1  print EXPLAIN ANALYZE of the slowest queries even on target
 //	YAOSU_BENCH_CATALOG_HOLD     seconds to keep the search database before dropping it, for
@@ -356,7 +358,7 @@ func cbRecord(rng *rand.Rand, h *cbHolder, n int, codePrefix string) domain.Reco
 		DisplayName: name, Summary: summary, HolderOrganisation: h.code, Kind: domain.KindDataResource,
 		HolderName: h.name, DataSource: h.name + "在履行" + d.short + "管理职责中依法采集",
 		LegalBasis: cbPick(rng, []string{"《中华人民共和国数据安全法》", "《福建省大数据发展条例》", "《政务信息资源共享管理暂行办法》"}),
-		Evidence:   []domain.Document{{Name: "数据来源说明.pdf", SHA256: cbHex(rng, 32), SizeBytes: int64(20_000 + rng.IntN(2_000_000)), Kind: "source_statement"}},
+		Evidence:   []domain.Document{{Name: "数据来源说明.pdf", SHA256: cbHex(rng, 32), SizeBytes: int64(20_000 + rng.IntN(2_000_000)), Kind: "source"}},
 		Category:   category, CodeListVersion: "2024.1", Sectors: sectors, Grade: grade,
 		DataFormat: cbPick(rng, []string{"CSV", "JSON", "XLSX", "数据库表", "Parquet"}), VolumeRecords: int64(rng.IntN(50_000_000)),
 		VolumeBytes: int64(rng.IntN(1 << 34)), UpdateCycle: cycle.zh,
@@ -851,17 +853,70 @@ func cbReport(b *testing.B, res map[string]float64) {
 	}
 }
 
-// ---------------------------------------------------------------------------------------
 // Import.
 
 var cbImportResults map[string]float64
 
-// BenchmarkCatalogImport imports YAOSU_BENCH_CATALOG_IMPORT catalogue rows in batches of 500
-// (as `yaosuctl import` sends them: no code_list_version, a fresh import key per row) three
-// ways, each into its own fresh database with the outbox relay publishing to JetStream:
-// through the ImportAssets RPC; the identical statements store.Import runs, issued directly
-// through pgx (the rows' drafts, events and arguments prepared beforehand); and COPY of the
-// same rows, revisions and outbox entries (the floor).
+// cbBadRows are the faults of the catalogue in issue 13, one row in 20 (5 %), in turn, so
+// they are spread evenly over the batches. The first is caught by the field rules
+// (protovalidate), the others by the domain.
+var cbBadRows = []struct {
+	name  string
+	spoil func(*catalogv1.Asset)
+}{
+	{"malformed holder code", func(a *catalogv1.Asset) { a.HolderOrganisation = a.GetHolderOrganisation()[:15] }},
+	{"bad check digit", func(a *catalogv1.Asset) { a.HolderOrganisation = cbBadCheckDigit(a.GetHolderOrganisation()) }},
+	{"core data", func(a *catalogv1.Asset) { a.Grade = catalogv1.Grade_GRADE_CORE }},
+	{"unknown code", func(a *catalogv1.Asset) { a.UpdateCycle = "每5秒" }},
+	{"contradictory sharing attributes", func(a *catalogv1.Asset) {
+		a.SharingAttribute, a.SharingBasis = catalogv1.SharingAttribute_SHARING_ATTRIBUTE_NOT_SHARED, "《政务数据共享条例》第十条"
+		a.OpenAttribute = catalogv1.OpenAttribute_OPEN_ATTRIBUTE_UNCONDITIONAL
+	}},
+}
+
+// cbBadCheckDigit returns code with a check character GB 32100 does not accept.
+func cbBadCheckDigit(code string) string {
+	for _, c := range "0123456789ABCDEFGHJKLMNPQRTUWXY" {
+		if bad := code[:17] + string(c); !domain.ValidUSCC(bad) {
+			return bad
+		}
+	}
+	panic("unreachable")
+}
+
+// The words a data office writes instead of codes (resolved by the server's code lists).
+var (
+	cbCycleWords   = map[string]string{"REALTIME": "每5分钟", "HOURLY": "每小时", "DAILY": "每天", "WEEKLY": "每周", "MONTHLY": "按月", "QUARTERLY": "按季", "YEARLY": "按年", "IRREGULAR": "不定时"}
+	cbSharingWords = map[string]string{"API": "接口", "FILE_DOWNLOAD": "文件", "DATABASE_EXCHANGE": "库表", "ONLINE_QUERY": "查询", "PRIVACY_COMPUTING": "隐私计算"}
+	cbThemeWords   = map[string]string{"交通": "交通运输", "市场监管": "市场监管", "卫健": "卫生健康", "气象": "气象", "公共资源": "商务",
+		"人社": "社会保障", "生态环境": "生态环境", "自然资源": "自然资源", "教育": "教育", "文旅": "旅游"}
+)
+
+// cbOfficeRecord is cbRecord as an office's catalogue holds it: update cycle, sharing method
+// and theme in the office's words, no code-list version.
+func cbOfficeRecord(rng *rand.Rand, h *cbHolder, n int) domain.Record {
+	rec := cbRecord(rng, h, n, "IM")
+	rec.CodeListVersion = ""
+	rec.UpdateCycle = cbCycleWords[rec.UpdateCycle]
+	rec.Catalogue.SharingMethod = cbSharingWords[rec.Catalogue.SharingMethod]
+	rec.Catalogue.Theme = cbThemeWords[rec.Tags[1]]
+	return rec
+}
+
+// BenchmarkCatalogImport measures what issue 13 asks of import: a catalogue of
+// YAOSU_BENCH_CATALOG_IMPORT rows (default 10 000) in the office's words with 5 % bad rows
+// (cbBadRows), sent as `yaosuctl asset import` sends it (batches of 500, no code-list
+// version, an import key per row) through the ImportAssets RPC, against the floor measured
+// in the same run: COPY of the same good rows, as the store writes them, into catalog.assets
+// of a fresh database (and, as issue 3 measured its floor, into assets, asset_revisions and
+// outbox). Each way runs on its own fresh database with the outbox relay publishing to
+// JetStream.
+//
+// The import rate counts every row of the file (each gets its outcome); COPY counts the
+// good rows it writes. Until the server judges each row alone on the field rules too
+// (issue 13, import), a malformed holder code fails its whole batch with INVALID_ARGUMENT;
+// the benchmark probes for that first and, on such a server, leaves those rows out of the
+// batches (as yaosuctl's local check does) and says so, so it measures either server.
 func BenchmarkCatalogImport(b *testing.B) {
 	if cbImportResults != nil {
 		cbReport(b, cbImportResults)
@@ -870,7 +925,7 @@ func BenchmarkCatalogImport(b *testing.B) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	cbTelemetry(ctx, b)
-	nRows := cbEnvInt(b, "YAOSU_BENCH_CATALOG_IMPORT", 100_000)
+	nRows := cbEnvInt(b, "YAOSU_BENCH_CATALOG_IMPORT", 10_000)
 	workers := max(1, cbEnvInt(b, "YAOSU_BENCH_CATALOG_IMPORT_CONCURRENCY", 2))
 	n := testkit.StartNATS(b)
 	nc, err := nats.Connect(n.URL())
@@ -883,32 +938,37 @@ func BenchmarkCatalogImport(b *testing.B) {
 		b.Fatal(err)
 	}
 
-	// The rows, as a client sends them: one holder (the importing registrar's organisation).
+	// The file: one holder (the importing registrar's organisation), a bad row in every 20.
 	holder := cbHolders[0]
-	rng := rand.New(rand.NewPCG(5, 6))
-	recs := make([]domain.Record, nRows)
-	keys := make([]string, nRows)
-	for i := range recs {
-		recs[i] = cbRecord(rng, holder, i, "IM")
-		recs[i].CodeListVersion = ""
-		keys[i] = uuid.NewString()
-	}
-	batches := func() [][2]int {
-		var out [][2]int
-		for s := 0; s < nRows; s += cbImportBatch {
-			out = append(out, [2]int{s, min(s+cbImportBatch, nRows)})
-		}
-		return out
-	}()
 	importer := auth.Principal{Subject: "importer", Organisation: holder.code, Roles: []auth.Role{auth.RoleRegistrar}}
+	rng := rand.New(rand.NewPCG(5, 6))
+	rows := make([]*catalogv1.ImportRow, nRows)
+	var good []domain.Record
+	var goodKeys []string
+	bad := make([]int, nRows) // index+1 into cbBadRows, 0 for a good row
+	for i := range rows {
+		rec := cbOfficeRecord(rng, holder, i)
+		rows[i] = &catalogv1.ImportRow{Row: int64(i + 2), ImportKey: uuid.NewString(), Asset: protoconv.RecordProto(rec)}
+		if i%20 == 19 {
+			k := (i / 20) % len(cbBadRows)
+			cbBadRows[k].spoil(rows[i].Asset)
+			bad[i] = k + 1
+			continue
+		}
+		good = append(good, rec)
+		goodKeys = append(goodKeys, rows[i].GetImportKey())
+	}
 
 	type outcome struct {
-		rate, p50, p95, drain float64
-		backlog               int64
+		rows    int // rows judged
+		written int
+		rate    float64
+		p50     float64
+		p95     float64
 	}
-	// runVariant times workers sending the batches through op on a fresh database with a
-	// relay, then how long the relay needs to publish what is left.
-	runVariant := func(prepare func(pool *pgxpool.Pool) func(batch int) error) outcome {
+	// runVariant times workers sending batches through op on a fresh database with a relay,
+	// and checks the table holds want rows afterwards.
+	runVariant := func(prepare func(pool *pgxpool.Pool) (nBatches int, op func(batch int) error), rowsJudged, want int) outcome {
 		pool := cbDatabase(ctx, b)
 		rctx, stopRelay := context.WithCancel(ctx)
 		defer stopRelay()
@@ -917,18 +977,16 @@ func BenchmarkCatalogImport(b *testing.B) {
 			b.Fatal(err)
 		}
 		go func() { _ = relay.Run(rctx) }()
-		op := prepare(pool)
-		lat := make([]time.Duration, len(batches))
+		nBatches, op := prepare(pool)
+		lat := make([]time.Duration, nBatches)
 		var next atomic.Int64
 		var wg sync.WaitGroup
 		start := time.Now()
 		for range workers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+			wg.Go(func() {
 				for {
 					i := int(next.Add(1)) - 1
-					if i >= len(batches) || b.Failed() {
+					if i >= nBatches || b.Failed() {
 						return
 					}
 					t := time.Now()
@@ -938,66 +996,80 @@ func BenchmarkCatalogImport(b *testing.B) {
 					}
 					lat[i] = time.Since(t)
 				}
-			}()
+			})
 		}
 		wg.Wait()
 		elapsed := time.Since(start)
 		if b.Failed() {
 			b.FailNow()
 		}
-		var created int
-		if err := pool.QueryRow(ctx, `SELECT count(*) FROM assets`).Scan(&created); err != nil || created != nRows {
-			b.Fatalf("%d assets in the table after the import, want %d (%v)", created, nRows, err)
+		var written int
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM assets`).Scan(&written); err != nil || written != want {
+			b.Fatalf("%d assets in the table, want %d (%v)", written, want, err)
 		}
-		var backlog int64
-		if err := pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE published_at IS NULL`).Scan(&backlog); err != nil {
-			b.Fatal(err)
+		return outcome{rows: rowsJudged, written: written, rate: float64(rowsJudged) / elapsed.Seconds(),
+			p50: cbMs(cbPercentile(lat, 50)), p95: cbMs(cbPercentile(lat, 95))}
+	}
+	chunks := func(n int) [][2]int {
+		var out [][2]int
+		for s := 0; s < n; s += cbImportBatch {
+			out = append(out, [2]int{s, min(s+cbImportBatch, n)})
 		}
-		drainStart := time.Now()
-		for left := backlog; left > 0 && time.Since(drainStart) < 3*time.Minute; {
-			time.Sleep(100 * time.Millisecond)
-			if err := pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE published_at IS NULL`).Scan(&left); err != nil {
-				b.Fatal(err)
-			}
-		}
-		return outcome{rate: float64(nRows) / elapsed.Seconds(), p50: cbMs(cbPercentile(lat, 50)), p95: cbMs(cbPercentile(lat, 95)),
-			drain: time.Since(drainStart).Seconds(), backlog: backlog}
+		return out
 	}
 
 	// 1. The ImportAssets RPC.
-	full := runVariant(func(pool *pgxpool.Pool) func(int) error {
+	perRow := true
+	var sent []int // indexes of the rows sent
+	full := runVariant(func(pool *pgxpool.Pool) (int, func(int) error) {
 		srv := cbServe(ctx, b, pool)
 		callCtx := srv.as(ctx, importer)
-		reqs := make([]*catalogv1.ImportAssetsRequest, len(batches))
-		for bi, r := range batches {
-			req := &catalogv1.ImportAssetsRequest{}
-			for i := r[0]; i < r[1]; i++ {
-				req.Rows = append(req.Rows, &catalogv1.ImportRow{Row: int64(i + 2), ImportKey: keys[i], Asset: protoconv.RecordProto(recs[i])})
-			}
-			reqs[bi] = req
+		// Does the server judge a row that breaks a field rule on its own?
+		probe := &catalogv1.ImportAssetsRequest{Rows: []*catalogv1.ImportRow{rows[19]}}
+		if _, err := srv.client.ImportAssets(callCtx, probe); status.Code(err) == codes.InvalidArgument {
+			perRow = false
+		} else if err != nil {
+			b.Fatal(err)
 		}
-		return func(bi int) error {
+		for i := range rows {
+			if perRow || bad[i] != 1 {
+				sent = append(sent, i)
+			}
+		}
+		reqs := make([]*catalogv1.ImportAssetsRequest, 0, nRows/cbImportBatch+1)
+		for _, r := range chunks(len(sent)) {
+			req := &catalogv1.ImportAssetsRequest{}
+			for _, i := range sent[r[0]:r[1]] {
+				req.Rows = append(req.Rows, rows[i])
+			}
+			reqs = append(reqs, req)
+		}
+		return len(reqs), func(bi int) error {
 			resp, err := srv.client.ImportAssets(callCtx, reqs[bi])
 			if err != nil {
 				return err
 			}
-			for _, r := range resp.GetResults() {
-				if r.GetOutcome() != catalogv1.ImportRowResult_OUTCOME_CREATED {
-					return fmt.Errorf("row %d: %v %s %v", r.GetRow(), r.GetOutcome(), r.GetReason(), r.GetViolations())
+			for j, r := range resp.GetResults() {
+				i := int(reqs[bi].Rows[j].GetRow()) - 2
+				want := catalogv1.ImportRowResult_OUTCOME_CREATED
+				if bad[i] != 0 {
+					want = catalogv1.ImportRowResult_OUTCOME_INVALID
+				}
+				if r.GetOutcome() != want {
+					return fmt.Errorf("row %d (%s): %v, want %v: %s %v", r.GetRow(), cbRowKind(bad[i]), r.GetOutcome(), want, r.GetReason(), r.GetViolations())
 				}
 			}
 			reqs[bi] = nil
 			return nil
 		}
-	})
+	}, nRows, len(good))
 
-	// The drafts, revisions and events the app would build, built beforehand.
+	// The good rows as the store writes them: drafts built beforehand by the domain (which
+	// resolves the office's words to codes, as the import does).
 	type item struct {
-		key, code string
-		assetArgs []any
-		revArgs   []any
-		event     *eventsv1.Event
-		eventBody []byte
+		assetArgs, revArgs []any
+		event              *eventsv1.Event
+		eventBody          []byte
 	}
 	prepareItems := func(pool *pgxpool.Pool) []item {
 		codes, err := store.New(pool).CodeLists(ctx, "")
@@ -1005,9 +1077,9 @@ func BenchmarkCatalogImport(b *testing.B) {
 			b.Fatal(err)
 		}
 		c := domain.Caller{Subject: importer.Subject, Organisation: importer.Organisation, CanRegister: true}
-		items := make([]item, nRows)
+		items := make([]item, len(good))
 		for i := range items {
-			a, err := domain.NewDraft(uuid.Must(uuid.NewV7()).String(), recs[i], c, codes, time.Now())
+			a, err := domain.NewDraft(uuid.Must(uuid.NewV7()).String(), good[i], c, codes, time.Now())
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -1021,103 +1093,86 @@ func BenchmarkCatalogImport(b *testing.B) {
 				b.Fatal(err)
 			}
 			snap := a.Snapshot()
-			items[i] = item{key: keys[i], code: snap.Record.ResourceCode(), assetArgs: store.InsertArgs(a, keys[i]),
+			items[i] = item{assetArgs: store.InsertArgs(a, goodKeys[i]),
 				revArgs: []any{snap.ID, snap.Revision, "import", "catalog.asset.created", c.Subject, c.Organisation,
 					snap.CreateTime, "catalogue import", []domain.FieldChange{}},
 				event: ev, eventBody: body}
 		}
 		return items
 	}
-
-	// 2. The statements store.Import runs, directly.
-	direct := runVariant(func(pool *pgxpool.Pool) func(int) error {
-		items := prepareItems(pool)
-		return func(bi int) error {
-			its := items[batches[bi][0]:batches[bi][1]]
-			return postgres.InTx(ctx, pool, func(tx pgx.Tx) error {
-				keys, codes := make([]string, len(its)), make([]string, len(its))
-				for i, it := range its {
-					keys[i], codes[i] = it.key, it.code
-				}
-				rows, err := tx.Query(ctx, `SELECT create_request_id::text, id::text FROM assets
-			WHERE creator_organisation = $1 AND create_request_id = ANY($2::uuid[])`, importer.Organisation, keys)
-				if err != nil {
-					return err
-				}
-				rows.Close()
-				rows, err = tx.Query(ctx, `SELECT resource_code FROM assets WHERE resource_code = ANY($1)`, codes)
-				if err != nil {
-					return err
-				}
-				rows.Close()
-				var bt pgx.Batch
-				for _, it := range its {
-					bt.Queue(store.InsertAssetSQL, it.assetArgs...)
-					bt.Queue(store.InsertRevisionSQL, it.revArgs...)
-					if err := messaging.QueueAppend(&bt, it.event); err != nil {
-						return err
-					}
-				}
-				return tx.SendBatch(ctx, &bt).Close()
-			})
-		}
-	})
-
-	// 3. COPY of the same rows: the floor for bulk writes.
+	// The columns the store writes (store.InsertAssetSQL), in its order.
 	assetCols := []string{"id", "display_name", "summary", "holder_organisation", "state", "revision", "creator",
 		"creator_organisation", "create_request_id", "create_time", "update_time", "record", "kind", "grade", "category",
 		"sectors", "sharing_attribute", "open_attribute", "resource_code", "search_tokens"}
-	copied := runVariant(func(pool *pgxpool.Pool) func(int) error {
-		items := prepareItems(pool)
-		return func(bi int) error {
-			its := items[batches[bi][0]:batches[bi][1]]
-			return postgres.InTx(ctx, pool, func(tx pgx.Tx) error {
-				if _, err := tx.CopyFrom(ctx, pgx.Identifier{"assets"}, assetCols, pgx.CopyFromSlice(len(its),
-					func(i int) ([]any, error) { return its[i].assetArgs, nil })); err != nil {
+	if !strings.HasPrefix(store.InsertAssetSQL, "INSERT INTO assets ("+strings.Join(assetCols, ", ")+")") {
+		b.Fatalf("the store writes other columns than the benchmark copies: %s", store.InsertAssetSQL)
+	}
+	copyVariant := func(all bool) outcome {
+		return runVariant(func(pool *pgxpool.Pool) (int, func(int) error) {
+			items := prepareItems(pool)
+			batches := chunks(len(items))
+			return len(batches), func(bi int) error {
+				its := items[batches[bi][0]:batches[bi][1]]
+				return postgres.InTx(ctx, pool, func(tx pgx.Tx) error {
+					if _, err := tx.CopyFrom(ctx, pgx.Identifier{"assets"}, assetCols, pgx.CopyFromSlice(len(its),
+						func(i int) ([]any, error) { return its[i].assetArgs, nil })); err != nil || !all {
+						return err
+					}
+					if _, err := tx.CopyFrom(ctx, pgx.Identifier{"asset_revisions"}, []string{"asset_id", "revision", "action",
+						"event_type", "actor", "actor_organisation", "time", "reason", "changes"}, pgx.CopyFromSlice(len(its),
+						func(i int) ([]any, error) { return its[i].revArgs, nil })); err != nil {
+						return err
+					}
+					_, err := tx.CopyFrom(ctx, pgx.Identifier{"outbox"}, []string{"event_id", "event_type", "resource_name",
+						"resource_revision", "body"}, pgx.CopyFromSlice(len(its), func(i int) ([]any, error) {
+						ev := its[i].event
+						return []any{ev.GetId(), ev.GetType(), ev.GetSubject(), ev.GetResourceRevision(), its[i].eventBody}, nil
+					}))
 					return err
-				}
-				if _, err := tx.CopyFrom(ctx, pgx.Identifier{"asset_revisions"}, []string{"asset_id", "revision", "action",
-					"event_type", "actor", "actor_organisation", "time", "reason", "changes"}, pgx.CopyFromSlice(len(its),
-					func(i int) ([]any, error) { return its[i].revArgs, nil })); err != nil {
-					return err
-				}
-				_, err := tx.CopyFrom(ctx, pgx.Identifier{"outbox"}, []string{"event_id", "event_type", "resource_name",
-					"resource_revision", "body"}, pgx.CopyFromSlice(len(its), func(i int) ([]any, error) {
-					ev := its[i].event
-					return []any{ev.GetId(), ev.GetType(), ev.GetSubject(), ev.GetResourceRevision(), its[i].eventBody}, nil
-				}))
-				return err
-			})
-		}
-	})
+				})
+			}
+		}, len(good), len(good))
+	}
+	// 2. COPY into catalog.assets: the floor.
+	copied := copyVariant(false)
+	// 3. COPY into assets, asset_revisions and outbox (issue 3's floor).
+	copiedAll := copyVariant(true)
 
 	out := os.Stdout
-	fmt.Fprintf(out, "\nCatalog import of %d rows in batches of %d, %d concurrent clients, each way into a fresh database with the relay running:\n",
-		nRows, cbImportBatch, workers)
+	fmt.Fprintf(out, "\nCatalog import of %d rows (%d bad: %d of each of %d kinds, every 20th row) in batches of %d, %d concurrent clients, each way into a fresh database with the relay running:\n",
+		nRows, nRows-len(good), (nRows-len(good))/len(cbBadRows), len(cbBadRows), cbImportBatch, workers)
+	if !perRow {
+		fmt.Fprintf(out, "  NOTE: this server fails a whole batch on a field-rule fault; the %d malformed-holder rows were left out of the batches (counted as judged)\n",
+			nRows-len(sent))
+	}
 	for _, v := range []struct {
 		name string
 		o    outcome
-	}{{"ImportAssets RPC (full path)", full}, {"same statements through pgx", direct}, {"COPY (floor)", copied}} {
-		fmt.Fprintf(out, "  %-30s %7.0f rows/s   batch p50 %6.0f ms  p95 %6.0f ms   relay: %6d unpublished at the end, drained in %4.1fs\n",
-			v.name, v.o.rate, v.o.p50, v.o.p95, v.o.backlog, v.o.drain)
+	}{{"ImportAssets RPC (all rows)", full}, {"COPY into assets (floor)", copied}, {"COPY assets+revisions+outbox", copiedAll}} {
+		fmt.Fprintf(out, "  %-30s %7.0f rows/s (%d rows, %d written)   batch p50 %6.0f ms  p95 %6.0f ms\n",
+			v.name, v.o.rate, v.o.rows, v.o.written, v.o.p50, v.o.p95)
 	}
-	verdict := "met"
-	if full.rate < cbImportTarget {
-		verdict = "MISSED"
-	}
-	fmt.Fprintf(out, "  ratio full/direct %.2f   full/COPY %.2f\n", full.rate/direct.rate, full.rate/copied.rate)
-	fmt.Fprintf(out, "  target: >= %.0f rows/s through the RPC: %s\n", cbImportTarget, verdict)
+	fmt.Fprintf(out, "  ratio import/COPY %.2f   import/COPY of all three tables %.2f\n", full.rate/copied.rate, full.rate/copiedAll.rate)
 	cbImportResults = map[string]float64{
-		"import_rows/s":         full.rate,
-		"import_sql_rows/s":     direct.rate,
-		"import_copy_rows/s":    copied.rate,
-		"import_x_sql":          full.rate / direct.rate,
-		"import_batch_p95_ms":   full.p95,
-		"import_relay_drain_s":  full.drain,
-		"import_rows":           float64(nRows),
-		"import_x_copy":         full.rate / copied.rate,
-		"import_sql_batch_p95":  direct.p95,
-		"import_copy_batch_p95": copied.p95,
+		"import_rows/s":       full.rate,
+		"import_good_rows/s":  full.rate * float64(len(good)) / float64(nRows),
+		"copy_rows/s":         copied.rate,
+		"copy_all_rows/s":     copiedAll.rate,
+		"import_x_copy":       full.rate / copied.rate,
+		"import_x_copy_all":   full.rate / copiedAll.rate,
+		"import_batch_p95_ms": full.p95,
+		"import_rows":         float64(nRows),
+		"import_bad_rows":     float64(nRows - len(good)),
+	}
+	if perRow {
+		cbImportResults["import_rows_judged_alone"] = 1
 	}
 	cbReport(b, cbImportResults)
+}
+
+func cbRowKind(k int) string {
+	if k == 0 {
+		return "good"
+	}
+	return cbBadRows[k-1].name
 }

@@ -380,7 +380,7 @@ func TestImportBatches(t *testing.T) {
 
 	codesResp, err := h.client.ListCodeLists(who.auditor, &catalogv1.ListCodeListsRequest{})
 	require.NoError(t, err)
-	require.Equal(t, "2024.1", codesResp.GetVersion())
+	require.Equal(t, "2026.1", codesResp.GetVersion())
 	var sectors *catalogv1.CodeList
 	for _, l := range codesResp.GetLists() {
 		if l.GetList() == "sector" {
@@ -389,5 +389,6 @@ func TestImportBatches(t *testing.T) {
 	}
 	require.NotNil(t, sectors)
 	require.Len(t, sectors.GetCodes(), 13, "the twelve 数据要素× sectors and OTHER")
-	require.True(t, proto.Equal(&catalogv1.Code{Code: "INDUSTRIAL_MANUFACTURING", LabelZh: "工业制造", LabelEn: "Industrial manufacturing"}, sectors.GetCodes()[0]))
+	require.True(t, proto.Equal(&catalogv1.Code{Code: "INDUSTRIAL_MANUFACTURING", LabelZh: "工业制造", LabelEn: "Industrial manufacturing",
+		Aliases: []string{"工业", "制造"}}, sectors.GetCodes()[0]))
 }

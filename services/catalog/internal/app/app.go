@@ -188,6 +188,9 @@ func (a *App) ListAssets(ctx context.Context, f ListFilter, size int, token stri
 	if err != nil {
 		return nil, "", err
 	}
+	if f.Categories, f.Sectors, err = a.filterCodes(ctx, f.Categories, f.Sectors); err != nil {
+		return nil, "", err
+	}
 	q := store.ListQuery{
 		Holder: f.HolderOrganisation, Tokens: domain.QueryTokens(f.Query), Kinds: f.Kinds, States: f.States,
 		Grades: f.Grades, Categories: f.Categories, Sectors: f.Sectors, SharingAttributes: f.SharingAttributes,
@@ -219,6 +222,30 @@ func (a *App) ListAssets(ctx context.Context, f ListFilter, size int, token stri
 		next = pq.Token(assets[len(assets)-1].ID())
 	}
 	return assets, next, nil
+}
+
+// filterCodes resolves the labels and aliases in a list filter's categories and sectors
+// through the current code lists (交通运输 → G), as every other code the server receives;
+// a value that names nothing is kept, and matches nothing.
+func (a *App) filterCodes(ctx context.Context, categories, sectors []string) ([]string, []string, error) {
+	if len(categories) == 0 && len(sectors) == 0 {
+		return categories, sectors, nil
+	}
+	codes, err := a.codes(ctx, "")
+	if err != nil {
+		return nil, nil, err
+	}
+	resolve := func(list string, values []string) []string {
+		out := make([]string, len(values))
+		for i, v := range values {
+			out[i] = v
+			if code, ok := codes.Resolve(list, v); ok {
+				out[i] = code
+			}
+		}
+		return out
+	}
+	return resolve(domain.ListCategory, categories), resolve(domain.ListSector, sectors), nil
 }
 
 // UpdateAsset changes a draft's record on the mask's paths.

@@ -60,6 +60,7 @@ func (a *App) act(ctx context.Context, assetID string, o actOpts, build func(*st
 		if cmd.Codes, err = a.codes(ctx, version); err != nil {
 			return err
 		}
+		cmd.ResolveCodes()
 		cmd.NextRegistrationNumber = w.NextRegistrationNumber
 		if cmd.Action == domain.ActPass {
 			cmd.PublicityEnd = a.publicityEnd(cmd.Now)

@@ -396,8 +396,11 @@ func (a *Asset) applyToApplication(app *Application, cmd Command, eff *Effect) e
 		eff.EventTypes = []string{"application.accepted"}
 	case ActNotAccept, ActRefuse:
 		if cmd.ReasonCode == "" || !cmd.Codes.Has(ListRefusalReason, cmd.ReasonCode) {
-			return errs.InvalidArgument(ReasonReasonRequired, errs.Violation("reason_code",
-				"needs a code of the refusal_reason code list", "须填写原因代码表（refusal_reason）中的代码"))
+			en, zh := "needs a code of the refusal_reason code list", "需要不予受理或不予登记的理由代码（代码表 refusal_reason）"
+			if cmd.ReasonCode != "" {
+				en, zh = UnknownCode(cmd.Codes, ListRefusalReason, cmd.ReasonCode)
+			}
+			return errs.InvalidArgument(ReasonReasonRequired, errs.FieldViolation{Field: "reason_code", Description: en, DescriptionZh: zh})
 		}
 		eff.EventTypes = []string{map[Action]string{ActNotAccept: "application.not_accepted", ActRefuse: "application.refused"}[cmd.Action]}
 	case ActReturn:

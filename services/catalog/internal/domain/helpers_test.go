@@ -43,6 +43,16 @@ type codeLists struct {
 
 func (c codeLists) Version() string            { return c.version }
 func (c codeLists) Has(list, code string) bool { return slices.Contains(c.lists[list], code) }
+func (c codeLists) Resolve(list, word string) (string, bool) {
+	return word, c.Has(list, word)
+}
+func (c codeLists) Entries(list string) []domain.CodeEntry {
+	var out []domain.CodeEntry
+	for _, code := range c.lists[list] {
+		out = append(out, domain.CodeEntry{Code: code, LabelZh: code, LabelEn: code})
+	}
+	return out
+}
 
 var codes = codeLists{version: "2026.1", lists: map[string][]string{
 	domain.ListCategory:      {"C01", "C02"},

@@ -110,6 +110,9 @@ type Catalogue struct {
 	SharingMethod        string   `json:"sharing_method,omitempty"`
 	PublicationDate      string   `json:"publication_date,omitempty"`
 	RelatedResourceCodes []string `json:"related_resource_codes,omitempty"`
+	// Theme is 主题分类, a code of the theme list (GB/T 21063.4), beside the industry in
+	// Record.Category.
+	Theme string `json:"theme,omitempty"`
 }
 
 // ResourceCode returns the catalogue resource code, "" if none.
@@ -140,13 +143,19 @@ func (r Record) Clone() Record {
 	return c
 }
 
-// CodeLists answers whether a code exists in one code-list version. The store implements
-// it over the code_lists table; codes are data, not Go constants.
+// CodeLists answers whether a code exists in one code-list version and which code a word
+// stands for. The store implements it over the code_lists tables; codes are data, not Go
+// constants.
 type CodeLists interface {
 	// Version is the version these lists are.
 	Version() string
 	// Has reports whether list contains code.
 	Has(list, code string) bool
+	// Resolve returns the code word stands for in list: the code itself, its Chinese or
+	// English label, or one of its aliases.
+	Resolve(list, word string) (code string, ok bool)
+	// Entries returns list's codes in list order; none when the version has no such list.
+	Entries(list string) []CodeEntry
 }
 
 // Code-list names.
@@ -190,13 +199,13 @@ func (r *Record) Normalize() {
 	}
 	if c := r.Catalogue; c != nil {
 		for _, p := range []*string{&c.ClassCategory, &c.ClassItem, &c.ClassHeading, &c.ClassSubheading,
-			&c.ResourceCode, &c.ProviderName, &c.SharingMethod, &c.PublicationDate} {
+			&c.ResourceCode, &c.ProviderName, &c.SharingMethod, &c.PublicationDate, &c.Theme} {
 			*p = strings.TrimSpace(*p)
 		}
 		c.RelatedResourceCodes = trimList(c.RelatedResourceCodes)
 		if c.ClassCategory == "" && c.ClassItem == "" && c.ClassHeading == "" && c.ClassSubheading == "" &&
 			c.ResourceCode == "" && c.ProviderName == "" && c.SharingMethod == "" && c.PublicationDate == "" &&
-			len(c.RelatedResourceCodes) == 0 {
+			c.Theme == "" && len(c.RelatedResourceCodes) == 0 {
 			r.Catalogue = nil
 		}
 	}
@@ -218,12 +227,15 @@ func trimList(in []string) []string {
 
 // Validate checks what every stored record must satisfy, draft or not: well-formed values,
 // codes from the cited code-list version, and the attribute rules. It returns the first
-// broken rule's error, carrying every field violation found.
+// broken rule's error, carrying every field violation found. It first replaces every coded
+// value written as a label or an alias by its code (ResolveCodes), so whatever path a record
+// takes to be stored, it stores codes.
 //
 // The order matters for the reason reported: core data first (FAILED_PRECONDITION: the
 // record may be well-formed but can never be registered), then malformed fields, then the
 // sharing/opening rules (INVALID_ARGUMENT with the rule's reason).
 func (r *Record) Validate(codes CodeLists) error {
+	r.ResolveCodes(codes)
 	if r.Grade == GradeCore {
 		return errs.FailedPrecondition(ReasonCoreData, "core data (核心数据) cannot be registered")
 	}
@@ -290,31 +302,8 @@ func (r *Record) Validate(codes CodeLists) error {
 		if _, ok := date(c.PublicationDate); !ok {
 			v.add(errs.ReasonValidation, "catalogue.publication_date", "must be a date YYYY-MM-DD", dateZh)
 		}
-		if c.SharingMethod != "" && !codes.Has(ListSharingMethod, c.SharingMethod) {
-			v.add(ReasonUnknownCode, "catalogue.sharing_method", unknownCode(codes, ListSharingMethod, c.SharingMethod),
-				unknownCodeZh(codes, ListSharingMethod, c.SharingMethod))
-		}
 	}
-	if r.CodeListVersion != "" && r.CodeListVersion != codes.Version() {
-		v.add(ReasonUnknownCode, "code_list_version", "unknown code-list version "+r.CodeListVersion,
-			"未知的代码表版本 "+r.CodeListVersion+"（当前版本 "+codes.Version()+"）")
-	} else {
-		for _, c := range []struct{ path, list, code string }{
-			{"category", ListCategory, r.Category},
-			{"product_form", ListProductForm, r.ProductForm},
-			{"update_cycle", ListUpdateCycle, r.UpdateCycle},
-			{"storage_mode", ListStorageMode, r.StorageMode},
-		} {
-			if c.code != "" && !codes.Has(c.list, c.code) {
-				v.add(ReasonUnknownCode, c.path, unknownCode(codes, c.list, c.code), unknownCodeZh(codes, c.list, c.code))
-			}
-		}
-		for i, s := range r.Sectors {
-			if !codes.Has(ListSector, s) {
-				v.add(ReasonUnknownCode, fmt.Sprintf("sectors[%d]", i), unknownCode(codes, ListSector, s), unknownCodeZh(codes, ListSector, s))
-			}
-		}
-	}
+	r.checkCodes(&v, codes)
 	// The attribute rules (domain.md §5).
 	if r.SharingAttribute == SharingNotShared && r.OpenAttribute != "" && r.OpenAttribute != OpenNotOpen {
 		v.add(ReasonNotSharedImpliesNotOpen, "open_attribute", "不予共享 data must be 不予开放 (OPEN_ATTRIBUTE_NOT_OPEN)",
@@ -373,15 +362,6 @@ func (r *Record) enumField(name string) string {
 		return r.OpenAttribute
 	}
 	return ""
-}
-
-func unknownCode(codes CodeLists, list, code string) string {
-	return fmt.Sprintf("%q is not in code list %s version %s", code, list, codes.Version())
-}
-
-// unknownCodeZh is unknownCode in Chinese.
-func unknownCodeZh(codes CodeLists, list, code string) string {
-	return fmt.Sprintf("“%s”不在代码表 %s（版本 %s）中", code, list, codes.Version())
 }
 
 // The Chinese texts several rules share.

@@ -330,7 +330,8 @@ func (s *Server) ListCodeLists(ctx context.Context, req *catalogv1.ListCodeLists
 			cur = &catalogv1.CodeList{List: c.List, Version: set.Version()}
 			resp.Lists = append(resp.Lists, cur)
 		}
-		cur.Codes = append(cur.Codes, &catalogv1.Code{Code: c.Code, LabelZh: c.LabelZh, LabelEn: c.LabelEn, Parent: c.Parent})
+		cur.Codes = append(cur.Codes, &catalogv1.Code{Code: c.Code, LabelZh: c.LabelZh, LabelEn: c.LabelEn, Parent: c.Parent,
+			Aliases: c.Aliases})
 	}
 	return resp, nil
 }

@@ -68,6 +68,7 @@ func TestRecordBridgeKeepsEveryField(t *testing.T) {
 	}
 	require.True(t, proto.Equal(want, out), "lost in the bridge:\nwant %v\ngot  %v", want, out)
 	require.NotEmpty(t, rec.Catalogue.RelatedResourceCodes, "nested lists arrive")
+	require.Equal(t, "theme-1", rec.Catalogue.Theme, "the theme classification (主题分类) crosses both ways")
 }
 
 // TestApplyMask covers field-mask semantics: top-level and nested paths, `*`, and refusals.

@@ -3,31 +3,108 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
+	"unicode"
 
 	"github.com/jackc/pgx/v5"
 
 	"yaosu.dev/pkg/errs"
 	"yaosu.dev/pkg/postgres"
+	"yaosu.dev/services/catalog/internal/domain"
 )
 
-// Code is one code-list entry.
+// Code is one code-list entry with the other words offices use for it.
 type Code struct {
 	List, Code, LabelZh, LabelEn, Parent string
+	Aliases                              []string
 }
 
 // CodeSet is one code-list version, loaded whole. Versions are immutable once published,
-// so a loaded set is cached for the life of the process.
+// so a loaded set is cached for the life of the process (aliases may be added to a version
+// by a migration; a process started before it does not know them until restarted).
+//
+// It is the one place where the server turns what a client wrote into a code: the code
+// itself, its Chinese or English label, or an alias, compared without regard to case,
+// full-width forms, spaces and the separators offices put between words (、，/). The domain
+// calls Resolve for every coded field it receives, so no handler maps values on its own.
 type CodeSet struct {
 	version string
 	codes   []Code
-	index   map[[2]string]bool
+	has     map[[2]string]bool
+	// keys maps (list, codeKey(word)) to the code the word stands for.
+	keys map[[2]string]string
+	// entries are each list's codes in list order.
+	entries map[string][]domain.CodeEntry
+}
+
+var _ domain.CodeLists = (*CodeSet)(nil)
+
+// NewCodeSet indexes codes (in list order) as version. It fails when one word would stand
+// for two codes of a list (a label or alias equal to another code's code, label or alias,
+// once case, width and separators are ignored): such a version could not be resolved
+// unambiguously.
+func NewCodeSet(version string, codes []Code) (*CodeSet, error) {
+	set := &CodeSet{version: version, codes: codes, has: map[[2]string]bool{}, keys: map[[2]string]string{},
+		entries: map[string][]domain.CodeEntry{}}
+	for _, c := range codes {
+		set.has[[2]string{c.List, c.Code}] = true
+		set.entries[c.List] = append(set.entries[c.List], domain.CodeEntry{Code: c.Code, LabelZh: c.LabelZh, LabelEn: c.LabelEn})
+	}
+	// Codes first, then labels, then aliases: each word must be free or already the same code's.
+	passes := []func(Code) []string{
+		func(c Code) []string { return []string{c.Code} },
+		func(c Code) []string { return []string{c.LabelZh, c.LabelEn} },
+		func(c Code) []string { return c.Aliases },
+	}
+	for _, words := range passes {
+		for _, c := range codes {
+			for _, w := range words(c) {
+				k := codeKey(w)
+				if k == "" {
+					continue
+				}
+				key := [2]string{c.List, k}
+				if other, taken := set.keys[key]; taken && other != c.Code {
+					return nil, fmt.Errorf("code list %s version %s: %q stands for both %s and %s", c.List, version, w, other, c.Code)
+				}
+				set.keys[key] = c.Code
+			}
+		}
+	}
+	return set, nil
+}
+
+// codeKey is the form words are compared in: lower case, full-width ASCII as ASCII, without
+// spaces and the separators offices write between words (工业、交通 = 工业/交通 = 工业交通).
+func codeKey(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r >= '！' && r <= '～' {
+			r -= '！' - '!'
+		}
+		if unicode.IsSpace(r) || strings.ContainsRune("、,，/;；·_-", r) {
+			continue
+		}
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return b.String()
 }
 
 // Version implements domain.CodeLists.
 func (c *CodeSet) Version() string { return c.version }
 
 // Has implements domain.CodeLists.
-func (c *CodeSet) Has(list, code string) bool { return c.index[[2]string{list, code}] }
+func (c *CodeSet) Has(list, code string) bool { return c.has[[2]string{list, code}] }
+
+// Resolve implements domain.CodeLists.
+func (c *CodeSet) Resolve(list, word string) (string, bool) {
+	code, ok := c.keys[[2]string{list, codeKey(word)}]
+	return code, ok
+}
+
+// Entries implements domain.CodeLists.
+func (c *CodeSet) Entries(list string) []domain.CodeEntry { return c.entries[list] }
 
 // Codes returns every entry in list order.
 func (c *CodeSet) Codes() []Code { return c.codes }
@@ -45,8 +122,10 @@ func (s *Store) CodeLists(ctx context.Context, version string) (*CodeSet, error)
 	if v, ok := s.codes.Load(version); ok {
 		return v.(*CodeSet), nil
 	}
-	rows, err := s.pool.Query(ctx, `SELECT list, code, label_zh, label_en, parent FROM code_lists
-		WHERE version = $1 ORDER BY list, ordinal`, version)
+	rows, err := s.pool.Query(ctx, `SELECT c.list, c.code, c.label_zh, c.label_en, c.parent,
+			coalesce((SELECT array_agg(a.alias ORDER BY a.ordinal, a.alias) FROM code_list_aliases a
+				WHERE a.version = c.version AND a.list = c.list AND a.code = c.code), '{}')
+		FROM code_lists c WHERE c.version = $1 ORDER BY c.list, c.ordinal`, version)
 	if err != nil {
 		return nil, postgres.MapError(err)
 	}
@@ -57,9 +136,10 @@ func (s *Store) CodeLists(ctx context.Context, version string) (*CodeSet, error)
 	if len(codes) == 0 {
 		return nil, errs.NotFound("ERROR_REASON_UNKNOWN_CODE", "code-list version %s not found", version)
 	}
-	set := &CodeSet{version: version, codes: codes, index: map[[2]string]bool{}}
-	for _, c := range codes {
-		set.index[[2]string{c.List, c.Code}] = true
+	set, err := NewCodeSet(version, codes)
+	if err != nil {
+		// The migrations' data is wrong; the tests load every version, so this is a bug.
+		return nil, errs.Wrap(err, errs.KindInternal, errs.ReasonInternal, "code-list version %s is ambiguous", version)
 	}
 	s.codes.Store(version, set)
 	return set, nil
