@@ -150,4 +150,3 @@ func (c *Command) ResolveCodes() {
 		c.ReasonCode = code
 	}
 }
-
