@@ -43,6 +43,9 @@ type fakeCatalog struct {
 	codeLists *catalogv1.ListCodeListsResponse
 	imports   []*catalogv1.ImportAssetsRequest
 	imported  map[string]string // import key → asset name
+	// wholeBatch makes ImportAssets refuse a whole call for one bad row, as servers did
+	// before rows were validated one by one.
+	wholeBatch bool
 	cert      *catalogv1.Certificate
 	vkey      string
 }

@@ -28,6 +28,10 @@ func TestEveryWritableFieldHasAColumn(t *testing.T) {
 	}
 	seenPath, seenHeader := map[string]bool{}, map[string]bool{}
 	for _, c := range columns {
+		if c.id {
+			require.Equal(t, "name", c.path, "the id column holds the asset's name")
+			continue
+		}
 		require.True(t, writable[c.path], "column %s holds %s, which is not a writable Asset field", c.zh, c.path)
 		require.False(t, seenPath[c.path], "two columns hold %s", c.path)
 		require.False(t, seenHeader[c.zh], "two columns are called %s", c.zh)
@@ -110,13 +114,13 @@ func TestColumnsRoundTripEveryField(t *testing.T) {
 	t.Parallel()
 	a := &catalogv1.Asset{}
 	fill(t, a.ProtoReflect(), "", 0)
-	row := formatRow(a)
+	row := formatRow(a, nil)
 	cols, err := mapHeader(headerRow())
 	require.NoError(t, err)
 	back, errs := parseRow(cols, row, noCodes)
 	require.Empty(t, errs)
 	require.True(t, proto.Equal(a, back), "row → asset lost something:\nwant %v\ngot  %v", a, back)
-	require.Equal(t, row, formatRow(back), "asset → row → asset → row is stable")
+	require.Equal(t, row, formatRow(back, nil), "asset → row → asset → row is stable")
 }
 
 func noCodes(string) (*codeBook, error) { return nil, nil }
@@ -125,8 +129,10 @@ func testCodeBook() *codeBook {
 	return newCodeBook(&catalogv1.ListCodeListsResponse{Version: "2024.1", Lists: []*catalogv1.CodeList{
 		{List: "category", Codes: []*catalogv1.Code{{Code: "A01", LabelZh: "农业数据", LabelEn: "Agriculture"}, {Code: "C13", LabelZh: "工业数据"}}},
 		{List: "sector", Codes: []*catalogv1.Code{{Code: "industrial_manufacturing", LabelZh: "工业制造"}, {Code: "transport", LabelZh: "交通运输"}}},
-		{List: "update_cycle", Codes: []*catalogv1.Code{{Code: "daily", LabelZh: "每日"}, {Code: "monthly", LabelZh: "每月"}}},
-		{List: "sharing_method", Codes: []*catalogv1.Code{{Code: "api", LabelZh: "接口"}}},
+		{List: "update_cycle", Codes: []*catalogv1.Code{{Code: "realtime", LabelZh: "实时", LabelEn: "Real time", Aliases: []string{"每5分钟", "准实时"}},
+			{Code: "daily", LabelZh: "每日"}, {Code: "monthly", LabelZh: "每月"}}},
+		{List: "sharing_method", Codes: []*catalogv1.Code{{Code: "api", LabelZh: "接口共享", LabelEn: "API", Aliases: []string{"接口"}},
+			{Code: "file", LabelZh: "文件共享", Aliases: []string{"文件", "FTP"}}}},
 	}})
 }
 
@@ -161,9 +167,10 @@ func TestParseRowChineseLabelsAndCodes(t *testing.T) {
 		got[e.column] = e.reason
 	}
 	require.Len(t, got, 6, "%v", errs)
-	require.Contains(t, got["资产类型(kind)"], `"数据商品" is not one of DATA_RESOURCE (数据资源), DATA_PRODUCT (数据产品)`)
+	require.Contains(t, got["登记对象类型(kind)"], `"数据商品" 不是可选值，请填：数据资源、数据产品（"数据商品" is not one of DATA_RESOURCE (数据资源), DATA_PRODUCT (数据产品)）`)
 	require.Contains(t, got["数据分级(grade)"], `"顶级"`)
-	require.Contains(t, got["数据分类(category)"], `"渔业数据" is neither a code nor a label of code list category (version 2024.1)`)
+	require.Contains(t, got["数据分类(category)"], `"渔业数据" is neither a code nor a label of code list category (version 2024.1); accepted labels: 农业数据, 工业数据`)
+	require.Contains(t, got["数据分类(category)"], `"渔业数据" 不在代码表 category 中；可填：农业数据、工业数据`, "Chinese first")
 	require.Contains(t, got["发布日期(catalogue.publication_date)"], "not a real date")
 	require.Contains(t, got["时间范围起(coverage_start)"], "not a date")
 	require.Contains(t, got["数据量（条）(volume_records)"], "negative")
@@ -258,8 +265,8 @@ func TestSheetsRoundTrip(t *testing.T) {
 		w, commit, abort, err := openSheetWriter(path, nil)
 		require.NoError(t, err)
 		require.NoError(t, w.write(headerValues()))
-		require.NoError(t, w.write(rowValues(formatRow(a))))
-		require.NoError(t, w.write(rowValues(formatRow(b))))
+		require.NoError(t, w.write(rowValues(formatRow(a, nil))))
+		require.NoError(t, w.write(rowValues(formatRow(b, nil))))
 		require.NoError(t, commit())
 		abort()
 		rows, err := readSheet(path, nil, defaultSheetLimits)

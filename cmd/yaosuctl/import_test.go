@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -56,23 +57,26 @@ func TestImportCSVReportsBadRowsAndSkipsDuplicates(t *testing.T) {
 	require.True(t, errors.As(err, &exit), "%v", err)
 	require.Equal(t, 2, exit.code)
 	require.ErrorContains(t, err, "4 of 10 rows are invalid")
-	require.Contains(t, out, "created 6, duplicates 0, invalid 4\n")
+	require.Contains(t, out, "created 6, updated 0, unchanged 0, invalid 4, skipped 0\n")
 	errorsFile := filepath.Join(dir, "目录.errors.csv")
 	require.Contains(t, out, "invalid rows written to "+errorsFile)
-	require.Contains(t, errOut, "imported 3/7 rows", "plain progress lines when stderr is no terminal")
+	// Progress counts the rows of the file, those refused here included: it used to count
+	// only the rows sent (7 of these 10), and ended short of the file's length.
+	require.Equal(t, "processed 4/10 rows\nprocessed 8/10 rows\nprocessed 10/10 rows\n", errOut,
+		"plain progress lines when stderr is no terminal, one per batch, ending at the file's rows")
 	for _, req := range f.imports {
 		require.LessOrEqual(t, len(req.GetRows()), 3)
 	}
 
 	got := readErrorsFile(t, errorsFile)
 	require.Equal(t, [][]string{
-		{"4", "数据分级(grade)", `"最高级" is not one of GENERAL (一般数据), IMPORTANT (重要数据), CORE (核心数据)`},
-		{"6", "应用领域(sectors)", `"采矿" is neither a code nor a label of code list sector (version 2024.1)`},
-		{"6", "更新周期(update_cycle)", `"每季" is neither a code nor a label of code list update_cycle (version 2024.1)`},
-		{"6", "发布日期(catalogue.publication_date)", `"昨天" is not a date (want YYYY-MM-DD)`},
-		{"8", "数据分级(grade)", "core data cannot be registered [ERROR_REASON_CORE_DATA_NOT_REGISTRABLE]"},
-		{"10", "信息资源代码(catalogue.resource_code)", "same holder and resource code as row 9: each row must be a different asset"},
-	}, got, "every fault, local and from the server, sorted by row")
+		{"4", "数据分级", `"最高级" 不是可选值，请填：一般数据、重要数据、核心数据（"最高级" is not one of GENERAL (一般数据), IMPORTANT (重要数据), CORE (核心数据)）`},
+		{"6", "应用领域", `"采矿" 不在代码表 sector 中；可填：工业制造、交通运输（代码、别名见模板的“代码表”工作表）（"采矿" is neither a code nor a label of code list sector (version 2024.1); accepted labels: 工业制造, 交通运输）`},
+		{"6", "更新周期", `"每季" 不在代码表 update_cycle 中；可填：实时、每日、每月（代码、别名见模板的“代码表”工作表）（"每季" is neither a code nor a label of code list update_cycle (version 2024.1); accepted labels: 实时, 每日, 每月）`},
+		{"6", "发布日期", `"昨天" 不是日期，请填 YYYY-MM-DD（"昨天" is not a date (want YYYY-MM-DD)）`},
+		{"8", "数据分级", "核心数据不能登记（core data cannot be registered） [ERROR_REASON_CORE_DATA_NOT_REGISTRABLE]"},
+		{"10", "信息资源代码", "与第 9 行的持有单位和信息资源代码相同：每行应是不同的登记对象（same holder and resource code as row 9: each row must be a different asset）"},
+	}, got, "every fault, local and from the server, sorted by row, under the file's own headers, in Chinese first")
 
 	// What was sent: codes resolved from labels, holder from the token, keys from the code.
 	first := f.imports[0].GetRows()[0]
@@ -85,13 +89,13 @@ func TestImportCSVReportsBadRowsAndSkipsDuplicates(t *testing.T) {
 	// Again: nothing new.
 	out, _, err = runCLI(t, context.Background(), "asset", "import", file, "-o", "json", "--quiet")
 	require.True(t, errors.As(err, &exit))
-	require.JSONEq(t, fmt.Sprintf(`{"rows":10,"created":0,"duplicates":6,"invalid":4,"errors_file":%q}`, errorsFile), out)
+	require.JSONEq(t, fmt.Sprintf(`{"rows":10,"created":0,"updated":0,"unchanged":6,"invalid":4,"skipped":0,"errors_file":%q}`, errorsFile), out)
 
 	// Fixed file: exit 0, and the stale errors file is gone.
 	fixed := []string{lines[0], lines[1], "资产 新,重要数据,transport,monthly,,2024/5/6"}
 	require.NoError(t, os.WriteFile(file, []byte(strings.Join(fixed, "\n")), 0o600))
 	out = mustRun(t, "asset", "import", file, "--quiet", "--holder", "91110000600037341L")
-	require.Equal(t, "created 2, duplicates 0, invalid 0\n", out, "another holder: other keys")
+	require.Equal(t, "created 2, updated 0, unchanged 0, invalid 0, skipped 0\n", out, "another holder: other keys")
 	require.NoFileExists(t, errorsFile)
 	last := f.imports[len(f.imports)-1].GetRows()
 	require.Equal(t, "91110000600037341L", last[1].GetAsset().GetHolderOrganisation())
@@ -124,13 +128,16 @@ func TestImportStopsOnUnknownHeaderAndBadFlags(t *testing.T) {
 	require.ErrorContains(t, err, "want a .xlsx or .csv file")
 
 	// Without code lists on the server the codes go as they are, with a warning; --dry-run
-	// sends nothing.
+	// has the server check the rows and writes nothing.
 	require.NoError(t, os.WriteFile(file, []byte("资源名称,更新周期\n一,每日\n"), 0o600))
+	before := len(f.assets)
 	out, errOut, err := runCLI(t, context.Background(), "asset", "import", file, "--dry-run")
 	require.NoError(t, err)
 	require.Contains(t, errOut, "warning: the server has no code lists")
-	require.Equal(t, "checked 1 rows: valid 1, invalid 0 (dry run: nothing imported)\n", out)
-	require.Empty(t, f.imports)
+	require.Equal(t, "checked 1 rows: valid 1, unchanged 0, invalid 0, skipped 0 (dry run: nothing written 未写入任何数据)\n", out)
+	require.Len(t, f.imports, 1)
+	require.True(t, f.imports[0].GetValidateOnly(), "a dry run asks the server to validate only")
+	require.Len(t, f.assets, before, "nothing written")
 }
 
 // TestTemplateExportImportRoundTrip: the template's example row imports; an export of full
@@ -159,20 +166,26 @@ func TestTemplateExportImportRoundTrip(t *testing.T) {
 	require.GreaterOrEqual(t, len(dvs), 6, "drop-downs for the 4 enums and the code columns with lists")
 	require.NoError(t, x.Close())
 
-	// The example row is complete and imports cleanly (labels resolved to codes).
-	out := mustRun(t, "asset", "import", tmpl, "--quiet")
-	require.Equal(t, "created 1, duplicates 0, invalid 0\n", out)
-	example := f.imports[0].GetRows()[0].GetAsset()
+	// The example row is complete (labels resolve to codes), marked, and never imported.
+	cols, err := mapHeader(rows[0])
+	require.NoError(t, err)
+	example, errs := parseRow(cols, rows[1], func(string) (*codeBook, error) { return testCodeBook(), nil })
+	require.Empty(t, errs)
+	require.True(t, strings.HasPrefix(example.GetDisplayName(), "【示例】"), example.GetDisplayName())
 	require.Equal(t, "A01", example.GetCategory(), "the first category, written as its label")
-	require.Equal(t, "daily", example.GetUpdateCycle())
+	require.Equal(t, "realtime", example.GetUpdateCycle())
 	require.Len(t, example.GetFields(), 4)
 	require.True(t, example.GetFields()[3].GetSensitive())
+	out := mustRun(t, "asset", "import", tmpl, "--quiet")
+	require.Equal(t, "created 0, updated 0, unchanged 0, invalid 0, skipped 1\n", out, "the example row is skipped")
+	require.Empty(t, f.imports, "nothing to send")
 
 	// Full records out and back in.
 	full := &catalogv1.Asset{}
 	fill(t, full.ProtoReflect(), "", 0)
 	full.Category, full.UpdateCycle, full.Sectors = "C13", "monthly", []string{"transport", "industrial_manufacturing"}
 	full.Catalogue.SharingMethod = "api"
+	full.Name = "assets/0198c6f2-7a4e-7b61-9f0e-000000000001"
 	f.assets = []*catalogv1.Asset{full, {DisplayName: "只有名称", HolderOrganisation: testOrg}}
 	for _, ext := range []string{".xlsx", ".csv"} {
 		file := filepath.Join(dir, "export"+ext)
@@ -183,6 +196,13 @@ func TestTemplateExportImportRoundTrip(t *testing.T) {
 		require.NoError(t, err)
 		cols, err := mapHeader(rows[0])
 		require.NoError(t, err)
+		// Every coded column comes out as the label import reads, not as the code.
+		cell := func(path string) string { return rows[1][slices.Index(cols, columnByPath(path))] }
+		require.Equal(t, "每月", cell("update_cycle"), ext)
+		require.Equal(t, "接口共享", cell("catalogue.sharing_method"), ext)
+		require.Equal(t, "工业数据", cell("category"), ext)
+		require.Equal(t, "交通运输;工业制造", cell("sectors"), ext)
+		require.Equal(t, full.GetName(), cell("name"), "the asset id column")
 		book := testCodeBook()
 		for i, want := range f.assets {
 			got, errs := parseRow(cols, rows[i+1], func(string) (*codeBook, error) { return book, nil })
