@@ -46,8 +46,8 @@ type fakeCatalog struct {
 	// wholeBatch makes ImportAssets refuse a whole call for one bad row, as servers did
 	// before rows were validated one by one.
 	wholeBatch bool
-	cert      *catalogv1.Certificate
-	vkey      string
+	cert       *catalogv1.Certificate
+	vkey       string
 }
 
 var _ catalogv1.CatalogServiceServer = (*fakeCatalog)(nil)
