@@ -308,8 +308,8 @@ func TestImportDryRunReportsWhatTheImportRefuses(t *testing.T) {
 	file := filepath.Join(dir, "目录.csv")
 	writeCSV(t, file, "资源名称,数据分级,更新周期,持有单位统一社会信用代码",
 		"甲,一般数据,每日,"+testOrg,
-		"乙,核心数据,每日,"+testOrg, // the server refuses it
-		"丙,一般数据,每季,"+testOrg, // the client refuses it
+		"乙,核心数据,每日,"+testOrg,         // the server refuses it
+		"丙,一般数据,每季,"+testOrg,         // the client refuses it
 		"丁,一般数据,每月,91350100M00010Y4", // the server refuses it: 17 characters
 		"戊,重要数据,每月,"+testOrg)
 	errorsFile := filepath.Join(dir, "errors.csv")
