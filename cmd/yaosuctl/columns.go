@@ -161,7 +161,12 @@ func headerKey(s string) string {
 var headerIndex = func() map[string]*column {
 	idx := map[string]*column{}
 	for _, c := range columns {
-		for _, h := range append([]string{c.header(), c.zh, c.path}, c.aliases...) {
+		spellings := append([]string{c.header(), c.zh}, c.aliases...)
+		if !c.id {
+			// A bare "name" is too likely to mean the resource's name to be taken for its id.
+			spellings = append(spellings, c.path)
+		}
+		for _, h := range spellings {
 			idx[headerKey(h)] = c
 		}
 	}

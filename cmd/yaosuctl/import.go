@@ -539,9 +539,33 @@ func (im *importer) serverRowErrors(r *catalogv1.ImportRowResult) []rowError {
 	}
 	out := make([]rowError, 0, len(vs))
 	for _, v := range vs {
-		out = append(out, rowError{row: r.GetRow(), column: im.headerFor(v.GetField()), reason: violationText(v) + suffix})
+		field := strings.TrimPrefix(v.GetField(), "asset.")
+		rule := ruleWords[reason]
+		if field == "" || field == "asset" {
+			// A rule of the record as a whole: blame the column the rule is about.
+			field = rule.field
+		}
+		if v.GetDescriptionZh() == "" && rule.zh != "" {
+			v = &catalogv1.ImportViolation{Field: v.GetField(), Description: v.GetDescription(), DescriptionZh: rule.zh}
+		}
+		out = append(out, rowError{row: r.GetRow(), column: im.headerFor(field), reason: violationText(v) + suffix})
 	}
 	return out
+}
+
+// ruleWords say, for the rules a server breaks on a whole record, which column the rule is
+// about and what it means in Chinese, for servers whose violations name no field or carry
+// no Chinese text.
+var ruleWords = map[string]struct{ field, zh string }{
+	"ERROR_REASON_CORE_DATA_NOT_REGISTRABLE":      {"grade", "核心数据不能登记"},
+	"ERROR_REASON_NOT_SHARED_IMPLIES_NOT_OPEN":    {"open_attribute", "不予共享的数据必须不予开放"},
+	"ERROR_REASON_CONDITIONS_REQUIRED":            {"sharing_conditions", "有条件共享或有条件开放时须填写条件"},
+	"ERROR_REASON_SHARING_BASIS_REQUIRED":         {"sharing_basis", "不予共享时须填写不予共享依据"},
+	"ERROR_REASON_INVALID_ORGANISATION_CODE":      {"holder_organisation", "不是有效的统一社会信用代码"},
+	"ERROR_REASON_HOLDER_NOT_CALLER_ORGANISATION": {"holder_organisation", "持有单位不是您的单位，也没有委托您代理登记"},
+	"ERROR_REASON_RESOURCE_CODE_TAKEN":            {"catalogue.resource_code", "信息资源代码已被其他登记对象使用"},
+	"ERROR_REASON_UNKNOWN_CODE":                   {"", "不在代码表中"},
+	"ERROR_REASON_ASSET_NOT_FOUND":                {"name", "没有这个登记对象，或您无权查看"},
 }
 
 // violationText is a server violation as the errors file says it: the Chinese, then the
