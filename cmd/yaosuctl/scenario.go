@@ -383,7 +383,7 @@ type linkFlags struct {
 }
 
 func (o *linkFlags) register(f *pflag.FlagSet) {
-	f.StringVar(&o.form, "form", "", "the delivery `FORM`: raw-copy (原始数据), api (接口), model (模型), verification (核验), aggregate (统计) (required)")
+	f.StringVar(&o.form, "form", "", "the delivery `FORM`: raw-copy (原始数据导出), api (接口), model (模型), verification (核验), aggregate (统计汇总结果) (required)")
 	f.StringVar(&o.right, "right", "processing-use", "the right exercised: holding (持有权), processing-use (加工使用权), product-operation (产品经营权)")
 	f.StringVar(&o.grant, "grant", "", "the `GRANT` the use rests on (none when your organisation holds the asset)")
 	f.StringVar(&o.reason, "reason", "", "why the scenario needs the asset")
