@@ -46,6 +46,8 @@ type fakeCatalog struct {
 	// wholeBatch makes ImportAssets refuse a whole call for one bad row, as servers did
 	// before rows were validated one by one.
 	wholeBatch bool
+	// wholeBatchUnnamed makes that refusal name no row.
+	wholeBatchUnnamed bool
 	cert       *catalogv1.Certificate
 	vkey       string
 }

@@ -192,7 +192,7 @@ func (f *fakeCatalog) ImportAssets(ctx context.Context, req *catalogv1.ImportAss
 		f.imported = map[string]string{}
 	}
 	if f.wholeBatch {
-		if err := wholeBatchError(req); err != nil {
+		if err := wholeBatchError(req, f.wholeBatchUnnamed); err != nil {
 			return nil, err
 		}
 	}
@@ -256,10 +256,14 @@ func (f *fakeCatalog) importRow(r *catalogv1.ImportRow, validateOnly bool) *cata
 }
 
 // wholeBatchError is the refusal of a server that validated a request as a whole: the first
-// malformed holder code, by its index in the request, with a raw pattern.
-func wholeBatchError(req *catalogv1.ImportAssetsRequest) error {
+// malformed holder code, by its index in the request, with a raw pattern; unnamed, a bare
+// status without details.
+func wholeBatchError(req *catalogv1.ImportAssetsRequest, unnamed bool) error {
 	for i, r := range req.GetRows() {
 		if !holderPattern.MatchString(r.GetAsset().GetHolderOrganisation()) {
+			if unnamed {
+				return status.Error(codes.InvalidArgument, "validation failed")
+			}
 			st, err := status.New(codes.InvalidArgument, "validation failed").WithDetails(&errdetails.BadRequest{
 				FieldViolations: []*errdetails.BadRequest_FieldViolation{{
 					Field:       fmt.Sprintf("rows[%d].asset.holder_organisation", i),

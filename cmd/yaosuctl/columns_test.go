@@ -190,6 +190,11 @@ func TestMapHeader(t *testing.T) {
 	}
 	require.Equal(t, []string{"display_name", "summary", "catalogue.resource_code", "", "catalogue.class_category", "grade", "data_format"}, paths)
 
+	cols, err = mapHeader([]string{"资产标识", "资源名称(display_name)", "资产标识(name)"})
+	require.ErrorContains(t, err, "columns A and C both hold 资产标识(name)", "the id column by its Chinese name or its header")
+	require.Nil(t, cols)
+	_, err = mapHeader([]string{"资源名称", "name"})
+	require.ErrorContains(t, err, `unknown column header "name"`, "a bare name is never taken for the asset id")
 	_, err = mapHeader([]string{"资源名称", "备注", "密级"})
 	require.ErrorContains(t, err, `unknown column header "备注" (column B), "密级" (column C)`)
 	_, err = mapHeader([]string{"资源名称", "信息资源名称"})

@@ -287,6 +287,22 @@ func TestImportKeepsEveryRowWhenTheServerRefusesTheBatch(t *testing.T) {
 	require.Len(t, f.assets, 1+6, "the six good rows were created")
 	require.Greater(t, len(f.imports), 1, "the refused batch was sent again without the bad row")
 
+	// A refusal that names no row: the batch is halved down to the bad row.
+	f.wholeBatchUnnamed = true
+	lines[2] = "资源 1 新,9135010O-M00010Y4,每日"
+	lines[6] = "资源 5 新," + testOrg + ",每日"
+	writeCSV(t, file, lines...)
+	calls := len(f.imports)
+	out, _, err = runCLI(t, context.Background(), "asset", "import", file, "--quiet")
+	require.True(t, errors.As(err, &exit), "%v", err)
+	require.Contains(t, out, "created 1, updated 0, unchanged 4, invalid 2, skipped 0\n")
+	got = readErrorsFile(t, filepath.Join(dir, "目录.errors.csv"))
+	require.Equal(t, [][]string{{"3", "-", "服务器拒绝了本行（validation failed）"}, {"5", "-", "服务器拒绝了本行（validation failed）"}},
+		got, "each bad row found and reported (with no field named, for the row as a whole)")
+	require.LessOrEqual(t, len(f.imports)-calls, 2*7, "halving costs a few calls per bad row, not one per row")
+	f.wholeBatchUnnamed = false
+	lines[2] = "资源 1," + testOrg + ",每日"
+
 	// A server that judges each row reports the same row the same way, with its own words.
 	f.wholeBatch = false
 	lines[4] = "资源 3 改,9135010O-M00010Y4,每日"

@@ -26,8 +26,8 @@ func assetTemplateCmd(g *globals) *cobra.Command {
 		Long: "Write an XLSX workbook to fill in and import with `asset import`:\n" +
 			"  " + sheetCatalogue + "  the column headers and one example row (its 资源名称 starts with\n" +
 			"                " + exampleMark + ": import skips it, so it may stay);\n" +
-			"  " + sheetHelp + "        what each column holds, its format, whether a first registration needs it;\n" +
-			"  " + sheetCodes + "      the registry's code lists: each code with its Chinese label and the\n" +
+			"  " + sheetHelp + "          what each column holds, its format, whether a first registration needs it;\n" +
+			"  " + sheetCodes + "        the registry's code lists: each code with its Chinese label and the\n" +
 			"                aliases import also accepts; the drop-downs offer the labels.\n" +
 			"Each 登记对象 (data resource or product) is one row. The code lists come from the server;\n" +
 			"with --offline (or when it cannot be reached) the template has no code lists and the code\n" +
