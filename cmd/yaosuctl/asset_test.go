@@ -48,8 +48,8 @@ type fakeCatalog struct {
 	wholeBatch bool
 	// wholeBatchUnnamed makes that refusal name no row.
 	wholeBatchUnnamed bool
-	cert       *catalogv1.Certificate
-	vkey       string
+	cert              *catalogv1.Certificate
+	vkey              string
 }
 
 var _ catalogv1.CatalogServiceServer = (*fakeCatalog)(nil)
