@@ -342,3 +342,31 @@ func TestImportKeyIsStable(t *testing.T) {
 	// Pinned: a change of namespace or derivation would make every earlier import look new.
 	require.Equal(t, "903e3c87-43b4-5394-b2ce-aa5dc3b36a9b", byName)
 }
+
+// TestCodeBookSpellings: codes, labels (Chinese, English) and aliases resolve, whatever the
+// case, width or spacing; a code wins over another entry's label, a label over another
+// entry's alias; export writes the label only when it reads back as the same code.
+func TestCodeBookSpellings(t *testing.T) {
+	t.Parallel()
+	b := newCodeBook(&catalogv1.ListCodeListsResponse{Version: "v", Lists: []*catalogv1.CodeList{{List: "l", Codes: []*catalogv1.Code{
+		{Code: "A", LabelZh: "甲", LabelEn: "Alpha", Aliases: []string{"第一", "乙"}},
+		{Code: "B", LabelZh: "乙", Aliases: []string{"C"}},
+		{Code: "C", LabelZh: "B"},
+	}}}})
+	for in, want := range map[string]string{
+		"A": "A", "a": "A", "甲": "A", "alpha": "A", " ALPHA ": "A", "Ａｌｐｈａ": "A", "第 一": "A",
+		"乙": "B", // B's label, not A's alias
+		"C": "C", // C's code, not B's alias
+		"B": "B", // B's code, not C's label
+	} {
+		got, err := b.resolve("l", in)
+		require.NoError(t, err, in)
+		require.Equal(t, want, got, in)
+	}
+	_, err := b.resolve("l", "丁")
+	require.ErrorContains(t, err, `"丁" is neither a code nor a label of code list l (version v); accepted labels: 甲, 乙, B`)
+	require.Equal(t, "甲", b.exportLabel("l", "A"))
+	require.Equal(t, "乙", b.exportLabel("l", "B"))
+	require.Equal(t, "C", b.exportLabel("l", "C"), "C's label B reads back as the code B: write the code")
+	require.Equal(t, "X", b.exportLabel("l", "X"), "an unknown code as it is")
+}
