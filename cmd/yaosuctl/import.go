@@ -307,19 +307,17 @@ func (im *importer) run(ctx context.Context, rows [][]string) (importSummary, []
 		}
 		im.plan(p, rowNum, a, len(cellErrs) > 0)
 	}
+	var sendErr error
 	if len(p.valid) > 0 {
-		if err := im.send(ctx, p, &sum); err != nil {
-			sum.Invalid = len(p.invalid)
-			slices.SortStableFunc(p.errs, func(a, b rowError) int { return cmp.Compare(a.row, b.row) })
-			return sum, p.errs, err
-		}
+		sendErr = im.send(ctx, p, &sum)
 	}
-	if sum.Rows > 0 {
+	if sendErr == nil && sum.Rows > 0 {
 		im.report(sum.Rows, sum.Rows)
 	}
+	// Even when the import stops, the faults found so far go to the errors file.
 	sum.Invalid = len(p.invalid)
 	slices.SortStableFunc(p.errs, func(a, b rowError) int { return cmp.Compare(a.row, b.row) })
-	return sum, p.errs, nil
+	return sum, p.errs, sendErr
 }
 
 // importPlan is what an import has found so far: the rows to send, the faults of the
