@@ -43,8 +43,13 @@ type fakeCatalog struct {
 	codeLists *catalogv1.ListCodeListsResponse
 	imports   []*catalogv1.ImportAssetsRequest
 	imported  map[string]string // import key → asset name
-	cert      *catalogv1.Certificate
-	vkey      string
+	// wholeBatch makes ImportAssets refuse a whole call for one bad row, as servers did
+	// before rows were validated one by one.
+	wholeBatch bool
+	// wholeBatchUnnamed makes that refusal name no row.
+	wholeBatchUnnamed bool
+	cert              *catalogv1.Certificate
+	vkey              string
 }
 
 var _ catalogv1.CatalogServiceServer = (*fakeCatalog)(nil)

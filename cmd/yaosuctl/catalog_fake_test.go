@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"regexp"
+	"slices"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -168,8 +171,16 @@ func (f *fakeCatalog) ListCodeLists(ctx context.Context, req *catalogv1.ListCode
 	return f.codeLists, nil
 }
 
-// ImportAssets creates a row unless its key was imported before; core data is invalid, as
-// the real server rules.
+// holderPattern is the server's rule for a holder code (the shape of a unified social
+// credit code), as a field rule would check it.
+var holderPattern = regexp.MustCompile(`^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$`)
+
+// ImportAssets judges each row on its own as the real server does: a row matches the asset
+// it names (existing) or the asset its import key created before; a match with other values
+// is UPDATED, with the same values DUPLICATE; no match is CREATED; core data and a malformed
+// holder code are INVALID. validate_only writes nothing and answers VALID for the rows that
+// would be written. With wholeBatch set it behaves as servers before per-row validation
+// did: one malformed holder code fails the whole call with INVALID_ARGUMENT.
 func (f *fakeCatalog) ImportAssets(ctx context.Context, req *catalogv1.ImportAssetsRequest) (*catalogv1.ImportAssetsResponse, error) {
 	if err := f.record(ctx); err != nil {
 		return nil, err
@@ -180,26 +191,92 @@ func (f *fakeCatalog) ImportAssets(ctx context.Context, req *catalogv1.ImportAss
 	if f.imported == nil {
 		f.imported = map[string]string{}
 	}
+	if f.wholeBatch {
+		if err := wholeBatchError(req, f.wholeBatchUnnamed); err != nil {
+			return nil, err
+		}
+	}
 	resp := &catalogv1.ImportAssetsResponse{}
 	for _, r := range req.GetRows() {
-		res := &catalogv1.ImportRowResult{Row: r.GetRow()}
-		switch name, seen := f.imported[r.GetImportKey()]; {
-		case seen:
-			res.Outcome, res.Asset = catalogv1.ImportRowResult_OUTCOME_DUPLICATE, name
-		case r.GetAsset().GetGrade() == catalogv1.Grade_GRADE_CORE:
-			res.Outcome, res.Reason = catalogv1.ImportRowResult_OUTCOME_INVALID, "ERROR_REASON_CORE_DATA_NOT_REGISTRABLE"
-			res.Violations = []*catalogv1.ImportViolation{{Field: "grade", Description: "core data cannot be registered"}}
-		default:
-			name := fmt.Sprintf("assets/00000000-0000-7000-8000-%012d", len(f.imported)+1)
-			f.imported[r.GetImportKey()] = name
-			a := proto.CloneOf(r.GetAsset())
-			a.Name = name
-			f.assets = append(f.assets, a)
-			res.Outcome, res.Asset = catalogv1.ImportRowResult_OUTCOME_CREATED, name
-		}
-		resp.Results = append(resp.Results, res)
+		resp.Results = append(resp.Results, f.importRow(r, req.GetValidateOnly()))
 	}
 	return resp, nil
+}
+
+func (f *fakeCatalog) importRow(r *catalogv1.ImportRow, validateOnly bool) *catalogv1.ImportRowResult {
+	res := &catalogv1.ImportRowResult{Row: r.GetRow()}
+	invalid := func(reason, field, en, zh string) *catalogv1.ImportRowResult {
+		res.Outcome, res.Reason = catalogv1.ImportRowResult_OUTCOME_INVALID, reason
+		res.Violations = []*catalogv1.ImportViolation{{Field: field, Description: en, DescriptionZh: zh}}
+		return res
+	}
+	a := r.GetAsset()
+	switch {
+	case !holderPattern.MatchString(a.GetHolderOrganisation()):
+		return invalid("VALIDATION_FAILED", "holder_organisation", "must be a unified social credit code of 18 characters",
+			"应为 18 位统一社会信用代码")
+	case a.GetGrade() == catalogv1.Grade_GRADE_CORE:
+		return invalid("ERROR_REASON_CORE_DATA_NOT_REGISTRABLE", "grade", "core data cannot be registered", "核心数据不能登记")
+	}
+	name := r.GetExisting()
+	if name == "" {
+		name = f.imported[r.GetImportKey()]
+	}
+	if name == "" {
+		res.Outcome = catalogv1.ImportRowResult_OUTCOME_CREATED
+		if validateOnly {
+			res.Outcome = catalogv1.ImportRowResult_OUTCOME_VALID
+			return res
+		}
+		name = fmt.Sprintf("assets/00000000-0000-7000-8000-%012d", len(f.assets)+1)
+		f.imported[r.GetImportKey()] = name
+		stored := proto.CloneOf(a)
+		stored.Name = name
+		f.assets = append(f.assets, stored)
+		res.Asset = name
+		return res
+	}
+	i := slices.IndexFunc(f.assets, func(s *catalogv1.Asset) bool { return s.GetName() == name })
+	if i < 0 {
+		return invalid("ERROR_REASON_ASSET_NOT_FOUND", "name", "no such asset: "+name, "没有这个登记对象："+name)
+	}
+	res.Asset = name
+	stored := proto.CloneOf(a)
+	stored.Name = name
+	switch {
+	case proto.Equal(stored, f.assets[i]):
+		res.Outcome = catalogv1.ImportRowResult_OUTCOME_DUPLICATE
+	case validateOnly:
+		res.Outcome = catalogv1.ImportRowResult_OUTCOME_VALID
+	default:
+		res.Outcome = catalogv1.ImportRowResult_OUTCOME_UPDATED
+		f.assets[i] = stored
+	}
+	return res
+}
+
+// wholeBatchError is the refusal of a server that validated a request as a whole: the first
+// malformed holder code, by its index in the request, with a raw pattern; unnamed, a bare
+// status without details.
+func wholeBatchError(req *catalogv1.ImportAssetsRequest, unnamed bool) error {
+	for i, r := range req.GetRows() {
+		if !holderPattern.MatchString(r.GetAsset().GetHolderOrganisation()) {
+			if unnamed {
+				return status.Error(codes.InvalidArgument, "validation failed")
+			}
+			st, err := status.New(codes.InvalidArgument, "validation failed").WithDetails(&errdetails.BadRequest{
+				FieldViolations: []*errdetails.BadRequest_FieldViolation{{
+					Field:       fmt.Sprintf("rows[%d].asset.holder_organisation", i),
+					Description: "value does not match regex pattern `" + holderPattern.String() + "`",
+				}},
+			})
+			if err != nil {
+				return err
+			}
+			return st.Err()
+		}
+	}
+	return nil
 }
 
 func (f *fakeCatalog) GetCertificate(ctx context.Context, req *catalogv1.GetCertificateRequest) (*catalogv1.GetCertificateResponse, error) {

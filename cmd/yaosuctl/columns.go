@@ -4,11 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"golang.org/x/text/width"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	catalogv1 "yaosu.dev/gen/go/yaosu/catalog/v1"
@@ -34,8 +36,8 @@ var formatHelp = map[cellFormat]string{
 	formatText:     "文本",
 	formatInt:      "整数（可带千位分隔符）",
 	formatEnum:     "选项：填中文名称或英文枚举名",
-	formatCode:     "代码：填代码表中的代码或中文名称",
-	formatCodes:    "多个代码，用 ; 或 ； 分隔；每个填代码或中文名称",
+	formatCode:     "代码：填代码表中的代码、中文名称、英文名称或别名",
+	formatCodes:    "多个代码，用 ; 或 ； 分隔；每个填代码、中文名称、英文名称或别名",
 	formatDate:     "日期 YYYY-MM-DD（也接受 2024/1/5、2024年1月5日 和 Excel 日期）",
 	formatList:     "多个值，用 ; 或 ； 分隔",
 	formatFields:   "每项 名称:类型:描述[:敏感]，多项用 ; 分隔；值中的 : 或 ; 前加 \\",
@@ -53,6 +55,9 @@ type column struct {
 	aliases  []string // other headers accepted on import (catalogue standard names)
 	required string   // when a first registration needs it: "必填" or the condition
 	help     string   // what goes in it, for the 说明 sheet
+	// id marks the asset id column (资产标识, the output-only `name`): export fills it, import
+	// sends it as ImportRow.existing so that the row updates that asset instead of creating one.
+	id bool
 
 	fds []protoreflect.FieldDescriptor
 }
@@ -67,7 +72,8 @@ var columns = mustColumns([]*column{
 		help: "数据资源或数据产品的名称"},
 	{zh: "资源摘要", path: "summary", aliases: []string{"信息资源摘要", "摘要"}, required: "必填",
 		help: "数据的内容、覆盖范围和用途"},
-	{zh: "资产类型", path: "kind", format: formatEnum, required: "必填", help: "数据资源 或 数据产品"},
+	{zh: "登记对象类型", path: "kind", format: formatEnum, aliases: []string{"资产类型", "登记对象"}, required: "必填",
+		help: "登记对象是数据资源还是数据产品"},
 	{zh: "产品形态", path: "product_form", format: formatCode, codeList: "product_form", required: "数据产品必填",
 		help: "数据产品的形态（数据集、API、分析报告、可视化、指数、模型、加密数据）"},
 	{zh: "持有单位统一社会信用代码", path: "holder_organisation", aliases: []string{"持有单位代码", "提供方代码", "信息资源提供方代码"},
@@ -79,8 +85,10 @@ var columns = mustColumns([]*column{
 	{zh: "合法性依据", path: "legal_basis", aliases: []string{"法律依据", "持有依据"}, required: "必填", help: "持有数据的法律依据"},
 	{zh: "证明材料", path: "evidence", format: formatEvidence, required: "至少一份",
 		help: "来源合法性和依据的证明文件；类型可填 legal_basis、source、commitment_letter、other"},
-	{zh: "数据分类", path: "category", format: formatCode, codeList: "category", aliases: []string{"分类"}, required: "必填",
-		help: "按 GB/T 43697 的数据分类代码"},
+	{zh: "数据分类", path: "category", format: formatCode, codeList: "category", aliases: []string{"分类", "行业分类", "行业领域"}, required: "必填",
+		help: "行业领域分类：GB/T 4754 国民经济行业分类的门类（GB/T 43697 数据分类规则的行业领域维度）"},
+	{zh: "主题分类", path: "catalogue.theme", format: formatCode, codeList: "theme", aliases: []string{"主题", "信息资源主题分类"},
+		help: "政务信息资源主题分类（GB/T 21063.4），如 卫生健康、交通运输、自然资源"},
 	{zh: "代码表版本", path: "code_list_version", help: "本行代码引用的代码表版本；空为当前版本"},
 	{zh: "应用领域", path: "sectors", format: formatCodes, codeList: "sector", aliases: []string{"数据要素×领域"},
 		help: "数据要素× 应用领域"},
@@ -115,6 +123,8 @@ var columns = mustColumns([]*column{
 	{zh: "共享方式", path: "catalogue.sharing_method", format: formatCode, codeList: "sharing_method", help: "共享方式代码"},
 	{zh: "发布日期", path: "catalogue.publication_date", format: formatDate, help: "目录发布日期"},
 	{zh: "关联资源代码", path: "catalogue.related_resource_codes", format: formatList, help: "关联信息资源的代码"},
+	{zh: "资产标识", path: "name", id: true, aliases: []string{"登记对象标识", "标识"},
+		help: "登记系统中的标识（assets/…），导出时填写；导入时有标识的行更新该登记对象而不新建。新建的行留空"},
 })
 
 func mustColumns(cols []*column) []*column {
@@ -151,7 +161,12 @@ func headerKey(s string) string {
 var headerIndex = func() map[string]*column {
 	idx := map[string]*column{}
 	for _, c := range columns {
-		for _, h := range append([]string{c.header(), c.zh, c.path}, c.aliases...) {
+		spellings := append([]string{c.header(), c.zh}, c.aliases...)
+		if !c.id {
+			// A bare "name" is too likely to mean the resource's name to be taken for its id.
+			spellings = append(spellings, c.path)
+		}
+		for _, h := range spellings {
 			idx[headerKey(h)] = c
 		}
 	}
@@ -227,6 +242,26 @@ func columnLetter(i int) string {
 	return s
 }
 
+// cellFault is a fault of a cell in both languages. Error is the English (what --set and
+// the other flags print, as before); the errors file of an import shows the Chinese first,
+// for the people of a data office, with the English after it (reasonOf).
+type cellFault struct{ zh, en string }
+
+func (f *cellFault) Error() string { return f.en }
+
+func faultf(zh, en string, args ...any) *cellFault {
+	return &cellFault{zh: fmt.Sprintf(zh, args...), en: fmt.Sprintf(en, args...)}
+}
+
+// reasonOf is how an import's errors file says err: Chinese, then the English in brackets.
+func reasonOf(err error) string {
+	var f *cellFault
+	if errors.As(err, &f) && f.zh != "" {
+		return f.zh + "（" + err.Error() + "）"
+	}
+	return err.Error()
+}
+
 // parse reads one cell into a value of the column's field. book resolves code labels; nil
 // takes codes as they are.
 func (c *column) parse(cell string, book *codeBook) (protoreflect.Value, error) {
@@ -241,16 +276,17 @@ func (c *column) parse(cell string, book *codeBook) (protoreflect.Value, error) 
 	case formatInt:
 		n, err := parseInt(s)
 		if err != nil {
-			return protoreflect.Value{}, err
+			return protoreflect.Value{}, &cellFault{zh: fmt.Sprintf("%q 不是整数", s), en: err.Error()}
 		}
 		if n < 0 {
-			return protoreflect.Value{}, fmt.Errorf("%d is negative", n)
+			return protoreflect.Value{}, faultf("%d 是负数，应为 0 或正整数", "%d is negative", n)
 		}
 		return protoreflect.ValueOfInt64(n), nil
 	case formatEnum:
 		n, err := parseEnum(leaf.Enum(), s)
 		if err != nil {
-			return protoreflect.Value{}, err
+			return protoreflect.Value{}, &cellFault{zh: fmt.Sprintf("%q 不是可选值，请填：%s", s, strings.Join(enumLabelList(leaf.Enum()), "、")),
+				en: err.Error()}
 		}
 		return protoreflect.ValueOfEnum(n), nil
 	case formatCode:
@@ -300,6 +336,10 @@ func (c *column) parse(cell string, book *codeBook) (protoreflect.Value, error) 
 				m, err = parseContact(item)
 			}
 			if err != nil {
+				var f *cellFault
+				if errors.As(err, &f) {
+					return protoreflect.Value{}, &cellFault{zh: fmt.Sprintf("第 %d 项：%s", i+1, f.zh), en: fmt.Sprintf("item %d: %s", i+1, f.en)}
+				}
 				return protoreflect.Value{}, fmt.Errorf("item %d: %w", i+1, err)
 			}
 			l.Append(protoreflect.ValueOfMessage(m.ProtoReflect()))
@@ -421,7 +461,7 @@ func parseDataField(item string) (*catalogv1.DataField, error) {
 	}
 	f := &catalogv1.DataField{Name: parts[0]}
 	if f.Name == "" {
-		return nil, fmt.Errorf("data item %q has no name (want name:type:description[:敏感])", item)
+		return nil, faultf("信息项 %q 没有名称（应为 名称:类型:描述[:敏感]）", "data item %q has no name (want name:type:description[:敏感])", item)
 	}
 	if len(parts) > 1 {
 		f.Type = parts[1]
@@ -466,19 +506,19 @@ func parseDocument(item string) (*catalogv1.Document, error) {
 		parts[i] = strings.TrimSpace(parts[i])
 	}
 	if len(parts) < 2 || len(parts) > 4 {
-		return nil, fmt.Errorf("document %q: want name|sha256|size[|kind]", item)
+		return nil, faultf("证明材料 %q 格式不对，应为 文件名|SHA-256|字节数[|类型]", "document %q: want name|sha256|size[|kind]", item)
 	}
 	d := &catalogv1.Document{Name: parts[0], Sha256: strings.ToLower(parts[1])}
 	if d.Name == "" {
-		return nil, fmt.Errorf("document %q has no name", item)
+		return nil, faultf("证明材料 %q 没有文件名", "document %q has no name", item)
 	}
 	if !sha256Pattern.MatchString(d.Sha256) {
-		return nil, fmt.Errorf("document %q: %q is not a SHA-256 (64 hexadecimal digits)", d.Name, parts[1])
+		return nil, faultf("证明材料 %q：%q 不是 SHA-256 摘要（64 位十六进制数字）", "document %q: %q is not a SHA-256 (64 hexadecimal digits)", d.Name, parts[1])
 	}
 	if len(parts) > 2 && parts[2] != "" {
 		n, err := parseInt(parts[2])
 		if err != nil || n < 0 {
-			return nil, fmt.Errorf("document %q: size %q is not a number of bytes", d.Name, parts[2])
+			return nil, faultf("证明材料 %q：大小 %q 不是字节数", "document %q: size %q is not a number of bytes", d.Name, parts[2])
 		}
 		d.SizeBytes = n
 	}
@@ -496,7 +536,7 @@ func formatDocument(d *catalogv1.Document) string {
 func parseContact(item string) (*catalogv1.Contact, error) {
 	parts := splitEscaped(item, "|｜", true)
 	if len(parts) > 4 {
-		return nil, fmt.Errorf("contact %q: want name|role|phone|email", item)
+		return nil, faultf("联系人 %q 格式不对，应为 姓名|角色|电话|邮箱", "contact %q: want name|role|phone|email", item)
 	}
 	parts = append(parts, "", "", "")
 	for i := range parts {
@@ -504,7 +544,7 @@ func parseContact(item string) (*catalogv1.Contact, error) {
 	}
 	c := &catalogv1.Contact{Name: parts[0], Role: parts[1], Phone: parts[2], Email: parts[3]}
 	if c.Name == "" {
-		return nil, fmt.Errorf("contact %q has no name", item)
+		return nil, faultf("联系人 %q 没有姓名", "contact %q has no name", item)
 	}
 	return c, nil
 }
@@ -536,7 +576,7 @@ func parseDate(s string) (string, error) {
 			d, _ := strconv.Atoi(m[3])
 			t := time.Date(y, time.Month(mo), d, 0, 0, 0, 0, time.UTC)
 			if t.Year() != y || int(t.Month()) != mo || t.Day() != d {
-				return "", fmt.Errorf("%q is not a real date", s)
+				return "", faultf("%q 不是真实存在的日期", "%q is not a real date", s)
 			}
 			return t.Format(time.DateOnly), nil
 		}
@@ -545,14 +585,14 @@ func parseDate(s string) (string, error) {
 	if f, err := strconv.ParseFloat(s, 64); err == nil && f >= 1 && f < 2958466 && !strings.ContainsAny(s, "eE") {
 		return excelEpoch.AddDate(0, 0, int(f)).Format(time.DateOnly), nil
 	}
-	return "", fmt.Errorf("%q is not a date (want YYYY-MM-DD)", s)
+	return "", faultf("%q 不是日期，请填 YYYY-MM-DD", "%q is not a date (want YYYY-MM-DD)", s)
 }
 
-// codeBook resolves the codes and Chinese labels of one code-list version.
+// codeBook resolves the codes, labels and aliases of one code-list version.
 type codeBook struct {
 	version string
 	lists   map[string]*catalogv1.CodeList
-	keys    map[string]map[string]string // list → code or label (normalised) → code
+	keys    map[string]map[string]string // list → code, label or alias (normalised) → code
 }
 
 func newCodeBook(resp *catalogv1.ListCodeListsResponse) *codeBook {
@@ -560,28 +600,37 @@ func newCodeBook(resp *catalogv1.ListCodeListsResponse) *codeBook {
 	for _, l := range resp.GetLists() {
 		b.lists[l.GetList()] = l
 		keys := map[string]string{}
-		// Labels first, so that a code spelled like another entry's label still means itself.
-		for _, c := range l.GetCodes() {
-			for _, label := range []string{c.GetLabelZh(), c.GetLabelEn()} {
-				if k := codeKey(label); k != "" {
-					if _, taken := keys[k]; !taken {
+		// Aliases, then labels, then codes, each overriding the one before: a code spelled
+		// like another entry's label still means itself, and a label wins over an alias.
+		// Within one kind the first entry keeps a spelling two entries share.
+		add := func(spellings func(*catalogv1.Code) []string) {
+			kind := map[string]bool{}
+			for _, c := range l.GetCodes() {
+				for _, sp := range spellings(c) {
+					if k := codeKey(sp); k != "" && !kind[k] {
+						kind[k] = true
 						keys[k] = c.GetCode()
 					}
 				}
 			}
 		}
-		for _, c := range l.GetCodes() {
-			keys[codeKey(c.GetCode())] = c.GetCode()
-		}
+		add(func(c *catalogv1.Code) []string { return c.GetAliases() })
+		add(func(c *catalogv1.Code) []string { return []string{c.GetLabelZh(), c.GetLabelEn()} })
+		add(func(c *catalogv1.Code) []string { return []string{c.GetCode()} })
 		b.keys[l.GetList()] = keys
 	}
 	return b
 }
 
-func codeKey(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+// codeKey normalises a spelling for matching: case, width (full-width letters and digits as
+// an office suite types them) and spaces do not matter.
+func codeKey(s string) string {
+	s = width.Fold.String(s)
+	return strings.ToLower(strings.Join(strings.Fields(s), ""))
+}
 
-// resolve returns the code that s (a code or a label) stands for in list. A nil book, or a
-// list the server does not publish, takes s as it is: the server checks it.
+// resolve returns the code that s (a code, a label or an alias) stands for in list. A nil
+// book, or a list the server does not publish, takes s as it is: the server checks it.
 func (b *codeBook) resolve(list, s string) (string, error) {
 	if b == nil || b.keys[list] == nil {
 		return s, nil
@@ -589,12 +638,51 @@ func (b *codeBook) resolve(list, s string) (string, error) {
 	if code, ok := b.keys[list][codeKey(s)]; ok {
 		return code, nil
 	}
-	return "", fmt.Errorf("%q is neither a code nor a label of code list %s (version %s)", s, list, b.version)
+	labels := b.acceptedLabels(list)
+	return "", &cellFault{
+		zh: fmt.Sprintf("%q 不在代码表 %s 中；可填：%s（代码、别名见模板的“%s”工作表）", s, list, listSomeZh(labels, maxCodesListed), sheetCodes),
+		en: fmt.Sprintf("%q is neither a code nor a label of code list %s (version %s); accepted labels: %s", s, list, b.version,
+			listSome(labels, maxCodesListed)),
+	}
+}
+
+// maxCodesListed is how many accepted labels an unknown code's message names.
+const maxCodesListed = 12
+
+// acceptedLabels are the Chinese labels of list (the code where an entry has none).
+func (b *codeBook) acceptedLabels(list string) []string {
+	var out []string
+	for _, c := range b.lists[list].GetCodes() {
+		out = append(out, cmpOr(c.GetLabelZh(), c.GetCode()))
+	}
+	return out
+}
+
+// listSomeZh joins the first n items with 、 and says how many more there are.
+func listSomeZh(items []string, n int) string {
+	if len(items) <= n {
+		return strings.Join(items, "、")
+	}
+	return fmt.Sprintf("%s 等 %d 项", strings.Join(items[:n], "、"), len(items))
+}
+
+// exportLabel is how an export writes code in list: its Chinese label when that label reads
+// back as the same code, else the code itself (so that the file always imports back).
+func (b *codeBook) exportLabel(list, code string) string {
+	if b == nil || b.lists[list] == nil || code == "" {
+		return code
+	}
+	label := b.label(list, code)
+	if got, ok := b.keys[list][codeKey(label)]; ok && got == code {
+		return label
+	}
+	return code
 }
 
 // cellError is one fault of one cell.
 type cellError struct {
 	column string // the column's header
+	index  int    // the column's position in the sheet
 	reason string
 }
 
@@ -612,7 +700,8 @@ func parseRow(cols []*column, cells []string, bookFor func(version string) (*cod
 	}
 	book, err := bookFor(version)
 	if err != nil {
-		errs = append(errs, cellError{column: columnByPath("code_list_version").header(), reason: err.Error()})
+		errs = append(errs, cellError{column: columnByPath("code_list_version").header(), index: slices.Index(cols, columnByPath("code_list_version")),
+			reason: reasonOf(err)})
 	}
 	for i, c := range cols {
 		if c == nil || i >= len(cells) {
@@ -620,7 +709,7 @@ func parseRow(cols []*column, cells []string, bookFor func(version string) (*cod
 		}
 		v, err := c.parse(cells[i], book)
 		if err != nil {
-			errs = append(errs, cellError{column: c.header(), reason: err.Error()})
+			errs = append(errs, cellError{column: c.header(), index: i, reason: reasonOf(err)})
 			continue
 		}
 		if v.IsValid() {
@@ -630,13 +719,30 @@ func parseRow(cols []*column, cells []string, bookFor func(version string) (*cod
 	return a, errs
 }
 
-// formatRow writes a as one row of every column, in table order.
-func formatRow(a *catalogv1.Asset) []string {
+// formatRow writes a as one row of every column, in table order: codes as the Chinese
+// labels of book (as people write them and import reads them; codes without a book).
+func formatRow(a *catalogv1.Asset, book *codeBook) []string {
 	row := make([]string, len(columns))
 	for i, c := range columns {
 		row[i] = c.formatCell(a)
+		switch {
+		case book == nil || row[i] == "":
+		case c.format == formatCode:
+			row[i] = book.exportLabel(c.codeList, row[i])
+		case c.format == formatCodes:
+			row[i] = book.labelsOf(c.codeList, row[i])
+		}
 	}
 	return row
+}
+
+// enumLabelList is the labels of ed's values, as a drop-down offers them.
+func enumLabelList(ed protoreflect.EnumDescriptor) []string {
+	var out []string
+	for j := 1; j < ed.Values().Len(); j++ {
+		out = append(out, enumLabel(ed, ed.Values().Get(j).Number()))
+	}
+	return out
 }
 
 // headerRow is the first row of a catalogue sheet.
@@ -651,6 +757,15 @@ func headerRow() []string {
 // columnForField maps a field path from a server violation (`catalogue.resource_code`,
 // `asset.fields[2].name`, `rows[3].asset.grade`) to the header of the column holding it.
 func columnForField(path string) string {
+	if c := columnOfField(path); c != nil {
+		return c.header()
+	}
+	return path
+}
+
+// columnOfField is the column holding the field at path, or nil: a message field whose
+// leaves are separate columns (agent, catalogue) has no single column.
+func columnOfField(path string) *column {
 	p := path
 	if i := strings.LastIndex(p, "asset."); i >= 0 && (i == 0 || p[i-1] == '.') {
 		p = p[i+len("asset."):]
@@ -664,10 +779,5 @@ func columnForField(path string) string {
 			}
 		}
 	}
-	if match == nil {
-		// A message field whose leaves are separate columns (agent, catalogue): no single
-		// column; say the path.
-		return path
-	}
-	return match.header()
+	return match
 }

@@ -28,6 +28,10 @@ func TestEveryWritableFieldHasAColumn(t *testing.T) {
 	}
 	seenPath, seenHeader := map[string]bool{}, map[string]bool{}
 	for _, c := range columns {
+		if c.id {
+			require.Equal(t, "name", c.path, "the id column holds the asset's name")
+			continue
+		}
 		require.True(t, writable[c.path], "column %s holds %s, which is not a writable Asset field", c.zh, c.path)
 		require.False(t, seenPath[c.path], "two columns hold %s", c.path)
 		require.False(t, seenHeader[c.zh], "two columns are called %s", c.zh)
@@ -110,13 +114,13 @@ func TestColumnsRoundTripEveryField(t *testing.T) {
 	t.Parallel()
 	a := &catalogv1.Asset{}
 	fill(t, a.ProtoReflect(), "", 0)
-	row := formatRow(a)
+	row := formatRow(a, nil)
 	cols, err := mapHeader(headerRow())
 	require.NoError(t, err)
 	back, errs := parseRow(cols, row, noCodes)
 	require.Empty(t, errs)
 	require.True(t, proto.Equal(a, back), "row → asset lost something:\nwant %v\ngot  %v", a, back)
-	require.Equal(t, row, formatRow(back), "asset → row → asset → row is stable")
+	require.Equal(t, row, formatRow(back, nil), "asset → row → asset → row is stable")
 }
 
 func noCodes(string) (*codeBook, error) { return nil, nil }
@@ -125,8 +129,10 @@ func testCodeBook() *codeBook {
 	return newCodeBook(&catalogv1.ListCodeListsResponse{Version: "2024.1", Lists: []*catalogv1.CodeList{
 		{List: "category", Codes: []*catalogv1.Code{{Code: "A01", LabelZh: "农业数据", LabelEn: "Agriculture"}, {Code: "C13", LabelZh: "工业数据"}}},
 		{List: "sector", Codes: []*catalogv1.Code{{Code: "industrial_manufacturing", LabelZh: "工业制造"}, {Code: "transport", LabelZh: "交通运输"}}},
-		{List: "update_cycle", Codes: []*catalogv1.Code{{Code: "daily", LabelZh: "每日"}, {Code: "monthly", LabelZh: "每月"}}},
-		{List: "sharing_method", Codes: []*catalogv1.Code{{Code: "api", LabelZh: "接口"}}},
+		{List: "update_cycle", Codes: []*catalogv1.Code{{Code: "realtime", LabelZh: "实时", LabelEn: "Real time", Aliases: []string{"每5分钟", "准实时"}},
+			{Code: "daily", LabelZh: "每日"}, {Code: "monthly", LabelZh: "每月"}}},
+		{List: "sharing_method", Codes: []*catalogv1.Code{{Code: "api", LabelZh: "接口共享", LabelEn: "API", Aliases: []string{"接口"}},
+			{Code: "file", LabelZh: "文件共享", Aliases: []string{"文件", "FTP"}}}},
 	}})
 }
 
@@ -161,9 +167,10 @@ func TestParseRowChineseLabelsAndCodes(t *testing.T) {
 		got[e.column] = e.reason
 	}
 	require.Len(t, got, 6, "%v", errs)
-	require.Contains(t, got["资产类型(kind)"], `"数据商品" is not one of DATA_RESOURCE (数据资源), DATA_PRODUCT (数据产品)`)
+	require.Contains(t, got["登记对象类型(kind)"], `"数据商品" 不是可选值，请填：数据资源、数据产品（"数据商品" is not one of DATA_RESOURCE (数据资源), DATA_PRODUCT (数据产品)）`)
 	require.Contains(t, got["数据分级(grade)"], `"顶级"`)
-	require.Contains(t, got["数据分类(category)"], `"渔业数据" is neither a code nor a label of code list category (version 2024.1)`)
+	require.Contains(t, got["数据分类(category)"], `"渔业数据" is neither a code nor a label of code list category (version 2024.1); accepted labels: 农业数据, 工业数据`)
+	require.Contains(t, got["数据分类(category)"], `"渔业数据" 不在代码表 category 中；可填：农业数据、工业数据`, "Chinese first")
 	require.Contains(t, got["发布日期(catalogue.publication_date)"], "not a real date")
 	require.Contains(t, got["时间范围起(coverage_start)"], "not a date")
 	require.Contains(t, got["数据量（条）(volume_records)"], "negative")
@@ -183,6 +190,11 @@ func TestMapHeader(t *testing.T) {
 	}
 	require.Equal(t, []string{"display_name", "summary", "catalogue.resource_code", "", "catalogue.class_category", "grade", "data_format"}, paths)
 
+	cols, err = mapHeader([]string{"资产标识", "资源名称(display_name)", "资产标识(name)"})
+	require.ErrorContains(t, err, "columns A and C both hold 资产标识(name)", "the id column by its Chinese name or its header")
+	require.Nil(t, cols)
+	_, err = mapHeader([]string{"资源名称", "name"})
+	require.ErrorContains(t, err, `unknown column header "name"`, "a bare name is never taken for the asset id")
 	_, err = mapHeader([]string{"资源名称", "备注", "密级"})
 	require.ErrorContains(t, err, `unknown column header "备注" (column B), "密级" (column C)`)
 	_, err = mapHeader([]string{"资源名称", "信息资源名称"})
@@ -258,8 +270,8 @@ func TestSheetsRoundTrip(t *testing.T) {
 		w, commit, abort, err := openSheetWriter(path, nil)
 		require.NoError(t, err)
 		require.NoError(t, w.write(headerValues()))
-		require.NoError(t, w.write(rowValues(formatRow(a))))
-		require.NoError(t, w.write(rowValues(formatRow(b))))
+		require.NoError(t, w.write(rowValues(formatRow(a, nil))))
+		require.NoError(t, w.write(rowValues(formatRow(b, nil))))
 		require.NoError(t, commit())
 		abort()
 		rows, err := readSheet(path, nil, defaultSheetLimits)
@@ -329,4 +341,32 @@ func TestImportKeyIsStable(t *testing.T) {
 		Catalogue: &catalogv1.CatalogueMetadata{ResourceCode: "101001/000123"}}), "the resource code identifies the row")
 	// Pinned: a change of namespace or derivation would make every earlier import look new.
 	require.Equal(t, "903e3c87-43b4-5394-b2ce-aa5dc3b36a9b", byName)
+}
+
+// TestCodeBookSpellings: codes, labels (Chinese, English) and aliases resolve, whatever the
+// case, width or spacing; a code wins over another entry's label, a label over another
+// entry's alias; export writes the label only when it reads back as the same code.
+func TestCodeBookSpellings(t *testing.T) {
+	t.Parallel()
+	b := newCodeBook(&catalogv1.ListCodeListsResponse{Version: "v", Lists: []*catalogv1.CodeList{{List: "l", Codes: []*catalogv1.Code{
+		{Code: "A", LabelZh: "甲", LabelEn: "Alpha", Aliases: []string{"第一", "乙"}},
+		{Code: "B", LabelZh: "乙", Aliases: []string{"C"}},
+		{Code: "C", LabelZh: "B"},
+	}}}})
+	for in, want := range map[string]string{
+		"A": "A", "a": "A", "甲": "A", "alpha": "A", " ALPHA ": "A", "Ａｌｐｈａ": "A", "第 一": "A",
+		"乙": "B", // B's label, not A's alias
+		"C": "C", // C's code, not B's alias
+		"B": "B", // B's code, not C's label
+	} {
+		got, err := b.resolve("l", in)
+		require.NoError(t, err, in)
+		require.Equal(t, want, got, in)
+	}
+	_, err := b.resolve("l", "丁")
+	require.ErrorContains(t, err, `"丁" is neither a code nor a label of code list l (version v); accepted labels: 甲, 乙, B`)
+	require.Equal(t, "甲", b.exportLabel("l", "A"))
+	require.Equal(t, "乙", b.exportLabel("l", "B"))
+	require.Equal(t, "C", b.exportLabel("l", "C"), "C's label B reads back as the code B: write the code")
+	require.Equal(t, "X", b.exportLabel("l", "X"), "an unknown code as it is")
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -19,11 +20,15 @@ func assetExportCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "export [-f FILE.xlsx|FILE.csv] [filters]",
 		Short: "Write the assets you can see as a catalogue spreadsheet",
-		Long: "Write every asset matching the filters (those of `asset list`) as a catalogue\n" +
+		Long: "Write every asset matching the filters (those of `asset list`) as a 数据资源目录\n" +
 			"spreadsheet with the columns of `asset template`: XLSX or CSV (UTF-8 with BOM) by the\n" +
-			"file's extension; CSV to stdout without -f. The file imports back with `asset import`\n" +
-			"without loss (into another registry, or as a check).",
-		Example: "  yaosuctl asset export -f 资产目录.xlsx\n" +
+			"file's extension; CSV to stdout without -f. Codes are written as the Chinese labels that\n" +
+			"import reads, and the 资产标识(name) column holds each asset's id.\n\n" +
+			"The file imports back with `asset import` without loss: a row with an id updates that\n" +
+			"asset (a draft) or reports it unchanged, so an edited export changes only what was\n" +
+			"edited and an unedited one creates nothing. In another registry, clear the id column to\n" +
+			"create the rows as new drafts.",
+		Example: "  yaosuctl asset export -f 数据资源目录.xlsx\n" +
 			"  yaosuctl asset export -f registered.csv --state REGISTERED --holder 91350100M000100Y43\n" +
 			"  yaosuctl asset export --query 交通 > traffic.csv",
 		Args: cobra.NoArgs,
@@ -38,6 +43,16 @@ func assetExportCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer closeConn()
+			// Codes go out as the labels import reads; without the code lists, as codes
+			// (which import reads too).
+			book, err := fetchCodeBook(cmd.Context(), g)
+			if err != nil {
+				if !quiet {
+					fprintfErr(cmd.ErrOrStderr(), "warning: no code lists: codes are written as codes, not labels (%s)\n",
+						strings.SplitN(err.Error(), "\n", 2)[0])
+				}
+				book = nil
+			}
 			w, commit, abort, err := openSheetWriter(file, cmd.OutOrStdout())
 			if err != nil {
 				return err
@@ -54,7 +69,7 @@ func assetExportCmd(g *globals) *cobra.Command {
 					return "", err
 				}
 				for _, a := range resp.GetAssets() {
-					if err := w.write(rowValues(formatRow(a))); err != nil {
+					if err := w.write(rowValues(formatRow(a, book))); err != nil {
 						return "", err
 					}
 					n++

@@ -43,7 +43,7 @@ var rightsEnumLabels = map[protoreflect.FullName]map[protoreflect.EnumNumber][]s
 		1: {"持有权", "数据资源持有权"}, 2: {"加工使用权", "数据加工使用权"}, 3: {"产品经营权", "数据产品经营权"},
 	},
 	(rightsv1.DeliveryForm)(0).Descriptor().FullName(): {
-		1: {"原始数据", "原始副本", "raw"}, 2: {"接口"}, 3: {"模型", "可用不可见"}, 4: {"核验"}, 5: {"统计", "汇总统计"},
+		1: {"原始数据导出", "原始数据", "原始副本", "raw"}, 2: {"接口"}, 3: {"模型", "可用不可见"}, 4: {"核验"}, 5: {"统计汇总结果", "统计", "汇总统计"},
 	},
 	(rightsv1.FeeTerms)(0).Descriptor().FullName(): {
 		1: {"有条件无偿", "无偿", "free"}, 2: {"有条件有偿", "有偿", "paid"},
@@ -85,8 +85,8 @@ const (
 		"(金融服务), SCIENCE_INNOVATION (科技创新), CULTURE_TOURISM (文化旅游), HEALTHCARE (医疗健康),\n" +
 		"EMERGENCY_MANAGEMENT (应急管理), METEOROLOGY (气象服务), URBAN_GOVERNANCE (城市治理),\n" +
 		"GREEN_LOW_CARBON (绿色低碳), OTHER (其他, described by --other-purpose).\n" +
-		"Delivery forms: raw-copy (原始数据), api (接口), model (模型, 可用不可见), verification (核验),\n" +
-		"aggregate (统计). Regions are administrative division codes (GB/T 2260); a code covers its\n" +
+		"Delivery forms: raw-copy (原始数据导出), api (接口), model (模型, 可用不可见), verification (核验),\n" +
+		"aggregate (统计汇总结果). Regions are administrative division codes (GB/T 2260); a code covers its\n" +
 		"subdivisions (350000 covers 350100); none means everywhere."
 	basisDoc = "The legal basis is the instrument the grant rests on: --basis-kind contract, law or\n" +
 		"authorisation, its number (文号, contract number) and the SHA-256 of the document, given\n" +

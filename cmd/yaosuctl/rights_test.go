@@ -104,7 +104,7 @@ func TestGrantFlagsErrors(t *testing.T) {
 	}{
 		"no purpose":      {without("--purpose"), "--purpose is required"},
 		"no form":         {without("--form"), "--form is required"},
-		"bad form":        {with("--form", "fax"), `--form: "fax" is not one of raw-copy (原始数据), api (接口), model (模型)`},
+		"bad form":        {with("--form", "fax"), `--form: "fax" is not one of raw-copy (原始数据导出), api (接口), model (模型)`},
 		"no until":        {without("--until"), "--until is required"},
 		"bad date":        {with("--until", "2027/01/01"), `--until: "2027/01/01" is neither an RFC 3339 time`},
 		"window":          {with("--from", "2027-01-01"), "is not after the start"},

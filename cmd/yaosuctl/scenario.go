@@ -14,8 +14,11 @@ import (
 	"github.com/google/uuid"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	catalogv1 "yaosu.dev/gen/go/yaosu/catalog/v1"
 	rightsv1 "yaosu.dev/gen/go/yaosu/rights/v1"
 	scenariov1 "yaosu.dev/gen/go/yaosu/scenario/v1"
 )
@@ -380,7 +383,7 @@ type linkFlags struct {
 }
 
 func (o *linkFlags) register(f *pflag.FlagSet) {
-	f.StringVar(&o.form, "form", "", "the delivery `FORM`: raw-copy (原始数据), api (接口), model (模型), verification (核验), aggregate (统计) (required)")
+	f.StringVar(&o.form, "form", "", "the delivery `FORM`: raw-copy (原始数据导出), api (接口), model (模型), verification (核验), aggregate (统计汇总结果) (required)")
 	f.StringVar(&o.right, "right", "processing-use", "the right exercised: holding (持有权), processing-use (加工使用权), product-operation (产品经营权)")
 	f.StringVar(&o.grant, "grant", "", "the `GRANT` the use rests on (none when your organisation holds the asset)")
 	f.StringVar(&o.reason, "reason", "", "why the scenario needs the asset")
@@ -1051,11 +1054,13 @@ func scenarioReportCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "report [--scenario S] --from DATE --to DATE [-f FILE.csv|FILE.xlsx]",
 		Short: "Sum usage per asset and per scenario over a period",
-		Long: "Sum the allowed usage (calls, records, bytes) and count the denied records per asset and\n" +
-			"per scenario over a period (dates YYYY-MM-DD, inclusive), with the outcomes recorded in it;\n" +
-			"one scenario with --scenario, else every scenario you may see. -f writes the totals to a\n" +
-			"CSV or XLSX file (columns kind, key, calls, records, bytes, denied; kind is asset or\n" +
-			"scenario) instead of printing tables.",
+		Long: "Sum the allowed usage (calls, records, bytes) and count the denied records per 登记对象\n" +
+			"(asset) and per 应用场景 (scenario) over a period (dates YYYY-MM-DD, inclusive), with the\n" +
+			"outcomes recorded in it; one scenario with --scenario, else every scenario you may see.\n" +
+			"Each asset and scenario is shown by its id and its name (an asset you may not read shows\n" +
+			"its id only). -f writes the totals to a CSV or XLSX file (columns 类别, 标识, 名称, 调用次数,\n" +
+			"记录数, 字节数, 拒绝记录数; 类别 is 登记对象 or 应用场景) instead of printing tables; -o json\n" +
+			"prints the report as the server sends it.",
 		Example: "  yaosuctl scenario report --from 2026-01-01 --to 2026-03-31\n" +
 			"  yaosuctl scenario report --scenario 0199b2c3-... --from 2026-03-01 --to 2026-03-31 -f 使用统计.xlsx",
 		Args: cobra.NoArgs,
@@ -1083,17 +1088,18 @@ func scenarioReportCmd(g *globals) *cobra.Command {
 				return err
 			}
 			w := cmd.OutOrStdout()
+			if g.output == outputJSON && file == "" {
+				return printProtoJSON(w, resp)
+			}
+			names := g.reportNames(cmd.Context(), resp)
 			if file != "" {
-				if err := writeUsageReport(file, kind, resp); err != nil {
+				if err := writeUsageReport(file, kind, resp, names); err != nil {
 					return err
 				}
 				fprintfErr(cmd.ErrOrStderr(), "wrote %d asset and %d scenario totals to %s\n", len(resp.GetPerAsset()), len(resp.GetPerScenario()), file)
 				return nil
 			}
-			if g.output == outputJSON {
-				return printProtoJSON(w, resp)
-			}
-			return printUsageReport(w, resp)
+			return printUsageReport(w, resp, names)
 		},
 	}
 	f := cmd.Flags()
@@ -1104,24 +1110,87 @@ func scenarioReportCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-var usageReportHeader = []any{"kind", "key", "calls", "records", "bytes", "denied"}
+// displayNames maps asset and scenario ids (assets/…, scenarios/…) to their display names;
+// an id missing from it is shown alone.
+type displayNames map[string]string
+
+// reportNames looks up the names of the assets and scenarios a report names: once each,
+// over one connection. An asset the caller may not read (another organisation's) keeps its
+// id only; when the server cannot be asked at all the lookups stop, and the report is shown
+// with ids alone rather than not at all.
+func (g *globals) reportNames(ctx context.Context, resp *scenariov1.GetUsageReportResponse) displayNames {
+	names := displayNames{}
+	conn, err := g.dial()
+	if err != nil {
+		return names
+	}
+	defer conn.Close()
+	catalog, scenarios := catalogv1.NewCatalogServiceClient(conn), scenariov1.NewScenarioServiceClient(conn)
+	seen := map[string]bool{}
+	unreachable := false
+	lookup := func(key string) {
+		if key == "" || seen[key] || unreachable {
+			return
+		}
+		seen[key] = true
+		cctx, cancel := context.WithTimeout(ctx, g.timeout)
+		defer cancel()
+		var name string
+		var err error
+		switch {
+		case strings.HasPrefix(key, assetNamePrefix):
+			var r *catalogv1.GetAssetResponse
+			if r, err = catalog.GetAsset(cctx, &catalogv1.GetAssetRequest{Name: key}); err == nil {
+				name = r.GetAsset().GetDisplayName()
+			}
+		case strings.HasPrefix(key, scenarioNamePrefix):
+			var r *scenariov1.GetScenarioResponse
+			if r, err = scenarios.GetScenario(cctx, &scenariov1.GetScenarioRequest{Name: key}); err == nil {
+				name = r.GetScenario().GetDisplayName()
+			}
+		}
+		switch status.Code(err) {
+		case codes.Unavailable, codes.DeadlineExceeded, codes.Unauthenticated, codes.Canceled:
+			unreachable = true
+		}
+		if name != "" {
+			names[key] = name
+		}
+	}
+	for _, u := range resp.GetPerAsset() {
+		lookup(u.GetKey())
+	}
+	for _, u := range resp.GetPerScenario() {
+		lookup(u.GetKey())
+	}
+	for _, o := range resp.GetOutcomes() {
+		lookup(o.GetScenario())
+	}
+	return names
+}
+
+// name is the display name of id, or "-".
+func (n displayNames) name(id string) string { return orDash(n[id]) }
+
+// usageReportHeader heads the columns of `scenario report -f`.
+var usageReportHeader = []any{"类别", "标识", "名称", "调用次数", "记录数", "字节数", "拒绝记录数"}
 
 // usageReportRows are the report's totals as sheet rows: per asset, then per scenario.
-func usageReportRows(resp *scenariov1.GetUsageReportResponse) [][]any {
+func usageReportRows(resp *scenariov1.GetUsageReportResponse, names displayNames) [][]any {
 	var rows [][]any
 	for _, part := range []struct {
 		kind   string
 		totals []*scenariov1.UsageTotal
-	}{{"asset", resp.GetPerAsset()}, {"scenario", resp.GetPerScenario()}} {
+	}{{"登记对象", resp.GetPerAsset()}, {"应用场景", resp.GetPerScenario()}} {
 		for _, u := range part.totals {
-			rows = append(rows, []any{part.kind, u.GetKey(), u.GetCalls(), u.GetRecords(), u.GetBytes(), u.GetDenied()})
+			rows = append(rows, []any{part.kind, u.GetKey(), names[u.GetKey()], u.GetCalls(), u.GetRecords(), u.GetBytes(), u.GetDenied()})
 		}
 	}
 	return rows
 }
 
 // writeUsageReport writes the totals to path (kind "csv" or "xlsx") through a temporary file.
-func writeUsageReport(path, kind string, resp *scenariov1.GetUsageReportResponse) error {
+func writeUsageReport(path, kind string, resp *scenariov1.GetUsageReportResponse, names displayNames) error {
 	out, commit, abort, err := createOutput(path, nil)
 	if err != nil {
 		return err
@@ -1129,7 +1198,7 @@ func writeUsageReport(path, kind string, resp *scenariov1.GetUsageReportResponse
 	defer abort()
 	var sw sheetWriter
 	if kind == "xlsx" {
-		x, err := newXLSXSheet(out, []float64{10, 60, 14, 14, 16, 10})
+		x, err := newXLSXSheet(out, []float64{10, 50, 30, 14, 14, 16, 12})
 		if err != nil {
 			return err
 		}
@@ -1140,7 +1209,7 @@ func writeUsageReport(path, kind string, resp *scenariov1.GetUsageReportResponse
 	if err := sw.write(usageReportHeader); err != nil {
 		return err
 	}
-	for _, r := range usageReportRows(resp) {
+	for _, r := range usageReportRows(resp, names) {
 		if err := sw.write(r); err != nil {
 			return err
 		}
@@ -1167,29 +1236,36 @@ func (s *renamedXLSX) close() error {
 	return s.f.Close()
 }
 
-func printUsageReport(w io.Writer, resp *scenariov1.GetUsageReportResponse) error {
+func printUsageReport(w io.Writer, resp *scenariov1.GetUsageReportResponse, names displayNames) error {
 	for i, part := range []struct {
 		title  string
 		totals []*scenariov1.UsageTotal
-	}{{"PER ASSET", resp.GetPerAsset()}, {"PER SCENARIO", resp.GetPerScenario()}} {
+	}{{"登记对象", resp.GetPerAsset()}, {"应用场景", resp.GetPerScenario()}} {
 		if i > 0 {
 			fprintfErr(w, "\n")
 		}
 		var t table
-		t.row(part.title, "CALLS", "RECORDS", "BYTES", "DENIED")
+		t.row(part.title, "名称", "调用次数", "记录数", "字节数", "拒绝记录数")
 		for _, u := range part.totals {
-			t.row(u.GetKey(), strconv.FormatInt(u.GetCalls(), 10), strconv.FormatInt(u.GetRecords(), 10),
+			t.row(u.GetKey(), names.name(u.GetKey()), strconv.FormatInt(u.GetCalls(), 10), strconv.FormatInt(u.GetRecords(), 10),
 				strconv.FormatInt(u.GetBytes(), 10), strconv.FormatInt(u.GetDenied(), 10))
 		}
 		if err := t.write(w); err != nil {
 			return err
 		}
 	}
-	if len(resp.GetOutcomes()) > 0 {
-		fprintfErr(w, "\nOUTCOMES\n")
-		return printOutcomes(w, resp.GetOutcomes())
+	if len(resp.GetOutcomes()) == 0 {
+		return nil
 	}
-	return nil
+	fprintfErr(w, "\n成效\n")
+	var t table
+	t.row("应用场景", "名称", "起", "止", "收益（元）", "节约成本（元）", "受益人数", "服务次数", "备注")
+	for _, o := range resp.GetOutcomes() {
+		t.row(o.GetScenario(), names.name(o.GetScenario()), o.GetPeriodStart(), o.GetPeriodEnd(), formatYuan(o.GetRevenueYuan()),
+			formatYuan(o.GetCostSavedYuan()), strconv.FormatInt(o.GetBeneficiaries(), 10),
+			strconv.FormatInt(o.GetServiceCount(), 10), orDash(o.GetNote()))
+	}
+	return t.write(w)
 }
 
 // sectorText is a sector code with its Chinese label.

@@ -4,15 +4,21 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/spf13/pflag"
 	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
+	catalogv1 "yaosu.dev/gen/go/yaosu/catalog/v1"
 	rightsv1 "yaosu.dev/gen/go/yaosu/rights/v1"
 	scenariov1 "yaosu.dev/gen/go/yaosu/scenario/v1"
 )
@@ -362,21 +368,81 @@ func TestUsageReportRows(t *testing.T) {
 		PerAsset:    []*scenariov1.UsageTotal{{Key: "assets/" + testAssetID, Calls: 1, Records: 2, Bytes: 3, Denied: 4}},
 		PerScenario: []*scenariov1.UsageTotal{{Key: "scenarios/" + testScenarioID, Calls: 5}},
 	}
-	rows := usageReportRows(resp)
+	names := displayNames{"assets/" + testAssetID: "企业登记信息"}
+	rows := usageReportRows(resp, names)
 	require.Equal(t, [][]any{
-		{"asset", "assets/" + testAssetID, int64(1), int64(2), int64(3), int64(4)},
-		{"scenario", "scenarios/" + testScenarioID, int64(5), int64(0), int64(0), int64(0)},
+		{"登记对象", "assets/" + testAssetID, "企业登记信息", int64(1), int64(2), int64(3), int64(4)},
+		{"应用场景", "scenarios/" + testScenarioID, "", int64(5), int64(0), int64(0), int64(0)},
 	}, rows)
 	dir := t.TempDir()
 	for _, name := range []string{"r.csv", "r.xlsx"} {
 		path := filepath.Join(dir, name)
 		kind, err := sheetKind(path)
 		require.NoError(t, err)
-		require.NoError(t, writeUsageReport(path, kind, resp))
+		require.NoError(t, writeUsageReport(path, kind, resp, names))
 		back, err := readSheet(path, nil, defaultSheetLimits)
 		require.NoError(t, err)
-		require.Equal(t, []string{"kind", "key", "calls", "records", "bytes", "denied"}, back[0], name)
-		require.Equal(t, []string{"asset", "assets/" + testAssetID, "1", "2", "3", "4"}, back[1], name)
+		require.Equal(t, []string{"类别", "标识", "名称", "调用次数", "记录数", "字节数", "拒绝记录数"}, back[0], name)
+		require.Equal(t, []string{"登记对象", "assets/" + testAssetID, "企业登记信息", "1", "2", "3", "4"}, back[1], name)
 		require.Len(t, back, 3, name)
 	}
+}
+
+// fakeScenarios answers GetUsageReport with a fixed report and GetScenario by name, and
+// counts the lookups.
+type fakeScenarios struct {
+	scenariov1.UnimplementedScenarioServiceServer
+	report  *scenariov1.GetUsageReportResponse
+	names   map[string]string
+	lookups []string
+}
+
+func (f *fakeScenarios) GetUsageReport(context.Context, *scenariov1.GetUsageReportRequest) (*scenariov1.GetUsageReportResponse, error) {
+	return f.report, nil
+}
+
+func (f *fakeScenarios) GetScenario(_ context.Context, req *scenariov1.GetScenarioRequest) (*scenariov1.GetScenarioResponse, error) {
+	f.lookups = append(f.lookups, req.GetName())
+	if n, ok := f.names[req.GetName()]; ok {
+		return &scenariov1.GetScenarioResponse{Scenario: &scenariov1.Scenario{Name: req.GetName(), DisplayName: n}}, nil
+	}
+	return nil, status.Error(codes.PermissionDenied, "not yours")
+}
+
+// TestScenarioReportShowsNamesBesideIDs: the report's tables have Chinese headers and show
+// each asset's and scenario's name beside its id, each looked up once; an asset the caller
+// cannot read shows its id alone.
+func TestScenarioReportShowsNamesBesideIDs(t *testing.T) {
+	isolate(t)
+	cat := &fakeCatalog{assets: []*catalogv1.Asset{{Name: "assets/" + testAssetID, DisplayName: "公交刷卡数据"}}}
+	other := "assets/0198c6f2-0000-7000-8000-00000000beef"
+	sc := "scenarios/" + testScenarioID
+	scen := &fakeScenarios{names: map[string]string{sc: "公交客流预测"}, report: &scenariov1.GetUsageReportResponse{
+		PerAsset: []*scenariov1.UsageTotal{{Key: "assets/" + testAssetID, Calls: 3, Records: 30, Bytes: 300},
+			{Key: other, Calls: 1, Denied: 2}},
+		PerScenario: []*scenariov1.UsageTotal{{Key: sc, Calls: 4, Records: 30, Bytes: 300, Denied: 2}},
+		Outcomes:    []*scenariov1.Outcome{{Scenario: sc, PeriodStart: "2026-03-01", PeriodEnd: "2026-03-31", RevenueYuan: 1200}},
+	}}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	srv := grpc.NewServer()
+	catalogv1.RegisterCatalogServiceServer(srv, cat)
+	scenariov1.RegisterScenarioServiceServer(srv, scen)
+	go func() { _ = srv.Serve(lis) }()
+	t.Cleanup(srv.Stop)
+	t.Setenv(envAddr, lis.Addr().String())
+	t.Setenv(envToken, mintFor(t, "zhou.min"))
+
+	out := mustRun(t, "scenario", "report", "--from", "2026-03-01", "--to", "2026-03-31")
+	lines := strings.Split(out, "\n")
+	require.Regexp(t, `^登记对象 +名称 +调用次数 +记录数 +字节数 +拒绝记录数$`, lines[0])
+	require.Regexp(t, `^assets/`+testAssetID+` +公交刷卡数据 +3 +30 +300 +0$`, lines[1])
+	require.Regexp(t, `^`+other+` +- +1 +0 +0 +2$`, lines[2], "an asset the caller cannot read: its id only")
+	require.Regexp(t, `^应用场景 +名称 +调用次数`, lines[4])
+	require.Regexp(t, `^`+sc+` +公交客流预测 +4 +30 +300 +2$`, lines[5])
+	require.Equal(t, "成效", lines[7])
+	require.Regexp(t, `^应用场景 +名称 +起 +止 +收益（元） +节约成本（元） +受益人数 +服务次数 +备注$`, lines[8])
+	require.Regexp(t, `^`+sc+` +公交客流预测 +2026-03-01 +2026-03-31 +1200 `, lines[9])
+	require.Equal(t, []string{sc}, scen.lookups, "each name looked up once")
+	require.ElementsMatch(t, []string{"assets/" + testAssetID, other}, cat.gets)
 }

@@ -19,7 +19,7 @@ import (
 
 // Spreadsheet names: the catalogue sheet comes first, so that import reads it.
 const (
-	sheetCatalogue = "资产目录"
+	sheetCatalogue = "数据资源目录"
 	sheetHelp      = "说明"
 	sheetCodes     = "代码表"
 )

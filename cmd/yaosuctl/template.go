@@ -22,15 +22,17 @@ func assetTemplateCmd(g *globals) *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "template [-f FILE.xlsx] [--offline]",
-		Short: "Write a catalogue spreadsheet template for `asset import`",
+		Short: "Write a 数据资源目录 spreadsheet template for `asset import`",
 		Long: "Write an XLSX workbook to fill in and import with `asset import`:\n" +
-			"  " + sheetCatalogue + "  the column headers and one example row (replace it);\n" +
-			"  " + sheetHelp + "      what each column holds, its format, whether a first registration needs it;\n" +
-			"  " + sheetCodes + "    the registry's code lists, which the drop-downs offer.\n" +
-			"The code lists come from the server; with --offline (or when it cannot be reached) the\n" +
-			"template has no code lists and the code columns no drop-down. A .csv FILE gets only the\n" +
-			"header and the example row.",
-		Example: "  yaosuctl asset template -f 资产目录.xlsx\n  yaosuctl asset template -f catalogue.csv --offline",
+			"  " + sheetCatalogue + "  the column headers and one example row (its 资源名称 starts with\n" +
+			"                " + exampleMark + ": import skips it, so it may stay);\n" +
+			"  " + sheetHelp + "          what each column holds, its format, whether a first registration needs it;\n" +
+			"  " + sheetCodes + "        the registry's code lists: each code with its Chinese label and the\n" +
+			"                aliases import also accepts; the drop-downs offer the labels.\n" +
+			"Each 登记对象 (data resource or product) is one row. The code lists come from the server;\n" +
+			"with --offline (or when it cannot be reached) the template has no code lists and the code\n" +
+			"columns no drop-down. A .csv FILE gets only the header and the example row.",
+		Example: "  yaosuctl asset template -f 数据资源目录.xlsx\n  yaosuctl asset template -f catalogue.csv --offline",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			kind, err := sheetKind(file)
@@ -75,7 +77,7 @@ func assetTemplateCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVarP(&file, "file", "f", "资产目录模板.xlsx", "write to `FILE` (.xlsx, or .csv for the header and example only)")
+	cmd.Flags().StringVarP(&file, "file", "f", "数据资源目录模板.xlsx", "write to `FILE` (.xlsx, or .csv for the header and example only)")
 	cmd.Flags().BoolVar(&offline, "offline", false, "do not ask the server for the code lists")
 	return cmd
 }
@@ -106,7 +108,7 @@ func templateExample(book *codeBook, holder string) []any {
 		return book.lists[list].GetCodes()[0].GetCode()
 	}
 	a := &catalogv1.Asset{
-		DisplayName:        "城市道路交通流量数据（示例，导入前请删除本行）",
+		DisplayName:        exampleMark + "城市道路交通流量数据（示例行：导入时跳过）",
 		Summary:            "全市主要路口 5 分钟粒度的机动车流量统计，用于交通组织优化和信号配时",
 		Kind:               catalogv1.AssetKind_ASSET_KIND_DATA_RESOURCE,
 		HolderOrganisation: holder,
@@ -141,17 +143,10 @@ func templateExample(book *codeBook, holder string) []any {
 		Catalogue: &catalogv1.CatalogueMetadata{
 			ClassCategory: "主题信息资源", ClassItem: "城乡建设", ClassHeading: "交通运输",
 			ResourceCode: "101001/000123", ProviderName: "某市交通运输局",
-			SharingMethod: first("sharing_method"), PublicationDate: "2024-03-01",
+			SharingMethod: first("sharing_method"), PublicationDate: "2024-03-01", Theme: first("theme"),
 		},
 	}
-	row := formatRow(a)
-	// Codes as their labels, as people fill them in.
-	for i, c := range columns {
-		if c.format == formatCode || c.format == formatCodes {
-			row[i] = book.labelsOf(c.codeList, row[i])
-		}
-	}
-	return rowValues(row)
+	return rowValues(formatRow(a, book))
 }
 
 func nonEmpty(s string) []string {
@@ -181,7 +176,7 @@ func (b *codeBook) labelsOf(list, cell string) string {
 	}
 	var out []string
 	for _, code := range splitList(cell, listSeparators) {
-		out = append(out, escapeCell(b.label(list, code), listSeparators))
+		out = append(out, escapeCell(b.exportLabel(list, code), listSeparators))
 	}
 	return strings.Join(out, ";")
 }
@@ -237,11 +232,7 @@ func writeTemplate(w io.Writer, book *codeBook, example []any) error {
 		dv.Sqref = fmt.Sprintf("%s2:%s%d", col, col, templateRows)
 		switch {
 		case c.format == formatEnum:
-			var labels []string
-			ed := c.fds[len(c.fds)-1].Enum()
-			for j := 1; j < ed.Values().Len(); j++ {
-				labels = append(labels, enumLabel(ed, ed.Values().Get(j).Number()))
-			}
+			labels := enumLabelList(c.fds[len(c.fds)-1].Enum())
 			if err := dv.SetDropList(labels); err != nil {
 				return err
 			}
@@ -249,7 +240,7 @@ func writeTemplate(w io.Writer, book *codeBook, example []any) error {
 		case c.format == formatCode && codeRanges[c.codeList] != "":
 			dv.SetSqrefDropList(codeRanges[c.codeList])
 			// Codes typed by hand are accepted too: warn, do not stop.
-			dv.SetError(excelize.DataValidationErrorStyleWarning, c.zh, "不在代码表中：导入时会核对代码或名称")
+			dv.SetError(excelize.DataValidationErrorStyleWarning, c.zh, "不在下拉列表中：导入时按代码、名称和别名核对（见“"+sheetCodes+"”工作表）")
 		default:
 			continue
 		}
@@ -264,8 +255,8 @@ func writeTemplate(w io.Writer, book *codeBook, example []any) error {
 	return f.Write(w)
 }
 
-// writeCodeSheet lists each code list in two columns (code, label) and returns, per list,
-// the defined name of its label range for drop-downs.
+// writeCodeSheet lists each code list in three columns (code, Chinese label, aliases) and
+// returns, per list, the defined name of its label range for drop-downs.
 func writeCodeSheet(f *excelize.File, book *codeBook, header int) (map[string]string, error) {
 	ranges := map[string]string{}
 	if book == nil || len(book.lists) == 0 {
@@ -276,19 +267,20 @@ func writeCodeSheet(f *excelize.File, book *codeBook, header int) (map[string]st
 		l := book.lists[list]
 		codeCol, _ := excelize.ColumnNumberToName(col)
 		labelCol, _ := excelize.ColumnNumberToName(col + 1)
-		if err := f.SetSheetRow(sheetCodes, codeCol+"1", &[]any{list + " 代码", list + " 名称"}); err != nil {
+		aliasCol, _ := excelize.ColumnNumberToName(col + 2)
+		if err := f.SetSheetRow(sheetCodes, codeCol+"1", &[]any{list + " 代码", list + " 名称", list + " 别名"}); err != nil {
 			return nil, err
 		}
-		if err := f.SetCellStyle(sheetCodes, codeCol+"1", labelCol+"1", header); err != nil {
+		if err := f.SetCellStyle(sheetCodes, codeCol+"1", aliasCol+"1", header); err != nil {
 			return nil, err
 		}
 		for i, c := range l.GetCodes() {
 			cell := fmt.Sprintf("%s%d", codeCol, i+2)
-			if err := f.SetSheetRow(sheetCodes, cell, &[]any{c.GetCode(), cmpOr(c.GetLabelZh(), c.GetCode())}); err != nil {
+			if err := f.SetSheetRow(sheetCodes, cell, &[]any{c.GetCode(), cmpOr(c.GetLabelZh(), c.GetCode()), codeAliases(c)}); err != nil {
 				return nil, err
 			}
 		}
-		if err := f.SetColWidth(sheetCodes, codeCol, labelCol, 24); err != nil {
+		if err := f.SetColWidth(sheetCodes, codeCol, aliasCol, 24); err != nil {
 			return nil, err
 		}
 		if n := len(l.GetCodes()); n > 0 {
@@ -299,9 +291,20 @@ func writeCodeSheet(f *excelize.File, book *codeBook, header int) (map[string]st
 			}
 			ranges[list] = name
 		}
-		col += 3
+		col += 4
 	}
 	return ranges, nil
+}
+
+// codeAliases are the other spellings import accepts for c: its English label and its
+// aliases, split by 、.
+func codeAliases(c *catalogv1.Code) string {
+	var out []string
+	if en := c.GetLabelEn(); en != "" && en != c.GetLabelZh() {
+		out = append(out, en)
+	}
+	out = append(out, c.GetAliases()...)
+	return strings.Join(out, "、")
 }
 
 // codeListOrder is the lists the columns use first, then the others, by name.
@@ -329,13 +332,13 @@ func writeHelpSheet(f *excelize.File, book *codeBook, header int) error {
 		version = book.version
 	}
 	notes := []string{
-		"数据资产目录导入模板（yaosuctl asset import）",
-		"1. 每行一个数据资源或数据产品；第一行是列标题。列的顺序可以调整，可以删去不用的列；未知的列标题会使导入中止。",
-		"2. 第 2 行是示例，导入前请删除或改写。",
-		"3. 选项列填中文名称或英文枚举名；代码列填代码或代码表中的中文名称（见“" + sheetCodes + "”工作表，代码表版本 " + version + "）。",
+		"数据资源目录导入模板（yaosuctl asset import）",
+		"1. 每行一个登记对象（数据资源或数据产品）；第一行是列标题。列的顺序可以调整，可以删去不用的列；未知的列标题会使导入中止。",
+		"2. 第 2 行是示例（资源名称以" + exampleMark + "开头），导入时自动跳过；可以照着填写，也可以删除。",
+		"3. 选项列填中文名称或英文枚举名；代码列填代码、中文名称、英文名称或别名（见“" + sheetCodes + "”工作表，代码表版本 " + version + "）。",
 		"4. 多个值用 ; 或 ； 分隔；值本身含有 ; 或 : 时在前面加 \\。",
-		"5. 同一持有单位的“信息资源代码”（没有代码时为“资源名称”）标识一行：同一文件再次导入不会重复创建，只报告为重复。",
-		"6. 无效的行不会导入，写入错误文件（默认 文件名.errors.csv：行号、列、原因），其余行照常导入。",
+		"5. 有“资产标识”的行更新该登记对象；没有时按同一持有单位的“信息资源代码”（没有代码时为同一文件以前导入的行）匹配。匹配到的草稿被更新，内容未变的报告为未变，匹配不到的才新建：同一文件或导出文件再次导入不会重复创建。",
+		"6. 无效的行不会导入，写入错误文件（默认 文件名.errors.csv：行号、列、原因），其余行照常导入。导入前可用 --dry-run 由服务器检查全部规则而不写入。",
 		"7. 首次登记申请需要下表中“首次登记”一栏标明的字段。",
 	}
 	for i, n := range notes {
@@ -366,6 +369,9 @@ func writeHelpSheet(f *excelize.File, book *codeBook, header int) error {
 						break
 					}
 					some = append(some, code.GetCode()+" "+code.GetLabelZh())
+					if len(code.GetAliases()) > 0 {
+						some[len(some)-1] += "（" + strings.Join(code.GetAliases(), "、") + "）"
+					}
 				}
 				choices += "：" + strings.Join(some, "、")
 			}

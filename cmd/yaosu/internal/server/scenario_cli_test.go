@@ -283,14 +283,22 @@ func TestScenarioCLI(t *testing.T) {
 
 	// The usage report, as tables, as CSV and as XLSX: the totals are the allowed records.
 	totals := fmt.Sprintf(` +%d +%d +%d +%d\n`, calls, records, nbytes, denied)
+	// Chinese headers; names beside ids (the asset's when B may read it, else its id alone).
 	out = must("scenario", "report", "--scenario", scID, "--from", from, "--to", to)
-	require.Regexp(t, `^PER ASSET +CALLS +RECORDS +BYTES +DENIED\n`+asset+totals+
-		`\nPER SCENARIO +CALLS +RECORDS +BYTES +DENIED\n`+scName+totals+
-		`\nOUTCOMES\nSCENARIO .*\n`+scName+` +`+from+` +`+to+` +1200000 +350000\.5 +48000 +1200 +试点首周\n$`, out)
+	assetName := regexp.MustCompile(`(?m)^` + asset + ` +(\S+) `).FindStringSubmatch(out)
+	require.NotNil(t, assetName, out)
+	require.Contains(t, []string{"公交到站预测数据", "-"}, assetName[1])
+	require.Regexp(t, `^登记对象 +名称 +调用次数 +记录数 +字节数 +拒绝记录数\n`+asset+` +\S+`+totals+
+		`\n应用场景 +名称 +调用次数 +记录数 +字节数 +拒绝记录数\n`+scName+` +公交准点率提升`+totals+
+		`\n成效\n应用场景 .*\n`+scName+` +公交准点率提升 +`+from+` +`+to+` +1200000 +350000\.5 +48000 +1200 +试点首周\n$`, out)
+	shownAsset := assetName[1]
+	if shownAsset == "-" {
+		shownAsset = ""
+	}
 	want := [][]string{
-		{"kind", "key", "calls", "records", "bytes", "denied"},
-		{"asset", asset, fmt.Sprint(calls), fmt.Sprint(records), fmt.Sprint(nbytes), fmt.Sprint(denied)},
-		{"scenario", scName, fmt.Sprint(calls), fmt.Sprint(records), fmt.Sprint(nbytes), fmt.Sprint(denied)},
+		{"类别", "标识", "名称", "调用次数", "记录数", "字节数", "拒绝记录数"},
+		{"登记对象", asset, shownAsset, fmt.Sprint(calls), fmt.Sprint(records), fmt.Sprint(nbytes), fmt.Sprint(denied)},
+		{"应用场景", scName, "公交准点率提升", fmt.Sprint(calls), fmt.Sprint(records), fmt.Sprint(nbytes), fmt.Sprint(denied)},
 	}
 	csvPath := filepath.Join(dir, "使用统计.csv")
 	stdout, stderr, err = ctl("scenario", "report", "--scenario", scName, "--from", from, "--to", to, "-f", csvPath)
