@@ -453,7 +453,7 @@ func (im *importer) importRows(ctx context.Context, rows []*catalogv1.ImportRow)
 			r.Violations = vs
 		} else {
 			st := status.Convert(err)
-			r.Violations = []*catalogv1.ImportViolation{{Description: st.Message(), DescriptionZh: zhMessage(st, "服务器拒绝了本行")}}
+			r.Violations = []*catalogv1.ImportViolation{{Description: st.Message(), DescriptionZh: cmpOr(zhMessage(st), "服务器拒绝了本行")}}
 		}
 		return []*catalogv1.ImportRowResult{r}, nil
 	}
@@ -514,15 +514,6 @@ func rejectedRows(st *status.Status, n int) map[int][]*catalogv1.ImportViolation
 }
 
 // zhMessage is the Chinese message (a zh-CN LocalizedMessage) of a refused call, or def.
-func zhMessage(st *status.Status, def string) string {
-	for _, d := range st.Details() {
-		if lm, ok := d.(*errdetails.LocalizedMessage); ok && strings.HasPrefix(lm.GetLocale(), "zh") && lm.GetMessage() != "" {
-			return lm.GetMessage()
-		}
-	}
-	return def
-}
-
 // errorReason is the ErrorInfo reason of a refused call, or "".
 func errorReason(st *status.Status) string {
 	for _, d := range st.Details() {
