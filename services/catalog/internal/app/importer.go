@@ -88,7 +88,8 @@ func (a *App) Import(ctx context.Context, rows []ImportRow, validateOnly bool) (
 	var results []ImportResult
 	err = a.store.Import(ctx, look, validateOnly, func(m store.ImportMatches) ([]store.ImportWrite, error) {
 		b := &importBatch{app: a, ctx: ctx, c: c, m: m, now: a.now(), dry: validateOnly,
-			codes: map[string]*store.CodeSet{}, claimed: map[string]importClaim{}, byCode: map[string]string{}, byKey: map[string]string{}}
+			codes: map[string]*store.CodeSet{}, claimed: map[string]importClaim{}, byCode: map[string]string{}, byKey: map[string]string{},
+			created: map[string]bool{}}
 		results = make([]ImportResult, len(rows))
 		for i, r := range rows {
 			results[i].Row = r.Row
@@ -119,6 +120,8 @@ type importBatch struct {
 	claimed map[string]importClaim
 	byCode  map[string]string
 	byKey   map[string]string
+	// created are the ids of the drafts the batch creates.
+	created map[string]bool
 	writes  []store.ImportWrite
 }
 
@@ -158,8 +161,11 @@ func (b *importBatch) judge(res *ImportResult, r ImportRow, rec domain.Record) e
 	if target == nil {
 		return b.create(res, r, rec)
 	}
-	res.Asset = target.Name()
 	if cl, ok := b.claimed[target.ID()]; ok {
+		if !b.dry || !b.created[target.ID()] {
+			// A validate-only run names no asset it would create: the id is never used.
+			res.Asset = target.Name()
+		}
 		// An earlier row of this batch describes the same asset.
 		if cl.asset.Unchanged(b.c, rec) {
 			res.Outcome = ImportDuplicate
@@ -273,6 +279,7 @@ func (b *importBatch) create(res *ImportResult, r ImportRow, rec domain.Record) 
 		return resourceCodeTaken(code)
 	}
 	b.claim(asset, r)
+	b.created[asset.ID()] = true
 	if b.dry {
 		res.Outcome = ImportValid
 		return nil
@@ -295,6 +302,8 @@ func (b *importBatch) update(res *ImportResult, r ImportRow, target *domain.Asse
 	if err := b.c.CheckFilesFor(target); err != nil {
 		return err
 	}
+	// Named only now: a caller who may not act for the holder learns no asset's name.
+	res.Asset = target.Name()
 	if target.Unchanged(b.c, rec) {
 		b.claim(target, r)
 		res.Outcome = ImportDuplicate
