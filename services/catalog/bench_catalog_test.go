@@ -1039,13 +1039,10 @@ func BenchmarkCatalogImport(b *testing.B) {
 				for i, it := range its {
 					keys[i], codes[i] = it.key, it.code
 				}
-				rows, err := tx.Query(ctx, `SELECT create_request_id::text, id::text FROM assets
-			WHERE creator_organisation = $1 AND create_request_id = ANY($2::uuid[])`, importer.Organisation, keys)
-				if err != nil {
-					return err
-				}
-				rows.Close()
-				rows, err = tx.Query(ctx, `SELECT resource_code FROM assets WHERE resource_code = ANY($1)`, codes)
+				// The lookup of the rows' matches (none: the rows are new), locked.
+				rows, err := tx.Query(ctx, `SELECT id FROM assets WHERE id = ANY($1::uuid[]) OR resource_code = ANY($2::text[])
+			OR (creator_organisation = $4 AND create_request_id = ANY($3::uuid[])) ORDER BY id FOR UPDATE`,
+					[]string{}, codes, keys, importer.Organisation)
 				if err != nil {
 					return err
 				}

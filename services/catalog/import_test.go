@@ -3,6 +3,7 @@ package catalog_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -293,16 +294,28 @@ func TestImportRoundTripsAnExport(t *testing.T) {
 	require.Equal(t, before, h.writes())
 }
 
-// Two imports of the same file at once, through two replicas, create each draft once: the
-// second import finds the first one's drafts.
+// Two imports of the same rows at once, through two replicas, create each draft once: the
+// import that loses the race runs again and finds the other's drafts. The second pair
+// overlaps in reverse order, which can deadlock the two inserts; that ends the same way.
 func TestConcurrentImportsOfOneFileCreateEachDraftOnce(t *testing.T) {
-	h := newHarness(t)
-	who := h.actors()
-	_, other := h.replica()
 	var rows []*catalogv1.ImportRow
 	for i := range 40 {
 		rows = append(rows, importRow(int64(i+2), orgA, fmt.Sprintf("并发导入%d", i), fmt.Sprintf("430001/%d", i), nil))
 	}
+	reversed := slices.Clone(rows[10:])
+	slices.Reverse(reversed)
+	for name, batches := range map[string][2][]*catalogv1.ImportRow{
+		"the same file twice":   {rows, rows},
+		"overlapping, reversed": {rows[:30], reversed},
+	} {
+		t.Run(name, func(t *testing.T) { importConcurrently(t, batches, len(rows)) })
+	}
+}
+
+func importConcurrently(t *testing.T, batches [2][]*catalogv1.ImportRow, distinct int) {
+	h := newHarness(t)
+	who := h.actors()
+	_, other := h.replica()
 	var wg sync.WaitGroup
 	results := make([]*catalogv1.ImportAssetsResponse, 2)
 	failed := make([]error, 2)
@@ -312,7 +325,7 @@ func TestConcurrentImportsOfOneFileCreateEachDraftOnce(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			results[i], failed[i] = client.ImportAssets(who.registrar, &catalogv1.ImportAssetsRequest{Rows: rows})
+			results[i], failed[i] = client.ImportAssets(who.registrar, &catalogv1.ImportAssetsRequest{Rows: batches[i]})
 		}()
 	}
 	close(start)
@@ -327,8 +340,8 @@ func TestConcurrentImportsOfOneFileCreateEachDraftOnce(t *testing.T) {
 			}
 		}
 	}
-	require.Equal(t, len(rows), createdRows)
-	require.Equal(t, len(rows), h.count("assets"))
+	require.Equal(t, distinct, createdRows)
+	require.Equal(t, distinct, h.count("assets"))
 }
 
 // Filing as an agent (委托代理): a registrar of the municipal data bureau imports rows held

@@ -44,42 +44,51 @@ type ImportWrite struct {
 	Events   []*eventsv1.Event
 }
 
+// importAttempts bounds how often Import runs a batch that lost a race.
+const importAttempts = 3
+
 // Import looks up the batch's candidate matches, lets decide judge the rows against them,
 // and writes what decide returns, all in one transaction: new drafts by COPY (one round
 // trip per table instead of three statements per row, the import benchmark's bottleneck),
 // updates each over its locked row, every revision row and event with them.
 //
-// Imports by one organisation are serialised (a transaction-scoped advisory lock), so two
-// imports of the same file at once do not both create its rows: the second sees the
-// first's drafts and matches them. Imports by different organisations that race for the
-// same resource code fail on its unique index instead (ABORTED; the retry matches).
+// Two imports of the same rows at once (the same file sent twice, or by two offices) do
+// not both create them: the unique indexes on the import key and the resource code let
+// one insert and make the other fail once the first commits. That one is run again, from
+// the lookup, so it matches what the first created (deadlocks between batches that
+// insert the same rows in different orders end the same way); imports of different rows
+// never wait for each other. After importAttempts lost races the call fails ABORTED and
+// the client retries it.
 //
 // With dryRun nothing is locked and nothing is written: decide sees what a real import
 // would see at this moment.
 func (s *Store) Import(ctx context.Context, look ImportLookup, dryRun bool, decide func(ImportMatches) ([]ImportWrite, error)) error {
-	err := postgres.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-		if !dryRun {
-			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('catalog.import:' || $1, 0))`,
-				look.Organisation); err != nil {
+	for attempt := 1; ; attempt++ {
+		err := postgres.InTx(ctx, s.pool, func(tx pgx.Tx) error {
+			m, err := importMatches(ctx, tx, look, !dryRun)
+			if err != nil {
 				return err
 			}
-		}
-		m, err := importMatches(ctx, tx, look, !dryRun)
-		if err != nil {
+			writes, err := decide(m)
+			if err != nil || dryRun {
+				return err
+			}
+			return writeImport(ctx, tx, writes)
+		})
+		if !lostRace(err) {
 			return err
 		}
-		writes, err := decide(m)
-		if err != nil || dryRun {
-			return err
+		if attempt == importAttempts {
+			return errs.Wrap(err, errs.KindAborted, errs.ReasonConflict, "concurrent imports wrote some of these rows; retry the batch")
 		}
-		return writeImport(ctx, tx, writes)
-	})
-	if postgres.IsUniqueViolation(err, "assets_create_request_key") || postgres.IsUniqueViolation(err, "assets_resource_code_key") {
-		// Another organisation's import or a CreateAsset took a resource code meanwhile; a
-		// retry sees it.
-		return errs.New(errs.KindAborted, errs.ReasonConflict, "a concurrent change wrote some of these rows; retry the batch")
 	}
-	return err
+}
+
+// lostRace reports whether err is a concurrent writer's win: a unique index the batch's
+// new rows ran into, a deadlock or a serialisation failure.
+func lostRace(err error) bool {
+	return postgres.IsUniqueViolation(err, "assets_create_request_key") || postgres.IsUniqueViolation(err, "assets_resource_code_key") ||
+		(errs.KindOf(err) == errs.KindAborted && errs.ReasonOf(err) == errs.ReasonConflict)
 }
 
 // importMatches reads (and with lock, locks in id order, so two batches never wait on
