@@ -254,6 +254,15 @@ func TestImportRoundTripsAnExport(t *testing.T) {
 	require.Equal(t, "catalog.asset.updated", revs.GetRevisions()[0].GetEventType())
 	require.Equal(t, "summary", revs.GetRevisions()[0].GetChanges()[0].GetPath())
 	require.Equal(t, oDuplicate, h.importRows(who.registrar, false, edited).GetResults()[0].GetOutcome(), "the same edit again")
+	// Two rows of one batch for the same asset with different values: the office decides.
+	cur := h.get(who.registrar, exported[0].GetName())
+	twice := exportRow(3, cur)
+	twice.Asset.Summary = "同一批中的另一版本"
+	both := h.importRows(who.registrar, false, exportRow(2, cur), twice).GetResults()
+	require.Equal(t, oDuplicate, both[0].GetOutcome())
+	require.Equal(t, oInvalid, both[1].GetOutcome())
+	require.Equal(t, []string{"existing"}, violatedFields(both[1]))
+	require.Contains(t, both[1].GetViolations()[0].GetDescription(), "row 2")
 
 	// A registered asset: unchanged, a duplicate; changed, refused with the way to change it.
 	app := h.submit(who.registrar, exported[1].GetName(), catalogv1.ApplicationType_APPLICATION_TYPE_FIRST_REGISTRATION, nil, "首次登记").GetApplication()

@@ -388,7 +388,7 @@ func resourceCodeTaken(code string) error {
 // sameAssetTwice is the fault of a row that describes, with other values, the asset an
 // earlier row of the batch describes: which of the two is meant is the office's call.
 func sameAssetTwice(how string, row int64) error {
-	reason, field := errs.ReasonDuplicate, how // existing, import_key: the row's own fields
+	reason, field := errs.ReasonValidation, how // existing, import_key: the row's own fields
 	if how == matchCode {
 		reason, field = domain.ReasonResourceCodeTaken, "asset.catalogue.resource_code"
 	}
