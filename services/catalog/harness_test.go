@@ -32,6 +32,10 @@ import (
 const (
 	orgA = "91350100M000100Y43"
 	orgB = "91110000600037341L"
+	// The agent tests' units: a municipal data bureau files for two departments.
+	bureau = "11350100MB00000012"
+	unitC  = "11350100MB00000025"
+	unitD  = "12350100MB00000048"
 )
 
 // clock is the injected clock the services read.

@@ -195,13 +195,18 @@ func TestAuthorisationPerRole(t *testing.T) {
 	who := h.actors()
 	draft := h.create(who.registrar, completeAsset(orgA, "权限测试"))
 
-	// Creating: registrars for their own organisation; reviewers and auditors never.
+	// Creating: registrars for their own organisation, or for another as the agent (委托代理)
+	// the record names (themselves, when it names none); reviewers and auditors never.
 	for _, ctx := range []context.Context{who.reviewer, who.auditor} {
 		_, err := h.client.CreateAsset(ctx, &catalogv1.CreateAssetRequest{Asset: completeAsset(orgB, "x")})
 		requireStatus(t, err, codes.PermissionDenied, "PERMISSION_DENIED")
 	}
-	_, err := h.client.CreateAsset(who.registrar, &catalogv1.CreateAssetRequest{Asset: completeAsset(orgB, "x")})
+	forD := completeAsset(unitD, "x")
+	forD.Agent = &catalogv1.Agent{Organisation: unitC}
+	_, err := h.client.CreateAsset(who.registrar, &catalogv1.CreateAssetRequest{Asset: forD})
 	requireStatus(t, err, codes.PermissionDenied, domain.ReasonHolderNotCallerOrg)
+	forD.Agent = nil
+	require.Equal(t, orgA, h.create(who.registrar, forD).GetAgent().GetOrganisation())
 
 	// Drafts are private to the holder (and auditors); the registry sees them once
 	// submitted (TestDraftsAreVisibleOnlyToTheirOrganisation), with their applications.

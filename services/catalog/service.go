@@ -14,6 +14,7 @@ import (
 
 	catalogv1 "yaosu.dev/gen/go/yaosu/catalog/v1"
 	"yaosu.dev/pkg/auth"
+	"yaosu.dev/pkg/grpcserver"
 	"yaosu.dev/pkg/paging"
 	"yaosu.dev/pkg/tlog"
 	"yaosu.dev/services/catalog/internal/app"
@@ -87,9 +88,18 @@ func New(d Deps) (*Service, error) {
 	return &Service{app: a, api: grpcapi.New(a), log: d.Log, every: d.SchedulerInterval}, nil
 }
 
-// Register adds the catalog's gRPC API to gs.
+// Register adds the catalog's gRPC API to gs. On a Yaosu server (grpcserver.Server) it
+// also sets the methods' options (grpcapi.MethodOptions): ImportAssets validates its rows
+// one by one in the handler, not whole in the interceptor.
 func (s *Service) Register(gs grpc.ServiceRegistrar) {
 	catalogv1.RegisterCatalogServiceServer(gs, s.api)
+	if ys, ok := gs.(*grpcserver.Server); ok {
+		for method, o := range grpcapi.MethodOptions() {
+			if err := ys.SetMethodOptions(method, o); err != nil {
+				s.log.Error("catalog: method options not set", "grpc_method", method, "error", err)
+			}
+		}
+	}
 }
 
 // ServiceNames are the full gRPC service names the catalog registers (for health).

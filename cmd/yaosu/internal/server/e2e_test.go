@@ -342,10 +342,16 @@ func TestAuthorisationByRoleAndOrganisation(t *testing.T) {
 	require.NoError(t, err)
 	name := created.GetAsset().GetName()
 
-	_, err = s.catalog.CreateAsset(regA, &catalogv1.CreateAssetRequest{Asset: &catalogv1.Asset{DisplayName: "for B", HolderOrganisation: orgB}})
+	// For another organisation only as the agent (委托代理) the record names: itself when it
+	// names none, never another.
+	_, err = s.catalog.CreateAsset(regA, &catalogv1.CreateAssetRequest{Asset: &catalogv1.Asset{DisplayName: "for B",
+		HolderOrganisation: orgB, Agent: &catalogv1.Agent{Organisation: "11350100MB00000038"}}})
 	code, reason, _ := errorInfo(t, err)
 	require.Equal(t, codes.PermissionDenied, code)
 	require.Equal(t, "ERROR_REASON_HOLDER_NOT_CALLER_ORGANISATION", reason)
+	forB, err := s.catalog.CreateAsset(regA, &catalogv1.CreateAssetRequest{Asset: &catalogv1.Asset{DisplayName: "for B", HolderOrganisation: orgB}})
+	require.NoError(t, err)
+	require.Equal(t, orgA, forB.GetAsset().GetAgent().GetOrganisation())
 
 	for _, role := range []auth.Role{auth.RoleAuditor, auth.RoleReviewer, auth.RoleService} {
 		_, err = s.catalog.CreateAsset(s.as(t, ctx, orgA, role), &catalogv1.CreateAssetRequest{Asset: &catalogv1.Asset{DisplayName: "x", HolderOrganisation: orgA}})
@@ -360,7 +366,8 @@ func TestAuthorisationByRoleAndOrganisation(t *testing.T) {
 	require.Equal(t, codes.NotFound, code)
 	list, err := s.catalog.ListAssets(regB, &catalogv1.ListAssetsRequest{})
 	require.NoError(t, err)
-	require.Empty(t, list.GetAssets())
+	require.Len(t, list.GetAssets(), 1, "only the draft A files for B")
+	require.Equal(t, forB.GetAsset().GetName(), list.GetAssets()[0].GetName())
 
 	// An admin may register for any organisation; an auditor of any organisation reads all.
 	_, err = s.catalog.CreateAsset(s.as(t, ctx, orgB, auth.RoleAdmin), &catalogv1.CreateAssetRequest{Asset: &catalogv1.Asset{DisplayName: "A's other data", HolderOrganisation: orgA}})
@@ -370,7 +377,7 @@ func TestAuthorisationByRoleAndOrganisation(t *testing.T) {
 	require.NoError(t, err)
 	list, err = s.catalog.ListAssets(auditor, &catalogv1.ListAssetsRequest{})
 	require.NoError(t, err)
-	require.Len(t, list.GetAssets(), 2)
+	require.Len(t, list.GetAssets(), 3)
 }
 
 func TestCreateIsIdempotentByRequestID(t *testing.T) {

@@ -25,6 +25,8 @@ type actOpts struct {
 	// system acts as the publicity scheduler; skipLocked leaves rows other replicas hold.
 	system     bool
 	skipLocked bool
+	// validateOnly runs every check of the action and writes nothing.
+	validateOnly bool
 }
 
 // act runs one action: lock the asset, check the caller may see it, build the command,
@@ -69,6 +71,11 @@ func (a *App) act(ctx context.Context, assetID string, o actOpts, build func(*st
 		eff, err := w.Asset.Apply(w.App, cmd)
 		if err != nil {
 			return err
+		}
+		if o.validateOnly {
+			// Without an effect Mutate writes nothing, and the asset changed in memory is
+			// dropped with the transaction.
+			return nil
 		}
 		if eff.NoOp {
 			done(w)
@@ -180,11 +187,13 @@ func (a *App) outcome(ctx context.Context, assetID string, o actOpts, build func
 	return &out, nil
 }
 
-// SubmitApplication files an application of type t on the asset.
-func (a *App) SubmitApplication(ctx context.Context, assetID string, t domain.AppType, proposed *catalogv1.Asset, paths []string, reason, etag string) (*Outcome, error) {
+// SubmitApplication files an application of type t on the asset. With validateOnly it runs
+// every check of a real submission (the caller's right to file, the asset's state, the
+// record's completeness) and files nothing; the outcome is then the asset as it is.
+func (a *App) SubmitApplication(ctx context.Context, assetID string, t domain.AppType, proposed *catalogv1.Asset, paths []string, reason, etag string, validateOnly bool) (*Outcome, error) {
 	actions := map[domain.AppType]domain.Action{domain.AppFirst: domain.ActSubmit, domain.AppChange: domain.ActApplyChange,
 		domain.AppCorrection: domain.ActApplyCorrection, domain.AppCancellation: domain.ActApplyCancellation}
-	return a.outcome(ctx, assetID, actOpts{}, func(w *store.Work, _ domain.Caller) (domain.Command, error) {
+	return a.outcome(ctx, assetID, actOpts{validateOnly: validateOnly}, func(w *store.Work, _ domain.Caller) (domain.Command, error) {
 		cmd := domain.Command{Action: actions[t], ETag: etag, Reason: reason, ApplicationID: newID()}
 		if t == domain.AppChange || t == domain.AppCorrection {
 			if proposed == nil || len(paths) == 0 {
@@ -319,7 +328,7 @@ func (a *App) ListApplications(ctx context.Context, assetID string, states []str
 		if err != nil {
 			return nil, "", err
 		}
-		if !c.Registry() && asset.HolderOrganisation() != c.Organisation {
+		if rec := asset.Record(); !c.Registry() && !c.Files(&rec) {
 			q.Holder, q.PublicityVisible = c.Organisation, true
 		}
 	} else if states := c.VisibleStates(); states != nil {

@@ -24,28 +24,64 @@ type Caller struct {
 // SystemPublicity is the actor recorded for the publicity scheduler's transitions.
 const SystemPublicity = "system:publicity"
 
-// CheckCreate enforces who may create a draft held by holder.
-func (c Caller) CheckCreate(holder string) error {
+// CheckCreate enforces who may create rec: a registrar of its holder, of the agent (委托代理)
+// it names, or an admin.
+func (c Caller) CheckCreate(rec *Record) error {
 	if !c.CanRegister {
 		return errs.PermissionDenied(errs.ReasonForbidden, "creating assets needs the registrar role")
 	}
-	if holder != c.Organisation && !c.CrossOrganisationWrite {
-		return errs.PermissionDenied(ReasonHolderNotCallerOrg,
-			"a registrar may only create assets held by their own organisation %s", c.Organisation)
+	if !c.CrossOrganisationWrite && !c.Files(rec) {
+		return notFilingFor(c, rec.HolderOrganisation)
 	}
 	return nil
+}
+
+func notFilingFor(c Caller, holder string) error {
+	e := errs.PermissionDenied(ReasonHolderNotCallerOrg,
+		"a registrar of %s acts only for their own organisation or as the agent (委托代理) a record names; this record is held by %s and does not name %s as its agent",
+		c.Organisation, holder, c.Organisation)
+	e.MessageZh = "登记员只能为本单位或以记录所载的委托代理单位身份办理；该记录的持有单位为 " + holder +
+		"，未载明 " + c.Organisation + " 为代理单位"
+	return e
+}
+
+// Files reports whether the caller's organisation files rec: it is the holder, or the
+// agent (委托代理) the record names.
+func (c Caller) Files(rec *Record) bool {
+	org := c.Organisation
+	return org != "" && (rec.HolderOrganisation == org || (rec.Agent != nil && rec.Agent.Organisation == org))
+}
+
+// CheckFilesFor checks that the caller may act for a's holder (update it, apply for it):
+// a registrar of the holder or of the agent the record names, or an admin.
+func (c Caller) CheckFilesFor(a *Asset) error { return c.authorise(a, nil, ActUpdate) }
+
+// FileAs records the caller's organisation as the agent of rec when a registrar files for
+// another unit and rec names no agent organisation: a data bureau filing for a department
+// is its agent, whether or not the row says so (the name of the agent, if given, stays).
+// Admins act for the registry, not as agents, and are never recorded.
+func (c Caller) FileAs(rec *Record) {
+	if !c.CanRegister || c.CrossOrganisationWrite || c.Organisation == "" || rec.HolderOrganisation == c.Organisation {
+		return
+	}
+	if rec.Agent == nil {
+		rec.Agent = &Agent{}
+	}
+	if rec.Agent.Organisation == "" {
+		rec.Agent.Organisation = c.Organisation
+	}
 }
 
 // Registry reports whether the caller reads across organisations, for the registry
 // (reviewers: everything but other organisations' drafts) or as an auditor (everything).
 func (c Caller) Registry() bool { return c.CrossOrganisationRead || c.Reviewer }
 
-// CanRead reports whether the caller may see a: the holder's organisation and auditors
-// always; reviewers once it has been submitted (never another organisation's draft);
+// CanRead reports whether the caller may see a: the holder's organisation, the agent's
+// (委托代理) and auditors always; reviewers once it has been submitted (never another organisation's draft);
 // everyone else once it is public (in publicity or registered).
 func (c Caller) CanRead(a *Asset) bool {
 	switch {
-	case c.CrossOrganisationRead, a.HolderOrganisation() == c.Organisation, a.State().Public():
+	case c.CrossOrganisationRead, c.Files(&a.s.Record), a.State().Public():
 		return true
 	case c.Reviewer:
 		return !a.State().Draft()
@@ -69,10 +105,10 @@ func (c Caller) VisibleStates() []State {
 }
 
 // CanReadApplication reports whether the caller may see an application on a (which the
-// caller may read): the holder and the registry always; everyone else only while it is
+// caller may read): the holder, its agent and the registry always; everyone else only while it is
 // in publicity.
 func (c Caller) CanReadApplication(a *Asset, p *Application) bool {
-	return c.Registry() || a.HolderOrganisation() == c.Organisation || p.State == AppInPublicity
+	return c.Registry() || c.Files(&a.s.Record) || p.State == AppInPublicity
 }
 
 // conflicted reports whether the caller's organisation is a party to a's case: its holder,
@@ -96,7 +132,8 @@ func conflictOfInterest(c Caller) error {
 		"conflict of interest (利益冲突回避): a reviewer of %s never acts for the registry on an asset its organisation holds or files for", c.Organisation)
 }
 
-// holderActions are done by the holder's registrar; registryActions by a reviewer.
+// holderActions are done by the holder's registrar (or the agent's, 委托代理); registryActions
+// by a reviewer.
 var (
 	holderActions = map[Action]bool{ActUpdate: true, ActSubmit: true, ActApplyChange: true, ActApplyCorrection: true,
 		ActApplyCancellation: true, ActResubmit: true, ActWithdraw: true, ActRequestDisposal: true}
@@ -116,9 +153,8 @@ func (c Caller) authorise(a *Asset, app *Application, action Action) error {
 		if !c.CanRegister {
 			return errs.PermissionDenied(errs.ReasonForbidden, "%s needs the registrar role", action)
 		}
-		if a.HolderOrganisation() != c.Organisation && !c.CrossOrganisationWrite {
-			return errs.PermissionDenied(ReasonHolderNotCallerOrg,
-				"a registrar may only act for their own organisation %s", c.Organisation)
+		if !c.CrossOrganisationWrite && !c.Files(&a.s.Record) {
+			return notFilingFor(c, a.HolderOrganisation())
 		}
 	case registryActions[action]:
 		if !c.Reviewer {

@@ -87,16 +87,18 @@ type Asset struct {
 }
 
 // NewDraft creates a draft asset. id is the asset's opaque id (a UUIDv7 chosen by the
-// caller, so the store can order by it).
+// caller, so the store can order by it). A registrar creating for another unit is recorded
+// as its agent unless the record names one (Caller.FileAs).
 func NewDraft(id string, rec Record, c Caller, codes CodeLists, now time.Time) (*Asset, error) {
 	rec.Normalize()
+	c.FileAs(&rec)
 	if rec.CodeListVersion == "" {
 		rec.CodeListVersion = codes.Version()
 	}
 	if err := rec.Validate(codes); err != nil {
 		return nil, err
 	}
-	if err := c.CheckCreate(rec.HolderOrganisation); err != nil {
+	if err := c.CheckCreate(&rec); err != nil {
 		return nil, err
 	}
 	now = now.UTC().Truncate(time.Microsecond) // Postgres keeps microseconds
@@ -556,14 +558,13 @@ func (a *Asset) checkProposal(cmd Command, application bool) (Record, error) {
 	if cmd.Record == nil {
 		return Record{}, errs.InvalidArgument(errs.ReasonValidation, errs.Violation("asset", "the new values are missing", "缺少新的登记内容"))
 	}
-	rec := cmd.Record.Clone()
-	rec.Normalize()
+	rec := a.proposal(cmd.Caller, *cmd.Record)
 	if rec.HolderOrganisation != a.s.Record.HolderOrganisation {
 		return Record{}, errs.InvalidArgument(ReasonImmutableField, errs.Violation("asset.holder_organisation",
 			"the holder cannot change; a transfer of holding is a rights matter", "持有单位不能变更；持有权的转移属于权益事项"))
 	}
-	if rec.CodeListVersion == "" {
-		rec.CodeListVersion = a.s.Record.CodeListVersion
+	if err := cmd.Caller.checkAgency(&rec); err != nil {
+		return Record{}, err
 	}
 	if err := rec.Validate(cmd.Codes); err != nil {
 		return Record{}, err
@@ -577,6 +578,42 @@ func (a *Asset) checkProposal(cmd Command, application bool) (Record, error) {
 		}
 	}
 	return rec, nil
+}
+
+// proposal is rec as the caller would write it over a's record: normalised, citing the
+// record's code-list version if it cites none, and naming the caller as agent if the caller
+// files as one and rec names no agent organisation (so an agent's update or re-import that
+// leaves the agent out changes nothing there).
+func (a *Asset) proposal(c Caller, rec Record) Record {
+	rec = rec.Clone()
+	rec.Normalize()
+	if rec.HolderOrganisation == a.s.Record.HolderOrganisation {
+		c.FileAs(&rec)
+	}
+	if rec.CodeListVersion == "" {
+		rec.CodeListVersion = a.s.Record.CodeListVersion
+	}
+	return rec
+}
+
+// Unchanged reports whether writing rec over the asset's record, as the caller would,
+// changes nothing (an import of an exported row that nobody edited).
+func (a *Asset) Unchanged(c Caller, rec Record) bool {
+	return len(Diff(a.s.Record, a.proposal(c, rec))) == 0
+}
+
+// checkAgency keeps an agent's filing in the agent's hands: an agent (neither the holder
+// nor an admin) cannot name another organisation as agent; the holder's registrar can.
+func (c Caller) checkAgency(rec *Record) error {
+	if c.CrossOrganisationWrite || c.System || rec.HolderOrganisation == c.Organisation {
+		return nil
+	}
+	if rec.Agent == nil || rec.Agent.Organisation != c.Organisation {
+		return errs.InvalidArgument(ReasonImmutableField, errs.FieldViolation{Field: "asset.agent.organisation",
+			Description:   "an agent cannot hand the filing to another organisation; the holder's registrar can",
+			DescriptionZh: "代理单位不能将委托转给其他单位，须由持有单位的登记员变更"})
+	}
+	return nil
 }
 
 func (a *Asset) pendingDisposal() bool {

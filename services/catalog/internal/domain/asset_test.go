@@ -109,9 +109,25 @@ func TestNewDraft(t *testing.T) {
 	requireErr(t, err, errs.KindInvalidArgument, domain.ReasonUnknownCode)
 	require.Equal(t, []string{"asset.code_list_version"}, fields(t, err))
 
-	// Who may create.
-	_, err = domain.NewDraft("id", completeRecord(), otherRegistrar, codes, now)
+	// Who may create: a registrar of another unit files as the holder's agent (委托代理),
+	// recorded as such, but never as the agent of a record that names someone else.
+	agented, err := domain.NewDraft("id", completeRecord(), otherRegistrar, codes, now)
+	require.NoError(t, err)
+	require.Equal(t, &domain.Agent{Organisation: otherOrg}, agented.Record().Agent)
+	r = completeRecord()
+	r.Agent = &domain.Agent{Name: "市大数据局"}
+	agented, err = domain.NewDraft("id", r, otherRegistrar, codes, now)
+	require.NoError(t, err)
+	require.Equal(t, &domain.Agent{Organisation: otherOrg, Name: "市大数据局"}, agented.Record().Agent, "the agent's name stays")
+	r.Agent = &domain.Agent{Organisation: thirdOrg}
+	_, err = domain.NewDraft("id", r, otherRegistrar, codes, now)
 	requireErr(t, err, errs.KindPermissionDenied, domain.ReasonHolderNotCallerOrg)
+	own, err := domain.NewDraft("id", completeRecord(), registrar, codes, now)
+	require.NoError(t, err)
+	require.Nil(t, own.Record().Agent, "the holder's own registrar is no agent")
+	byAdmin, err := domain.NewDraft("id", completeRecord(), admin, codes, now)
+	require.NoError(t, err)
+	require.Nil(t, byAdmin.Record().Agent, "an admin acts for the registry, not as an agent")
 	_, err = domain.NewDraft("id", completeRecord(), reviewer, codes, now)
 	requireErr(t, err, errs.KindPermissionDenied, errs.ReasonForbidden)
 	_, err = domain.NewDraft("id", completeRecord(), admin, codes, now)
@@ -120,7 +136,9 @@ func TestNewDraft(t *testing.T) {
 
 func TestCallerRules(t *testing.T) {
 	t.Parallel()
-	a, err := domain.NewDraft("id", completeRecord(), registrar, codes, time.Now())
+	rec := completeRecord()
+	rec.Agent = &domain.Agent{Organisation: thirdOrg, Name: "市大数据局"}
+	a, err := domain.NewDraft("id", rec, registrar, codes, time.Now())
 	require.NoError(t, err)
 	cases := []struct {
 		name     string
@@ -132,13 +150,16 @@ func TestCallerRules(t *testing.T) {
 	}{
 		{"registrar own org", domain.Caller{Organisation: ownOrg, CanRegister: true}, ownOrg, true, "", true},
 		{"registrar other org", domain.Caller{Organisation: otherOrg, CanRegister: true}, ownOrg, false, domain.ReasonHolderNotCallerOrg, false},
+		{"registrar of the agent", domain.Caller{Organisation: thirdOrg, CanRegister: true}, ownOrg, true, "", true},
 		{"no register role", domain.Caller{Organisation: ownOrg}, ownOrg, false, errs.ReasonForbidden, true},
 		{"admin elsewhere", domain.Caller{Organisation: otherOrg, CanRegister: true, CrossOrganisationWrite: true, CrossOrganisationRead: true}, ownOrg, true, "", true},
 		{"auditor elsewhere", domain.Caller{Organisation: otherOrg, CrossOrganisationRead: true}, ownOrg, false, errs.ReasonForbidden, true},
 		{"reviewer elsewhere", domain.Caller{Organisation: otherOrg, Reviewer: true}, ownOrg, false, errs.ReasonForbidden, false}, // a draft
 	}
 	for _, c := range cases {
-		err := c.caller.CheckCreate(c.holder)
+		rec := completeRecord()
+		rec.HolderOrganisation, rec.Agent = c.holder, &domain.Agent{Organisation: thirdOrg}
+		err := c.caller.CheckCreate(&rec)
 		if c.createOK {
 			require.NoError(t, err, c.name)
 		} else {
@@ -383,7 +404,7 @@ func TestConflictOfInterest(t *testing.T) {
 
 	// The agent filing for the holder is a party too.
 	agentReviewer := domain.Caller{Subject: "rev-jia", Organisation: otherOrg, Reviewer: true}
-	rec := completeRecord()
+	rec := withPowerOfAttorney(completeRecord())
 	rec.Agent = &domain.Agent{Organisation: otherOrg, Name: "代理机构"}
 	a := newEnv(t)
 	a.must(domain.ActUpdate, withRecord(rec))
@@ -393,9 +414,64 @@ func TestConflictOfInterest(t *testing.T) {
 
 	// So is an agent a change application names.
 	c := registeredEnv(t)
-	proposal := completeRecord()
+	proposal := withPowerOfAttorney(completeRecord())
 	proposal.Agent = &domain.Agent{Organisation: otherOrg, Name: "新代理机构"}
 	c.must(domain.ActApplyChange, withRecord(proposal))
 	conflict(c, domain.ActAccept, agentReviewer)
 	c.must(domain.ActAccept, as(reviewer))
+}
+
+// An agent (委托代理) files for the holder: a registrar of the organisation the record names
+// as agent reads, updates and submits it; a registrar of an unrelated organisation does
+// none of it; the agent cannot change the holder or hand the filing to another agent, and
+// an update that leaves the agent out keeps it.
+func TestAgentFiles(t *testing.T) {
+	t.Parallel()
+	bureau := domain.Caller{Subject: "reg-bureau", Organisation: thirdOrg, CanRegister: true}
+	a, err := domain.NewDraft("asset-a", completeRecord(), bureau, codes, t0)
+	require.NoError(t, err)
+	require.Equal(t, thirdOrg, a.Record().Agent.Organisation)
+	e := &env{t: t, asset: a, now: t0}
+
+	require.True(t, bureau.CanRead(a))
+	require.True(t, registrar.CanRead(a), "the holder sees what its agent files")
+	require.False(t, otherRegistrar.CanRead(a))
+	require.NoError(t, bureau.CheckFilesFor(a))
+	requireErr(t, otherRegistrar.CheckFilesFor(a), errs.KindPermissionDenied, domain.ReasonHolderNotCallerOrg)
+
+	// An update that leaves the agent out changes nothing there.
+	rec := a.Record()
+	rec.Agent = nil
+	rec.Summary = "由市大数据局代为登记"
+	e.must(domain.ActUpdate, as(bureau), withRecord(rec))
+	require.Equal(t, thirdOrg, e.asset.Record().Agent.Organisation)
+	require.True(t, e.asset.Unchanged(bureau, rec), "the same row again changes nothing")
+	require.False(t, e.asset.Unchanged(registrar, rec), "the holder leaving the agent out removes it")
+
+	moved := e.asset.Record()
+	moved.HolderOrganisation = otherOrg
+	e.fails(domain.ActUpdate, errs.KindInvalidArgument, domain.ReasonImmutableField, as(bureau), withRecord(moved))
+	handed := e.asset.Record()
+	handed.Agent = &domain.Agent{Organisation: otherOrg}
+	ee := e.fails(domain.ActUpdate, errs.KindInvalidArgument, domain.ReasonImmutableField, as(bureau), withRecord(handed))
+	require.Equal(t, []string{"asset.agent.organisation"}, fields(t, ee))
+	e.fails(domain.ActUpdate, errs.KindPermissionDenied, domain.ReasonHolderNotCallerOrg, as(otherRegistrar))
+
+	// Submission needs the power of attorney.
+	ee = e.fails(domain.ActSubmit, errs.KindFailedPrecondition, domain.ReasonIncompleteRecord, as(bureau))
+	require.Equal(t, []string{"asset.evidence"}, fields(t, ee))
+	e.must(domain.ActUpdate, as(bureau), withRecord(withPowerOfAttorney(e.asset.Record())))
+	e.fails(domain.ActSubmit, errs.KindPermissionDenied, domain.ReasonHolderNotCallerOrg, as(otherRegistrar))
+	e.must(domain.ActSubmit, as(bureau))
+	require.Equal(t, domain.StateSubmitted, e.asset.State())
+
+	// The holder's registrar may hand the filing to another agent.
+	h, err := domain.NewDraft("asset-h", completeRecord(), bureau, codes, t0)
+	require.NoError(t, err)
+	he := &env{t: t, asset: h, now: t0}
+	rec = h.Record()
+	rec.Agent = &domain.Agent{Organisation: otherOrg}
+	he.must(domain.ActUpdate, as(registrar), withRecord(rec))
+	require.False(t, bureau.CanRead(he.asset))
+	require.True(t, otherRegistrar.CanRead(he.asset))
 }

@@ -17,6 +17,8 @@ import (
 const (
 	ownOrg   = "91350100M000100Y43"
 	otherOrg = "91110000600037341L"
+	// thirdOrg is the agent (委托代理) of some tests: a municipal data bureau.
+	thirdOrg = "11350100MB00000012"
 )
 
 // t0 is Monday 2026-03-02 09:00 China Standard Time.
@@ -65,6 +67,14 @@ var codes = codeLists{version: "2026.1", lists: map[string][]string{
 }}
 
 var sha = strings.Repeat("ab", 32)
+
+// withPowerOfAttorney adds the holder's power of attorney (授权委托书) to r's evidence, which
+// a record an agent files needs before submission.
+func withPowerOfAttorney(r domain.Record) domain.Record {
+	r.Evidence = append(r.Evidence, domain.Document{Name: "授权委托书.pdf", SHA256: strings.Repeat("cd", 32), SizeBytes: 1024,
+		Kind: domain.DocumentPowerOfAttorney})
+	return r
+}
 
 // completeRecord is a valid record with everything a registration application needs.
 func completeRecord() domain.Record {

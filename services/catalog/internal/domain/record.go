@@ -169,6 +169,10 @@ const (
 	ListRefusalReason = "refusal_reason"
 )
 
+// DocumentPowerOfAttorney is the document kind of the holder's power of attorney (授权委托书),
+// which a record filed by an agent needs before submission.
+const DocumentPowerOfAttorney = "power_of_attorney"
+
 var (
 	sha256Pattern       = regexp.MustCompile(`^[0-9a-f]{64}$`)
 	resourceCodePattern = regexp.MustCompile(`^[0-9A-Za-z]{1,40}([/.-][0-9A-Za-z]{1,40})?$`)
@@ -323,12 +327,14 @@ func (r *Record) Validate(codes CodeLists) error {
 }
 
 // CheckComplete checks that the record has what a registration application needs
-// (ERROR_REASON_INCOMPLETE_RECORD, one violation per missing field).
+// (ERROR_REASON_INCOMPLETE_RECORD): one violation per missing field, every one of them, so
+// a registrar sees the whole list at once (`yaosuctl asset check`). A record filed by an
+// agent (委托代理) also needs the holder's power of attorney (授权委托书) among its evidence.
 func (r *Record) CheckComplete() error {
 	var v violations
 	missing := func(path string, empty bool) {
 		if empty {
-			v.add(ReasonIncompleteRecord, path, "required before submission", "提交申请前必须填写")
+			v.add(ReasonIncompleteRecord, path, "required before submission", "提交登记申请前必须填写")
 		}
 	}
 	missing("summary", r.Summary == "")
@@ -337,6 +343,11 @@ func (r *Record) CheckComplete() error {
 	missing("data_source", r.DataSource == "")
 	missing("legal_basis", r.LegalBasis == "")
 	missing("evidence", len(r.Evidence) == 0)
+	if r.Agent != nil && !slices.ContainsFunc(r.Evidence, func(d Document) bool { return d.Kind == DocumentPowerOfAttorney }) {
+		v.add(ReasonIncompleteRecord, "evidence",
+			"an agent (委托代理) files this record: attach the holder's power of attorney (a document of kind "+DocumentPowerOfAttorney+")",
+			"该记录由代理单位办理：须附持有单位的授权委托书（文件类型 "+DocumentPowerOfAttorney+"）")
+	}
 	missing("category", r.Category == "")
 	missing("grade", r.Grade == "")
 	missing("sharing_attribute", r.SharingAttribute == "")

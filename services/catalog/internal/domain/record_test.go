@@ -155,6 +155,33 @@ func TestCheckComplete(t *testing.T) {
 	r = completeRecord()
 	r.Agent, r.Tags, r.Catalogue, r.HolderName, r.VolumeBytes = nil, nil, nil, "", 0
 	require.NoError(t, r.CheckComplete(), "optional fields")
+
+	// Every missing field is listed in English and Chinese.
+	r = domain.Record{DisplayName: "x", HolderOrganisation: ownOrg}
+	e, _ := errs.As(r.CheckComplete())
+	for _, v := range e.Violations {
+		require.NotEmpty(t, v.Description, v.Field)
+		require.NotEmpty(t, v.DescriptionZh, v.Field)
+	}
+
+	// A record an agent (委托代理) files needs the power of attorney (授权委托书), whether the
+	// agent names an organisation or only a person.
+	for _, agent := range []*domain.Agent{{Organisation: otherOrg}, {Name: "个人代理"}} {
+		r = completeRecord()
+		r.Agent = agent
+		err = r.CheckComplete()
+		requireErr(t, err, errs.KindFailedPrecondition, domain.ReasonIncompleteRecord)
+		require.Equal(t, []string{"asset.evidence"}, fields(t, err))
+		e, _ := errs.As(err)
+		require.Contains(t, e.Violations[0].Description, domain.DocumentPowerOfAttorney)
+		require.Contains(t, e.Violations[0].DescriptionZh, "授权委托书")
+		r = withPowerOfAttorney(r)
+		require.NoError(t, r.CheckComplete())
+	}
+	r = domain.Record{DisplayName: "x", HolderOrganisation: ownOrg, Agent: &domain.Agent{Organisation: otherOrg}}
+	err = r.CheckComplete()
+	require.Equal(t, 2, strings.Count(strings.Join(fields(t, err), " "), "asset.evidence"),
+		"no evidence at all: missing, and no power of attorney")
 }
 
 func TestNormalize(t *testing.T) {

@@ -208,7 +208,7 @@ func describe(a Action) string { return fmt.Sprintf("%q", string(a)) }
 // EventTypes are the event names (without the "catalog." prefix) Apply can emit, with the
 // calls that emit them; docs/events.md lists each (a test checks it).
 var EventTypes = map[string]string{
-	"asset.updated":            "a draft is updated (`UpdateAsset`)",
+	"asset.updated":            "a draft is updated (`UpdateAsset`, or `ImportAssets` with a row that matches and changes it)",
 	"application.submitted":    "an application is filed or resubmitted (`SubmitApplication`, `ResubmitApplication`)",
 	"application.accepted":     "the registry accepts an application (受理; `DecideApplication` ACCEPT)",
 	"application.not_accepted": "the registry does not accept it (`DecideApplication` NOT_ACCEPT, with `reason_code`)",

@@ -4,12 +4,15 @@ package grpcapi
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
+	"github.com/google/uuid"
 	"google.golang.org/protobuf/types/known/timestamppb"
 	catalogv1 "yaosu.dev/gen/go/yaosu/catalog/v1"
 
 	"yaosu.dev/pkg/errs"
+	"yaosu.dev/pkg/grpcserver"
 	"yaosu.dev/services/catalog/internal/app"
 	"yaosu.dev/services/catalog/internal/domain"
 	"yaosu.dev/services/catalog/internal/protoconv"
@@ -136,9 +139,13 @@ var appTypes = map[catalogv1.ApplicationType]domain.AppType{
 // SubmitApplication implements catalogv1.CatalogServiceServer.
 func (s *Server) SubmitApplication(ctx context.Context, req *catalogv1.SubmitApplicationRequest) (*catalogv1.SubmitApplicationResponse, error) {
 	out, err := s.app.SubmitApplication(ctx, assetID(req.GetParent()), appTypes[req.GetType()], req.GetProposed(),
-		req.GetUpdateMask().GetPaths(), req.GetReason(), req.GetEtag())
+		req.GetUpdateMask().GetPaths(), req.GetReason(), req.GetEtag(), req.GetValidateOnly())
 	if err != nil {
 		return nil, err
+	}
+	if req.GetValidateOnly() {
+		// It would be filed: nothing was, so there is nothing to return.
+		return &catalogv1.SubmitApplicationResponse{}, nil
 	}
 	return &catalogv1.SubmitApplicationResponse{Application: protoconv.Application(out.Application), Asset: protoconv.Asset(out.Asset)}, nil
 }
@@ -292,29 +299,99 @@ func (s *Server) GetRegistryKey(ctx context.Context, _ *catalogv1.GetRegistryKey
 
 var importOutcomes = map[string]catalogv1.ImportRowResult_Outcome{
 	app.ImportCreated:   catalogv1.ImportRowResult_OUTCOME_CREATED,
+	app.ImportUpdated:   catalogv1.ImportRowResult_OUTCOME_UPDATED,
 	app.ImportDuplicate: catalogv1.ImportRowResult_OUTCOME_DUPLICATE,
 	app.ImportInvalid:   catalogv1.ImportRowResult_OUTCOME_INVALID,
+	app.ImportValid:     catalogv1.ImportRowResult_OUTCOME_VALID,
 }
 
-// ImportAssets implements catalogv1.CatalogServiceServer.
-func (s *Server) ImportAssets(ctx context.Context, req *catalogv1.ImportAssetsRequest) (*catalogv1.ImportAssetsResponse, error) {
-	rows := make([]app.ImportRow, len(req.GetRows()))
-	for i, r := range req.GetRows() {
-		rows[i] = app.ImportRow{Row: r.GetRow(), Key: r.GetImportKey(), Asset: r.GetAsset()}
+// MaxImportRows is the most rows one ImportAssets call takes (its buf.validate rule).
+const MaxImportRows = 1000
+
+// MethodOptions are the platform options of the catalog's methods, by full method name.
+// ImportAssets validates only its envelope (the number of rows) in the interceptor: its
+// rows are validated one by one in the handler, so that one malformed row makes that row
+// INVALID instead of failing the whole batch.
+func MethodOptions() map[string]grpcserver.MethodOptions {
+	return map[string]grpcserver.MethodOptions{
+		catalogv1.CatalogService_ImportAssets_FullMethodName: {Validate: ValidateImportEnvelope},
 	}
-	results, err := s.app.Import(ctx, rows)
+}
+
+// ValidateImportEnvelope checks what ImportAssets checks of the request as a whole: 1 to
+// MaxImportRows rows.
+func ValidateImportEnvelope(req any) []errs.FieldViolation {
+	r, ok := req.(*catalogv1.ImportAssetsRequest)
+	if !ok {
+		return []errs.FieldViolation{{Field: "", Description: "not an import request", DescriptionZh: "不是导入请求"}}
+	}
+	if n := len(r.GetRows()); n < 1 || n > MaxImportRows {
+		return []errs.FieldViolation{{Field: "rows",
+			Description:   fmt.Sprintf("must hold 1 to %d rows, not %d", MaxImportRows, n),
+			DescriptionZh: fmt.Sprintf("每次导入 1 至 %d 行，本次为 %d 行", MaxImportRows, n)}}
+	}
+	return nil
+}
+
+// ImportAssets implements catalogv1.CatalogServiceServer. Each row is checked against its
+// field rules here, on its own; the rows that pass go to the application layer, which
+// judges them against the domain and the stored assets.
+func (s *Server) ImportAssets(ctx context.Context, req *catalogv1.ImportAssetsRequest) (*catalogv1.ImportAssetsResponse, error) {
+	resp := &catalogv1.ImportAssetsResponse{Results: make([]*catalogv1.ImportRowResult, len(req.GetRows()))}
+	var rows []app.ImportRow
+	var at []int
+	for i, r := range req.GetRows() {
+		violations, err := rowViolations(r)
+		if err != nil {
+			return nil, err
+		}
+		if len(violations) > 0 {
+			resp.Results[i] = importResult(app.ImportResult{Row: r.GetRow(), Outcome: app.ImportInvalid,
+				Reason: errs.ReasonValidation, Violations: violations})
+			continue
+		}
+		rows = append(rows, app.ImportRow{Row: r.GetRow(), Key: r.GetImportKey(), Existing: assetID(r.GetExisting()), Asset: r.GetAsset()})
+		at = append(at, i)
+	}
+	// Called even when no row passed: the caller's right to import is checked there.
+	results, err := s.app.Import(ctx, rows, req.GetValidateOnly())
 	if err != nil {
 		return nil, err
 	}
-	resp := &catalogv1.ImportAssetsResponse{Results: make([]*catalogv1.ImportRowResult, len(results))}
-	for i, r := range results {
-		out := &catalogv1.ImportRowResult{Row: r.Row, Outcome: importOutcomes[r.Outcome], Asset: r.Asset, Reason: r.Reason}
-		for _, v := range r.Violations {
-			out.Violations = append(out.Violations, &catalogv1.ImportViolation{Field: strings.TrimPrefix(v.Field, "asset."), Description: v.Description})
-		}
-		resp.Results[i] = out
+	for j, r := range results {
+		resp.Results[at[j]] = importResult(r)
 	}
 	return resp, nil
+}
+
+// rowViolations are the field-rule violations of one import row (its buf.validate rules,
+// and the shape of existing, which has none there).
+func rowViolations(r *catalogv1.ImportRow) ([]errs.FieldViolation, error) {
+	violations, err := grpcserver.Violations(r)
+	if err != nil {
+		return nil, err
+	}
+	if e := r.GetExisting(); e != "" && (!strings.HasPrefix(e, "assets/") || uuid.Validate(assetID(e)) != nil) {
+		violations = append(violations, errs.FieldViolation{Field: "existing",
+			Description:   "must name an asset as assets/{id} (the asset id column of an export)",
+			DescriptionZh: "须为登记对象标识 assets/{id}（导出文件中的标识列）"})
+	}
+	return violations, nil
+}
+
+// importResult converts a row's result; field paths become relative to the row's Asset
+// (`catalogue.resource_code`), the row's own fields keep their names (`existing`).
+func importResult(r app.ImportResult) *catalogv1.ImportRowResult {
+	out := &catalogv1.ImportRowResult{Row: r.Row, Outcome: importOutcomes[r.Outcome], Asset: r.Asset, Reason: r.Reason}
+	for _, v := range r.Violations {
+		field := v.Field
+		if field == "asset" {
+			field = ""
+		}
+		out.Violations = append(out.Violations, &catalogv1.ImportViolation{Field: strings.TrimPrefix(field, "asset."),
+			Description: v.Description, DescriptionZh: v.DescriptionZh})
+	}
+	return out
 }
 
 // ListCodeLists implements catalogv1.CatalogServiceServer.

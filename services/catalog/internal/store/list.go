@@ -14,9 +14,9 @@ import (
 
 // ListQuery selects a page of assets, newest first. Empty fields do not filter.
 type ListQuery struct {
-	// Viewer limits to what an organisation may see: its own assets and other
-	// organisations' in ViewerStates (public ones when empty). Empty means everything
-	// (auditors).
+	// Viewer limits to what an organisation may see: the assets it holds or files for as
+	// agent (委托代理), and other organisations' in ViewerStates (public ones when empty).
+	// Empty means everything (auditors).
 	Viewer string
 	// ViewerStates are the states of other organisations' assets Viewer may see
 	// (domain.Caller.VisibleStates).
@@ -50,6 +50,11 @@ var publicStates = func() []string {
 	return out
 }()
 
+// agentOrganisation is the agent's organisation in an asset row (domain.Record.Agent). A
+// JSON path rather than a column: it only ever widens the viewer filter, which already
+// reads every row of other holders to test their state.
+func agentOrganisation(alias string) string { return "(" + alias + "record->'agent'->>'organisation')" }
+
 // ListSQL builds the statement and arguments of q; exported for the benchmark's
 // direct-SQL baseline.
 func ListSQL(q ListQuery) (string, []any) {
@@ -64,7 +69,8 @@ func ListSQL(q ListQuery) (string, []any) {
 		if len(states) == 0 {
 			states = publicStates
 		}
-		where = append(where, "(holder_organisation = "+arg(q.Viewer)+" OR state = ANY("+arg(states)+"))")
+		v := arg(q.Viewer)
+		where = append(where, "(holder_organisation = "+v+" OR "+agentOrganisation("")+" = "+v+" OR state = ANY("+arg(states)+"))")
 	}
 	if q.Holder != "" {
 		where = append(where, "holder_organisation = "+arg(q.Holder))

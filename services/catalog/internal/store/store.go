@@ -301,27 +301,8 @@ func (s *Store) Mutate(ctx context.Context, assetID string, opt MutateOptions, f
 func (w *Work) save(before int64) error {
 	ctx, tx := w.ctx, w.tx
 	snap := w.Asset.Snapshot()
-	rec := snap.Record
-	var regNo *string
-	var regTime *time.Time
-	if snap.RegistrationNumber != "" {
-		regNo, regTime = &snap.RegistrationNumber, &snap.RegisterTime
-	}
-	tag, err := tx.Exec(ctx, `UPDATE assets SET display_name = $3, summary = $4, state = $5, revision = $6,
-		update_time = $7, record = $8, kind = $9, grade = $10, category = $11, sectors = $12, sharing_attribute = $13,
-		open_attribute = $14, resource_code = $15, registration_number = $16, register_time = $17,
-		open_application = $18, incident = $19, disposal = $20, search_tokens = $21
-		WHERE id = $1 AND revision = $2`,
-		snap.ID, before, rec.DisplayName, rec.Summary, string(snap.State), snap.Revision, snap.UpdateTime, rec,
-		rec.Kind, rec.Grade, rec.Category, nonNil(rec.Sectors), rec.SharingAttribute, rec.OpenAttribute,
-		nullable(rec.ResourceCode()), regNo, regTime, nullable(snap.OpenApplication), snap.Incident, snap.Disposal,
-		domain.IndexTokens(rec, snap.RegistrationNumber))
-	if err != nil {
+	if err := updateAsset(ctx, tx, snap, before); err != nil {
 		return err
-	}
-	if tag.RowsAffected() != 1 {
-		// The row is locked, so this means a bug, not a race; fail rather than lose a write.
-		return fmt.Errorf("asset %s changed under its lock", snap.ID)
 	}
 	if app := w.Effect.Application; app != nil {
 		if err := saveApplication(ctx, tx, app, w.Effect.NewApplication); err != nil {
@@ -346,6 +327,34 @@ func (w *Work) save(before int64) error {
 		return err
 	}
 	return messaging.Append(ctx, tx, w.Events...)
+}
+
+// updateAsset writes a changed asset over its row at revision before (which the caller
+// holds locked).
+func updateAsset(ctx context.Context, tx pgx.Tx, snap domain.Snapshot, before int64) error {
+	rec := snap.Record
+	var regNo *string
+	var regTime *time.Time
+	if snap.RegistrationNumber != "" {
+		regNo, regTime = &snap.RegistrationNumber, &snap.RegisterTime
+	}
+	tag, err := tx.Exec(ctx, `UPDATE assets SET display_name = $3, summary = $4, state = $5, revision = $6,
+		update_time = $7, record = $8, kind = $9, grade = $10, category = $11, sectors = $12, sharing_attribute = $13,
+		open_attribute = $14, resource_code = $15, registration_number = $16, register_time = $17,
+		open_application = $18, incident = $19, disposal = $20, search_tokens = $21
+		WHERE id = $1 AND revision = $2`,
+		snap.ID, before, rec.DisplayName, rec.Summary, string(snap.State), snap.Revision, snap.UpdateTime, rec,
+		rec.Kind, rec.Grade, rec.Category, nonNil(rec.Sectors), rec.SharingAttribute, rec.OpenAttribute,
+		nullable(rec.ResourceCode()), regNo, regTime, nullable(snap.OpenApplication), snap.Incident, snap.Disposal,
+		domain.IndexTokens(rec, snap.RegistrationNumber))
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() != 1 {
+		// The row is locked, so this means a bug, not a race; fail rather than lose a write.
+		return fmt.Errorf("asset %s changed under its lock", snap.ID)
+	}
+	return nil
 }
 
 func saveApplication(ctx context.Context, tx pgx.Tx, p *domain.Application, isNew bool) error {
@@ -460,7 +469,7 @@ func (s *Store) GetApplication(ctx context.Context, assetID, id string) (*domain
 type ApplicationQuery struct {
 	// AssetID limits to one asset; empty means all.
 	AssetID string
-	// Holder limits to assets of one holder (with PublicityVisible: or in publicity; with
+	// Holder limits to assets of one holder or filed by it as agent (with PublicityVisible: or in publicity; with
 	// AssetStates: or of an asset in one of these states).
 	Holder           string
 	PublicityVisible bool
@@ -478,7 +487,8 @@ func (s *Store) ListApplications(ctx context.Context, q ApplicationQuery) ([]*do
 	}
 	rows, err := s.pool.Query(ctx, `SELECT `+prefixed("p.", applicationColumns)+` FROM applications p JOIN assets a ON a.id = p.asset_id
 		WHERE ($1 = '' OR p.asset_id = $1::uuid)
-		  AND ($2 = '' OR a.holder_organisation = $2 OR ($3 AND p.state = 'IN_PUBLICITY') OR a.state = ANY($7))
+		  AND ($2 = '' OR a.holder_organisation = $2 OR `+agentOrganisation("a.")+` = $2 OR ($3 AND p.state = 'IN_PUBLICITY')
+		       OR a.state = ANY($7))
 		  AND (cardinality($4::text[]) = 0 OR p.state = ANY($4))
 		  AND ($5::uuid IS NULL OR p.id < $5::uuid)
 		ORDER BY p.id DESC LIMIT $6`, q.AssetID, q.Holder, q.PublicityVisible, nonNil(q.States), before, q.Limit+1, nonNil(q.AssetStates))

@@ -124,10 +124,13 @@ type CatalogServiceClient interface {
 	GetCertificate(ctx context.Context, in *GetCertificateRequest, opts ...grpc.CallOption) (*GetCertificateResponse, error)
 	// GetRegistryKey returns the registry's name and the public key that signs certificates.
 	GetRegistryKey(ctx context.Context, in *GetRegistryKeyRequest, opts ...grpc.CallOption) (*GetRegistryKeyResponse, error)
-	// ImportAssets creates drafts from a batch of catalogue rows (at most 1000). Each row is
-	// validated on its own: the valid rows are created, the invalid ones reported. Rows carry an
-	// import_key; a row whose key was imported before is reported as a duplicate and not
-	// created again.
+	// ImportAssets imports a batch of catalogue rows (at most 1000). Each row is judged on its
+	// own (field rules, domain rules, codes, its match, the caller's right to file for its
+	// holder, as its agent if need be): an invalid row is reported and never fails the others.
+	// A row that matches an existing asset (ImportRow.existing, else the holder's resource code,
+	// else an earlier import's import_key) is a duplicate when it changes nothing and updates a
+	// draft otherwise; a row that matches nothing creates a draft. Importing the same rows again
+	// writes nothing. validate_only applies every rule and writes nothing.
 	ImportAssets(ctx context.Context, in *ImportAssetsRequest, opts ...grpc.CallOption) (*ImportAssetsResponse, error)
 	// ListCodeLists returns the code lists of one version (categories, sectors, attributes,
 	// update cycles, storage modes, product forms).
@@ -434,10 +437,13 @@ type CatalogServiceServer interface {
 	GetCertificate(context.Context, *GetCertificateRequest) (*GetCertificateResponse, error)
 	// GetRegistryKey returns the registry's name and the public key that signs certificates.
 	GetRegistryKey(context.Context, *GetRegistryKeyRequest) (*GetRegistryKeyResponse, error)
-	// ImportAssets creates drafts from a batch of catalogue rows (at most 1000). Each row is
-	// validated on its own: the valid rows are created, the invalid ones reported. Rows carry an
-	// import_key; a row whose key was imported before is reported as a duplicate and not
-	// created again.
+	// ImportAssets imports a batch of catalogue rows (at most 1000). Each row is judged on its
+	// own (field rules, domain rules, codes, its match, the caller's right to file for its
+	// holder, as its agent if need be): an invalid row is reported and never fails the others.
+	// A row that matches an existing asset (ImportRow.existing, else the holder's resource code,
+	// else an earlier import's import_key) is a duplicate when it changes nothing and updates a
+	// draft otherwise; a row that matches nothing creates a draft. Importing the same rows again
+	// writes nothing. validate_only applies every rule and writes nothing.
 	ImportAssets(context.Context, *ImportAssetsRequest) (*ImportAssetsResponse, error)
 	// ListCodeLists returns the code lists of one version (categories, sectors, attributes,
 	// update cycles, storage modes, product forms).
