@@ -10,10 +10,10 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"golang.org/x/text/width"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	catalogv1 "yaosu.dev/gen/go/yaosu/catalog/v1"
+	"yaosu.dev/pkg/codelist"
 )
 
 // cellFormat says how a column's cells spell the field's value.
@@ -607,7 +607,7 @@ func newCodeBook(resp *catalogv1.ListCodeListsResponse) *codeBook {
 			kind := map[string]bool{}
 			for _, c := range l.GetCodes() {
 				for _, sp := range spellings(c) {
-					if k := codeKey(sp); k != "" && !kind[k] {
+					if k := codelist.Key(sp); k != "" && !kind[k] {
 						kind[k] = true
 						keys[k] = c.GetCode()
 					}
@@ -622,20 +622,13 @@ func newCodeBook(resp *catalogv1.ListCodeListsResponse) *codeBook {
 	return b
 }
 
-// codeKey normalises a spelling for matching: case, width (full-width letters and digits as
-// an office suite types them) and spaces do not matter.
-func codeKey(s string) string {
-	s = width.Fold.String(s)
-	return strings.ToLower(strings.Join(strings.Fields(s), ""))
-}
-
 // resolve returns the code that s (a code, a label or an alias) stands for in list. A nil
 // book, or a list the server does not publish, takes s as it is: the server checks it.
 func (b *codeBook) resolve(list, s string) (string, error) {
 	if b == nil || b.keys[list] == nil {
 		return s, nil
 	}
-	if code, ok := b.keys[list][codeKey(s)]; ok {
+	if code, ok := b.keys[list][codelist.Key(s)]; ok {
 		return code, nil
 	}
 	labels := b.acceptedLabels(list)
@@ -673,7 +666,7 @@ func (b *codeBook) exportLabel(list, code string) string {
 		return code
 	}
 	label := b.label(list, code)
-	if got, ok := b.keys[list][codeKey(label)]; ok && got == code {
+	if got, ok := b.keys[list][codelist.Key(label)]; ok && got == code {
 		return label
 	}
 	return code

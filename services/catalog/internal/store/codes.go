@@ -4,11 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
-	"unicode"
 
 	"github.com/jackc/pgx/v5"
 
+	"yaosu.dev/pkg/codelist"
 	"yaosu.dev/pkg/errs"
 	"yaosu.dev/pkg/postgres"
 	"yaosu.dev/services/catalog/internal/domain"
@@ -32,7 +31,7 @@ type CodeSet struct {
 	version string
 	codes   []Code
 	has     map[[2]string]bool
-	// keys maps (list, codeKey(word)) to the code the word stands for.
+	// keys maps (list, codelist.Key(word)) to the code the word stands for.
 	keys map[[2]string]string
 	// entries are each list's codes in list order.
 	entries map[string][]domain.CodeEntry
@@ -60,7 +59,7 @@ func NewCodeSet(version string, codes []Code) (*CodeSet, error) {
 	for _, words := range passes {
 		for _, c := range codes {
 			for _, w := range words(c) {
-				k := codeKey(w)
+				k := codelist.Key(w)
 				if k == "" {
 					continue
 				}
@@ -75,22 +74,6 @@ func NewCodeSet(version string, codes []Code) (*CodeSet, error) {
 	return set, nil
 }
 
-// codeKey is the form words are compared in: lower case, full-width ASCII as ASCII, without
-// spaces and the separators offices write between words (工业、交通 = 工业/交通 = 工业交通).
-func codeKey(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if r >= '！' && r <= '～' {
-			r -= '！' - '!'
-		}
-		if unicode.IsSpace(r) || strings.ContainsRune("、,，/;；·_-", r) {
-			continue
-		}
-		b.WriteRune(unicode.ToLower(r))
-	}
-	return b.String()
-}
-
 // Version implements domain.CodeLists.
 func (c *CodeSet) Version() string { return c.version }
 
@@ -99,7 +82,7 @@ func (c *CodeSet) Has(list, code string) bool { return c.has[[2]string{list, cod
 
 // Resolve implements domain.CodeLists.
 func (c *CodeSet) Resolve(list, word string) (string, bool) {
-	code, ok := c.keys[[2]string{list, codeKey(word)}]
+	code, ok := c.keys[[2]string{list, codelist.Key(word)}]
 	return code, ok
 }
 
