@@ -28,7 +28,7 @@ func assetCmd(g *globals) *cobra.Command {
 		RunE:  groupRunE,
 	}
 	cmd.AddCommand(assetCreateCmd(g), assetGetCmd(g), assetListCmd(g), assetUpdateCmd(g),
-		assetHistoryCmd(g),
+		assetHistoryCmd(g), assetAttachCmd(g), assetCheckCmd(g),
 		assetSubmitCmd(g), assetChangeCmd(g, "change"), assetChangeCmd(g, "correct"), assetCancelCmd(g),
 		assetSuspendCmd(g), assetReinstateCmd(g),
 		assetDisposeCmd(g), assetDisposeDecideCmd(g, true), assetDisposeDecideCmd(g, false),
@@ -40,6 +40,7 @@ func assetCreateCmd(g *globals) *cobra.Command {
 	var (
 		name, summary, holder, requestID string
 		edit                             assetEdit
+		files                            evidenceFiles
 	)
 	cmd := &cobra.Command{
 		Use:   "create --name NAME [--summary S] [--holder ORG] [--set PATH=VALUE ...] [--from-file ASSET.json] [--request-id UUID]",
@@ -62,6 +63,11 @@ func assetCreateCmd(g *globals) *cobra.Command {
 				return err
 			}
 			clearOutputOnly(a)
+			docs, err := files.documents()
+			if err != nil {
+				return err
+			}
+			a.Evidence, _ = mergeEvidence(a.GetEvidence(), docs)
 			if cmd.Flags().Changed("name") {
 				a.DisplayName = name
 			}
@@ -109,6 +115,7 @@ func assetCreateCmd(g *globals) *cobra.Command {
 	f.StringVar(&summary, "summary", "", "what the data contains, covers and is for")
 	f.StringVar(&holder, "holder", "", "holding organisation's unified social credit code (default: your token's organisation)")
 	f.StringVar(&requestID, "request-id", "", "idempotency key, a UUID (default: a new random one)")
+	f.StringArrayVar((*[]string)(&files), "evidence-file", nil, evidenceFileHelp)
 	edit.flags(f, false)
 	return cmd
 }
@@ -371,6 +378,7 @@ func assetUpdateCmd(g *globals) *cobra.Command {
 	var (
 		edit         assetEdit
 		etag, reason string
+		files        evidenceFiles
 	)
 	cmd := &cobra.Command{
 		Use:   "update NAME [--set PATH=VALUE ...] [--from-file ASSET.json] [--mask PATHS] [--etag E] [--reason R]",
@@ -392,18 +400,23 @@ func assetUpdateCmd(g *globals) *cobra.Command {
 			"  yaosuctl asset update assets/0198c6f2-... --set sharing_attribute=CONDITIONAL --set sharing_conditions='仅限政务用途'\n" +
 			"  yaosuctl asset update 0198c6f2-... --set catalogue.resource_code=101001/000123 --set tags=交通,流量\n" +
 			"  yaosuctl asset update 0198c6f2-... --set 'fields=路口编号:字符型:路口唯一编号;车流量:数值型:5 分钟车辆数'\n" +
+			"  yaosuctl asset update 0198c6f2-... --set legal_basis='《政务数据共享条例》' --evidence-file 授权书.pdf:legal_basis\n" +
 			"  yaosuctl asset get 0198c6f2-... -o json > a.json && $EDITOR a.json && yaosuctl asset update 0198c6f2-... --from-file a.json",
 		Args: exactArgs(1, "one asset name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if edit.empty() && len(edit.mask) == 0 {
-				return errors.New("nothing to change: give --set PATH=VALUE or --from-file")
+			if edit.empty() && len(edit.mask) == 0 && len(files) == 0 {
+				return errors.New("nothing to change: give --set PATH=VALUE, --from-file or --evidence-file")
 			}
 			edit.codes = g.lazyCodeBook(cmd)
 			a, mask, err := edit.build(cmd.InOrStdin(), immutablePaths)
 			if err != nil {
 				return err
 			}
-			if len(mask) == 0 {
+			docs, err := files.documents()
+			if err != nil {
+				return err
+			}
+			if len(mask) == 0 && len(docs) == 0 {
 				return errors.New("nothing to change: the update mask is empty (use --set, or --mask with --from-file)")
 			}
 			if etag == "" {
@@ -418,6 +431,11 @@ func assetUpdateCmd(g *globals) *cobra.Command {
 			defer closeConn()
 			ctx, cancel := context.WithTimeout(cmd.Context(), g.timeout)
 			defer cancel()
+			if len(docs) > 0 {
+				if mask, err = addEvidenceFiles(ctx, client, a, mask, docs); err != nil {
+					return g.rpcFailed(err)
+				}
+			}
 			resp, err := client.UpdateAsset(ctx, &catalogv1.UpdateAssetRequest{Asset: a, UpdateMask: fieldMask(mask), Reason: reason})
 			if err != nil {
 				return g.rpcFailed(err)
@@ -427,6 +445,7 @@ func assetUpdateCmd(g *globals) *cobra.Command {
 	}
 	f := cmd.Flags()
 	edit.flags(f, true)
+	f.StringArrayVar((*[]string)(&files), "evidence-file", nil, evidenceFileHelp)
 	f.StringVar(&etag, "etag", "", "the etag you read; the update fails with ABORTED if the asset changed since")
 	f.StringVar(&reason, "reason", "", "why, recorded with the revision")
 	return cmd
