@@ -478,6 +478,9 @@ func printAsset(w io.Writer, output string, a *catalogv1.Asset) error {
 	optional("SHARING", enumLabel(a.GetSharingAttribute().Descriptor(), a.GetSharingAttribute().Number()))
 	optional("OPEN", enumLabel(a.GetOpenAttribute().Descriptor(), a.GetOpenAttribute().Number()))
 	optional("RES CODE", a.GetCatalogue().GetResourceCode())
+	if n := len(a.GetEvidence()); n > 0 {
+		t.row("EVIDENCE", fmt.Sprintf("%d document(s)", n))
+	}
 	optional("REG NUMBER", a.GetRegistrationNumber())
 	if a.GetRegisterTime() != nil {
 		t.row("REGISTERED", formatTime(a.GetRegisterTime()))
