@@ -25,7 +25,11 @@ func assetCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "asset",
 		Short: "Register and read data assets (catalog service)",
-		RunE:  groupRunE,
+		Long: "Register and read data assets: each asset is a 登记对象, a data resource (数据资源) or data\n" +
+			"product (数据产品) of an office's 数据资源目录. A newcomer's path: `asset template` and\n" +
+			"`asset import` for the catalogue you have; `asset create`, `asset check` (what a submission\n" +
+			"still needs), `asset update --set`, `asset attach` (evidence files) and `asset submit`.",
+		RunE: groupRunE,
 	}
 	cmd.AddCommand(assetCreateCmd(g), assetGetCmd(g), assetListCmd(g), assetUpdateCmd(g),
 		assetHistoryCmd(g), assetAttachCmd(g), assetCheckCmd(g),

@@ -521,7 +521,7 @@ func assetSuspendCmd(g *globals) *cobra.Command {
 	var summary, reference string
 	cmd := &cobra.Command{
 		Use:     "suspend NAME --incident TEXT [--reference REF]",
-		Short:   "Freeze a registered asset in an emergency (应急冻结)",
+		Short:   "Suspend a registered asset while an incident is handled (暂停)",
 		Long:    "Suspend a registered asset and record the incident that requires it (reviewers). Reinstate\nit with `asset reinstate` once the incident is resolved.",
 		Example: "  yaosuctl asset suspend 0198c6f2-... --incident '疑似数据泄露，暂停使用' --reference INC-2026-0042",
 		Args:    exactArgs(1, "one asset name"),
