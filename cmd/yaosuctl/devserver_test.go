@@ -18,12 +18,24 @@ import (
 	"yaosu.dev/pkg/testkit"
 )
 
+// binDir holds the binaries builtBinaries builds; TestMain removes it.
+var binDir string
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		_ = os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
 // builtBinaries builds yaosu and yaosuctl once per test binary, as `make build` does.
 var builtBinaries = sync.OnceValues(func() (string, error) {
 	dir, err := os.MkdirTemp("", "yaosuctl-test-bin-")
 	if err != nil {
 		return "", err
 	}
+	binDir = dir
 	out, err := exec.Command("go", "build", "-o", dir+string(filepath.Separator), "yaosu.dev/cmd/yaosu", "yaosu.dev/cmd/yaosuctl").CombinedOutput()
 	if err != nil {
 		return "", &buildError{out: string(out), err: err}
