@@ -85,3 +85,26 @@ func TestMergeEvidenceKeepsExistingAndDropsRepeats(t *testing.T) {
 	require.Len(t, merged, 2)
 	require.Equal(t, "b", merged[1].GetName())
 }
+
+func TestEvidenceFileOnCreateAndUpdate(t *testing.T) {
+	f := withFake(t)
+	dir := t.TempDir()
+	letter, scan := filepath.Join(dir, "承诺书.pdf"), filepath.Join(dir, "scan:01.pdf")
+	require.NoError(t, os.WriteFile(letter, []byte("letter"), 0o600))
+	require.NoError(t, os.WriteFile(scan, []byte("scan"), 0o600))
+
+	mustRun(t, "asset", "create", "--name", "企业登记信息", "--evidence-file", letter+":commitment_letter", "--evidence-file", scan)
+	docs := f.creates[0].GetAsset().GetEvidence()
+	require.Len(t, docs, 2)
+	require.Equal(t, "commitment_letter", docs[0].GetKind())
+	require.Equal(t, "scan:01.pdf", docs[1].GetName(), "a colon not followed by a kind is part of the path")
+	require.Equal(t, "other", docs[1].GetKind())
+
+	mustRun(t, "asset", "update", fakeAsset, "--set", "summary=x", "--evidence-file", letter+":commitment_letter")
+	req := lastRequest[*catalogv1.UpdateAssetRequest](f)
+	require.Equal(t, []string{"summary", "evidence"}, req.GetUpdateMask().GetPaths())
+	require.Len(t, req.GetAsset().GetEvidence(), 1)
+
+	_, _, err := runCLI(t, context.Background(), "asset", "create", "--name", "x", "--evidence-file", filepath.Join(dir, "missing.pdf"))
+	require.ErrorContains(t, err, "missing.pdf")
+}

@@ -44,6 +44,8 @@ func TestReadmeWalkthrough(t *testing.T) {
 	require.Contains(t, w.outputs["asset list"], "公交线路客流数据", "the imported row is found by keyword")
 	require.True(t, strings.HasPrefix(w.outputs["cert verify"], "OK: certificate signed by "), w.outputs["cert verify"])
 	require.Contains(t, w.outputs["rights check"], "ALLOWED")
+	require.NotEmpty(t, w.outputs["audit verify"])
+	require.NotContains(t, w.outputs["audit verify"], "not pinned", "audit key --pin pinned the verifier key")
 	report, err := readSheet(filepath.Join(w.dir, "usage.xlsx"), nil, defaultSheetLimits)
 	require.NoError(t, err)
 	require.Greater(t, reportCalls(t, report), int64(0), "the report's period holds the usage just reported:\n%v", report)
