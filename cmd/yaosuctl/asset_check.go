@@ -61,7 +61,13 @@ func assetCheckCmd(g *globals) *cobra.Command {
 			defer closeConn()
 			ctx, cancel := context.WithTimeout(cmd.Context(), g.timeout)
 			defer cancel()
-			_, err = client.SubmitApplication(ctx, req)
+			resp, err := client.SubmitApplication(ctx, req)
+			if app := resp.GetApplication(); app != nil {
+				// A server older than validate_only ignores it and files: say so plainly.
+				return fmt.Errorf("the server at %s does not support checking without filing: it FILED application %s "+
+					"(withdraw it with `yaosuctl application withdraw %s` if you did not mean to apply) / "+
+					"服务器不支持仅检查，已实际提交申请", g.addr, app.GetName(), app.GetName())
+			}
 			res, err := checkOutcome(name, err)
 			if err != nil {
 				return g.rpcFailed(err)

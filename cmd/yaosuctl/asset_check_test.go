@@ -25,6 +25,14 @@ func TestAssetCheckReady(t *testing.T) {
 	require.True(t, req.GetValidateOnly(), "check never files")
 	require.Equal(t, fakeAsset, req.GetParent())
 	require.Equal(t, catalogv1.ApplicationType_APPLICATION_TYPE_FIRST_REGISTRATION, req.GetType())
+
+	// A server that ignores validate_only files the application: check says so, never "ready".
+	f.mu.Lock()
+	f.oldServer = true
+	f.mu.Unlock()
+	out, _, err := runCLI(t, context.Background(), "asset", "check", fakeAsset)
+	require.ErrorContains(t, err, "FILED application "+fakeApp)
+	require.NotContains(t, out, "ready")
 }
 
 func TestCheckOutcomeListsMissingFieldsWithColumns(t *testing.T) {

@@ -45,6 +45,8 @@ type fakeCatalog struct {
 	imported  map[string]string // import key → asset name
 	cert      *catalogv1.Certificate
 	vkey      string
+	// oldServer makes SubmitApplication ignore validate_only, as servers before it did.
+	oldServer bool
 }
 
 var _ catalogv1.CatalogServiceServer = (*fakeCatalog)(nil)
