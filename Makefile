@@ -72,6 +72,14 @@ bench: build ## Benchmarks: CreateAsset vs direct SQL (c=1, c=16); catalogue sea
 chaos: build ## Fault and attack run (minutes): kill -9 under load, NATS down 90 s, Postgres fast restart, replicas, forged events; prints a table.
 	go test -count=1 -run '^TestChaos$$' -v -timeout 30m ./cmd/yaosu/internal/chaos/ -args -chaos.full
 
+# The first build compiles every dependency and takes minutes with no output of its own, so
+# say what is happening before it starts.
 .PHONY: run
-run: build ## Start everything in one process (Ctrl-C stops it; data stays in ./var).
+run: ## Start everything in one process (Ctrl-C stops it; data stays in ./var).
+	@if [ -x $(BIN)/yaosu ] && [ -x $(BIN)/yaosuctl ]; then \
+		echo "building yaosu and yaosuctl into .bin/ (only what changed)…"; \
+	else \
+		echo "building yaosu and yaosuctl into .bin/ (first time: a few minutes, nothing is printed meanwhile)…"; fi
+	@$(MAKE) --no-print-directory build
+	@echo "starting yaosu dev: Postgres, NATS, migrations, then the services (the first start initialises ./var)…"
 	$(BIN)/yaosu dev

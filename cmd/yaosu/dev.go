@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -40,7 +42,10 @@ $YAOSU_DATA_DIR/event-keys when missing. Migrations are applied at start. Ctrl-C
 everything; the next run reuses the data.
 
 Authentication is dev mode unless YAOSU_AUTH_MODE says otherwise: tokens are signed with
-$YAOSU_DATA_DIR/dev-signing.key (yaosuctl login --dev). gRPC is plaintext, on loopback by
+$YAOSU_DATA_DIR/dev-signing.key (yaosuctl login --dev). The absolute data directory and
+the address are recorded in dev-server.json in yaosuctl's config directory
+($YAOSU_CONFIG_DIR, else your user config directory + /yaosu), so that login --dev finds
+the key from any directory. gRPC is plaintext, on loopback by
 default; --tls serves TLS with a local CA and certificate for localhost, 127.0.0.1 and ::1
 created under $YAOSU_DATA_DIR/tls.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -115,6 +120,11 @@ created under $YAOSU_DATA_DIR/tls.`,
 			if err != nil {
 				return err
 			}
+			recorded, err := recordDevServer(os.Getenv, devServer{DataDir: cfg.DataDir, Addr: srv.Addr(), TLS: useTLS})
+			if err != nil {
+				// Only `yaosuctl login --dev` outside this directory needs it: say so, go on.
+				log.Warn("could not record the dev server for yaosuctl; run it from this directory or pass --data-dir", "error", err)
+			}
 			tlsNote := "plaintext (loopback; `yaosu dev --tls` to try TLS)"
 			tryTLS := ""
 			if useTLS {
@@ -127,6 +137,7 @@ Yaosu is running.
   Transport:     %s
   NATS:          %s  (stream %s; users' seeds in %s)
   Postgres:      %s
+  Data dir:      %s  (recorded in %s for yaosuctl login --dev)
 Try it (in another terminal):
 %s  .bin/yaosuctl login --dev --org 91350100M000100Y43 --role registrar
   .bin/yaosuctl asset create --name "企业登记信息"
@@ -134,7 +145,8 @@ Try it (in another terminal):
   .bin/yaosuctl events tail
 Ctrl-C stops everything.
 
-`, srv.Addr(), services, tlsNote, cfg.NATSURL, "YAOSU_EVENTS", cfg.NATSCredentialsDir, redact(cfg.DatabaseURL), tryTLS)
+`, srv.Addr(), services, tlsNote, cfg.NATSURL, "YAOSU_EVENTS", cfg.NATSCredentialsDir, redact(cfg.DatabaseURL),
+				cfg.DataDir, orDash(recorded), tryTLS)
 			err = srv.Run(ctx)
 			log.Info("stopping: gRPC drained, relays stopped; closing NATS and Postgres")
 			return err
@@ -202,4 +214,51 @@ func redact(dsn string) string {
 		return "(unparseable)"
 	}
 	return u.Redacted()
+}
+
+// devServerFile is the file in yaosuctl's config directory where `yaosu dev` records its
+// data directory, so that `yaosuctl login --dev` finds the dev signing key from any
+// directory (yaosuctl's login.go reads it; keep the two in step).
+const devServerFile = "dev-server.json"
+
+// devServer is what devServerFile holds.
+type devServer struct {
+	DataDir string `json:"data_dir"` // absolute
+	Addr    string `json:"addr"`
+	TLS     bool   `json:"tls"`
+}
+
+// recordDevServer writes s to devServerFile in yaosuctl's config directory
+// ($YAOSU_CONFIG_DIR, else os.UserConfigDir()/yaosu, as yaosuctl's token.go has it) and
+// returns the file's path. The last `yaosu dev` started wins: that is the one a developer
+// means. It holds no secret (the key stays in the data directory, readable by its owner).
+func recordDevServer(getenv func(string) string, s devServer) (string, error) {
+	dir := getenv("YAOSU_CONFIG_DIR")
+	if dir == "" {
+		base, err := os.UserConfigDir()
+		if err != nil {
+			return "", err
+		}
+		dir = filepath.Join(base, "yaosu")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	raw, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, devServerFile)
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(raw, '\n'), 0o600); err != nil {
+		return "", err
+	}
+	return path, os.Rename(tmp, path)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/json"
+	"os"
 	"path/filepath"
 	"regexp"
 	"sync"
@@ -109,6 +111,8 @@ func TestDevWithTLS(t *testing.T) {
 	t.Setenv("NATS_URL", testkit.StartNATS(t).URL())
 	t.Setenv("YAOSU_DATA_DIR", dataDir)
 	t.Setenv("YAOSU_GRPC_ADDR", "127.0.0.1:0")
+	configDir := t.TempDir() // where yaosuctl keeps its state, and dev records itself
+	t.Setenv("YAOSU_CONFIG_DIR", configDir)
 	ctx, cancel := context.WithCancel(context.Background())
 	var stdout, stderr syncBuffer
 	done := make(chan error, 1)
@@ -131,6 +135,13 @@ func TestDevWithTLS(t *testing.T) {
 	caFile := filepath.Join(dataDir, "tls", "ca.pem")
 	require.Contains(t, stderr.String(), "export YAOSU_TLS_CA_FILE="+caFile)
 	require.Contains(t, stdout.String(), "dev authentication", "dev mode warns at start")
+
+	// Recorded for `yaosuctl login --dev` from any directory (issue 13).
+	raw, err := os.ReadFile(filepath.Join(configDir, devServerFile))
+	require.NoError(t, err)
+	var rec devServer
+	require.NoError(t, json.Unmarshal(raw, &rec))
+	require.Equal(t, devServer{DataDir: dataDir, Addr: addr, TLS: true}, rec)
 
 	key, err := auth.LoadPrivateKey(filepath.Join(dataDir, auth.DevKeyFile))
 	require.NoError(t, err)

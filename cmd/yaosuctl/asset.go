@@ -25,10 +25,14 @@ func assetCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "asset",
 		Short: "Register and read data assets (catalog service)",
-		RunE:  groupRunE,
+		Long: "Register and read data assets: each asset is a 登记对象, a data resource (数据资源) or data\n" +
+			"product (数据产品) of an office's 数据资源目录. A newcomer's path: `asset template` and\n" +
+			"`asset import` for the catalogue you have; `asset create`, `asset check` (what a submission\n" +
+			"still needs), `asset update --set`, `asset attach` (evidence files) and `asset submit`.",
+		RunE: groupRunE,
 	}
 	cmd.AddCommand(assetCreateCmd(g), assetGetCmd(g), assetListCmd(g), assetUpdateCmd(g),
-		assetHistoryCmd(g),
+		assetHistoryCmd(g), assetAttachCmd(g), assetCheckCmd(g),
 		assetSubmitCmd(g), assetChangeCmd(g, "change"), assetChangeCmd(g, "correct"), assetCancelCmd(g),
 		assetSuspendCmd(g), assetReinstateCmd(g),
 		assetDisposeCmd(g), assetDisposeDecideCmd(g, true), assetDisposeDecideCmd(g, false),
@@ -40,6 +44,7 @@ func assetCreateCmd(g *globals) *cobra.Command {
 	var (
 		name, summary, holder, requestID string
 		edit                             assetEdit
+		files                            evidenceFiles
 	)
 	cmd := &cobra.Command{
 		Use:   "create --name NAME [--summary S] [--holder ORG] [--set PATH=VALUE ...] [--from-file ASSET.json] [--request-id UUID]",
@@ -62,6 +67,11 @@ func assetCreateCmd(g *globals) *cobra.Command {
 				return err
 			}
 			clearOutputOnly(a)
+			docs, err := files.documents()
+			if err != nil {
+				return err
+			}
+			a.Evidence, _ = mergeEvidence(a.GetEvidence(), docs)
 			if cmd.Flags().Changed("name") {
 				a.DisplayName = name
 			}
@@ -109,6 +119,7 @@ func assetCreateCmd(g *globals) *cobra.Command {
 	f.StringVar(&summary, "summary", "", "what the data contains, covers and is for")
 	f.StringVar(&holder, "holder", "", "holding organisation's unified social credit code (default: your token's organisation)")
 	f.StringVar(&requestID, "request-id", "", "idempotency key, a UUID (default: a new random one)")
+	f.StringArrayVar((*[]string)(&files), "evidence-file", nil, evidenceFileHelp)
 	edit.flags(f, false)
 	return cmd
 }
@@ -371,6 +382,7 @@ func assetUpdateCmd(g *globals) *cobra.Command {
 	var (
 		edit         assetEdit
 		etag, reason string
+		files        evidenceFiles
 	)
 	cmd := &cobra.Command{
 		Use:   "update NAME [--set PATH=VALUE ...] [--from-file ASSET.json] [--mask PATHS] [--etag E] [--reason R]",
@@ -392,18 +404,23 @@ func assetUpdateCmd(g *globals) *cobra.Command {
 			"  yaosuctl asset update assets/0198c6f2-... --set sharing_attribute=CONDITIONAL --set sharing_conditions='仅限政务用途'\n" +
 			"  yaosuctl asset update 0198c6f2-... --set catalogue.resource_code=101001/000123 --set tags=交通,流量\n" +
 			"  yaosuctl asset update 0198c6f2-... --set 'fields=路口编号:字符型:路口唯一编号;车流量:数值型:5 分钟车辆数'\n" +
+			"  yaosuctl asset update 0198c6f2-... --set legal_basis='《政务数据共享条例》' --evidence-file 授权书.pdf:legal_basis\n" +
 			"  yaosuctl asset get 0198c6f2-... -o json > a.json && $EDITOR a.json && yaosuctl asset update 0198c6f2-... --from-file a.json",
 		Args: exactArgs(1, "one asset name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if edit.empty() && len(edit.mask) == 0 {
-				return errors.New("nothing to change: give --set PATH=VALUE or --from-file")
+			if edit.empty() && len(edit.mask) == 0 && len(files) == 0 {
+				return errors.New("nothing to change: give --set PATH=VALUE, --from-file or --evidence-file")
 			}
 			edit.codes = g.lazyCodeBook(cmd)
 			a, mask, err := edit.build(cmd.InOrStdin(), immutablePaths)
 			if err != nil {
 				return err
 			}
-			if len(mask) == 0 {
+			docs, err := files.documents()
+			if err != nil {
+				return err
+			}
+			if len(mask) == 0 && len(docs) == 0 {
 				return errors.New("nothing to change: the update mask is empty (use --set, or --mask with --from-file)")
 			}
 			if etag == "" {
@@ -418,6 +435,11 @@ func assetUpdateCmd(g *globals) *cobra.Command {
 			defer closeConn()
 			ctx, cancel := context.WithTimeout(cmd.Context(), g.timeout)
 			defer cancel()
+			if len(docs) > 0 {
+				if mask, err = addEvidenceFiles(ctx, client, a, mask, docs); err != nil {
+					return g.rpcFailed(err)
+				}
+			}
 			resp, err := client.UpdateAsset(ctx, &catalogv1.UpdateAssetRequest{Asset: a, UpdateMask: fieldMask(mask), Reason: reason})
 			if err != nil {
 				return g.rpcFailed(err)
@@ -427,6 +449,7 @@ func assetUpdateCmd(g *globals) *cobra.Command {
 	}
 	f := cmd.Flags()
 	edit.flags(f, true)
+	f.StringArrayVar((*[]string)(&files), "evidence-file", nil, evidenceFileHelp)
 	f.StringVar(&etag, "etag", "", "the etag you read; the update fails with ABORTED if the asset changed since")
 	f.StringVar(&reason, "reason", "", "why, recorded with the revision")
 	return cmd
@@ -459,6 +482,9 @@ func printAsset(w io.Writer, output string, a *catalogv1.Asset) error {
 	optional("SHARING", enumLabel(a.GetSharingAttribute().Descriptor(), a.GetSharingAttribute().Number()))
 	optional("OPEN", enumLabel(a.GetOpenAttribute().Descriptor(), a.GetOpenAttribute().Number()))
 	optional("RES CODE", a.GetCatalogue().GetResourceCode())
+	if n := len(a.GetEvidence()); n > 0 {
+		t.row("EVIDENCE", fmt.Sprintf("%d document(s)", n))
+	}
 	optional("REG NUMBER", a.GetRegistrationNumber())
 	if a.GetRegisterTime() != nil {
 		t.row("REGISTERED", formatTime(a.GetRegisterTime()))

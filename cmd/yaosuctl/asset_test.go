@@ -50,6 +50,8 @@ type fakeCatalog struct {
 	wholeBatchUnnamed bool
 	cert              *catalogv1.Certificate
 	vkey              string
+	// oldServer makes SubmitApplication ignore validate_only, as servers before it did.
+	oldServer bool
 }
 
 var _ catalogv1.CatalogServiceServer = (*fakeCatalog)(nil)

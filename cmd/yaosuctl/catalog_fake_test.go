@@ -63,6 +63,12 @@ func (f *fakeCatalog) SubmitApplication(ctx context.Context, req *catalogv1.Subm
 	if err := f.keep(ctx, req); err != nil {
 		return nil, err
 	}
+	f.mu.Lock()
+	oldServer := f.oldServer
+	f.mu.Unlock()
+	if req.GetValidateOnly() && !oldServer {
+		return &catalogv1.SubmitApplicationResponse{}, nil
+	}
 	app := fakeApplication(catalogv1.ApplicationState_APPLICATION_STATE_SUBMITTED)
 	app.Type = req.GetType()
 	return &catalogv1.SubmitApplicationResponse{Application: app,

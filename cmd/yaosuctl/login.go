@@ -1,10 +1,12 @@
 package main
 
 import (
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"os/user"
 	"path/filepath"
 	"strings"
@@ -34,59 +36,20 @@ func loginCmd(g *globals) *cobra.Command {
 		Long: "login --dev mints a token signed with the dev key of a local server (DATA_DIR/" + auth.DevKeyFile + ",\n" +
 			"created when the server first starts) and stores it in the config directory\n" +
 			"($" + envConfigDir + ", else your user config directory + /yaosu).\n\n" +
+			"The key is looked for in --data-dir (or $" + envDataDir + "), then ./var, then the data\n" +
+			"directory the last `yaosu dev` recorded in the config directory (" + devServerFile + "),\n" +
+			"so login works from any directory once the dev server has started.\n\n" +
+			"A login that fails removes the token stored before, so that the previous role is never\n" +
+			"used by mistake; it says so.\n\n" +
 			"Roles: " + strings.Join(roleNames(), ", ") + ".",
 		Example: "  yaosuctl login --dev --org 91350100M000100Y43 --role registrar\n" +
 			"  yaosuctl login --dev --org 91350100M000100Y43 --role auditor --role admin --subject zhang.wei@dev --ttl 1h",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if !dev {
-				return errors.New("only `yaosuctl login --dev` is supported until an identity provider is configured; " +
-					"with another provider, pass its token with --token or $" + envToken)
-			}
-			dataDir = g.setting(cmd.Flags(), "data-dir", envDataDir, dataDir)
-			issuer = g.setting(cmd.Flags(), "issuer", envIssuer, issuer)
-			p, err := devPrincipal(org, roles, subject)
+			err := loginDev(cmd, g, dev, devLogin{org: org, roles: roles, subject: subject, dataDir: dataDir, issuer: issuer, ttl: ttl})
 			if err != nil {
-				return err
+				return dropPreviousLogin(g.getenv, err)
 			}
-			if ttl <= 0 {
-				return errors.New("--ttl must be positive")
-			}
-			// The server refuses tokens that live longer than its maximum; mint none.
-			maxLifetime := auth.DefaultMaxLifetime
-			if v := g.getenv(envMaxLifetime); v != "" {
-				if maxLifetime, err = time.ParseDuration(v); err != nil || maxLifetime <= 0 {
-					return fmt.Errorf("$%s=%q: not a positive duration", envMaxLifetime, v)
-				}
-			}
-			if ttl > maxLifetime {
-				return fmt.Errorf("--ttl %s exceeds the longest token lifetime the server accepts, %s ($%s)", ttl, maxLifetime, envMaxLifetime)
-			}
-			keyPath := filepath.Join(dataDir, auth.DevKeyFile)
-			key, err := auth.LoadPrivateKey(keyPath)
-			if errors.Is(err, fs.ErrNotExist) {
-				// Never create the key here: the server would not know it and would
-				// reject every token signed with it.
-				return fmt.Errorf("no dev signing key at %s: start the server with `make run` first "+
-					"(it creates the key), or point --data-dir / $%s at the server's data directory", keyPath, envDataDir)
-			}
-			if err != nil {
-				return fmt.Errorf("dev signing key: %w", err)
-			}
-			token, err := auth.Mint(key, issuer, p, ttl)
-			if err != nil {
-				return fmt.Errorf("mint token: %w", err)
-			}
-			path, err := saveToken(g.getenv, token)
-			if err != nil {
-				return fmt.Errorf("store token: %w", err)
-			}
-			c, err := decodeClaims(token)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Logged in as %s for %s (roles: %s) until %s.\nToken stored in %s.\n",
-				p.Subject, p.Organisation, joinRoles(p.Roles), c.Expiry().Format(time.RFC3339), path)
 			return nil
 		},
 	}
@@ -95,7 +58,7 @@ func loginCmd(g *globals) *cobra.Command {
 	f.StringVar(&org, "org", "", "organisation to act for: its unified social credit code (统一社会信用代码)")
 	f.StringSliceVar(&roles, "role", nil, "role to hold; repeat for several")
 	f.StringVar(&subject, "subject", "", "who you are (default: your OS user name + \"@dev\")")
-	f.StringVar(&dataDir, "data-dir", "./var", "the server's data directory (env "+envDataDir+")")
+	f.StringVar(&dataDir, "data-dir", "", "the server's data directory (env "+envDataDir+"; default: ./var, else the one `yaosu dev` recorded)")
 	f.StringVar(&issuer, "issuer", defaultIssuer, "token issuer; must match the server's (env "+envIssuer+")")
 	f.DurationVar(&ttl, "ttl", auth.DefaultMaxLifetime, "how long the token stays valid; at most the server's maximum (env "+envMaxLifetime+", default 12h)")
 	return cmd
@@ -233,4 +196,144 @@ func printWhoami(cmd *cobra.Command, output string, c tokenClaims, source string
 	t.row("EXPIRES", expires)
 	t.row("TOKEN FROM", source)
 	return t.write(cmd.OutOrStdout())
+}
+
+// devLogin is what `login --dev` was asked for.
+type devLogin struct {
+	org, subject, dataDir, issuer string
+	roles                         []string
+	ttl                           time.Duration
+}
+
+// loginDev mints and stores a dev token; see loginCmd.
+func loginDev(cmd *cobra.Command, g *globals, dev bool, o devLogin) error {
+	if !dev {
+		return errors.New("only `yaosuctl login --dev` is supported until an identity provider is configured; " +
+			"with another provider, pass its token with --token or $" + envToken)
+	}
+	o.dataDir = g.setting(cmd.Flags(), "data-dir", envDataDir, o.dataDir)
+	o.issuer = g.setting(cmd.Flags(), "issuer", envIssuer, o.issuer)
+	p, err := devPrincipal(o.org, o.roles, o.subject)
+	if err != nil {
+		return err
+	}
+	if o.ttl <= 0 {
+		return errors.New("--ttl must be positive")
+	}
+	// The server refuses tokens that live longer than its maximum; mint none.
+	maxLifetime := auth.DefaultMaxLifetime
+	if v := g.getenv(envMaxLifetime); v != "" {
+		if maxLifetime, err = time.ParseDuration(v); err != nil || maxLifetime <= 0 {
+			return fmt.Errorf("$%s=%q: not a positive duration", envMaxLifetime, v)
+		}
+	}
+	if o.ttl > maxLifetime {
+		return fmt.Errorf("--ttl %s exceeds the longest token lifetime the server accepts, %s ($%s)", o.ttl, maxLifetime, envMaxLifetime)
+	}
+	key, err := findDevKey(g.getenv, o.dataDir)
+	if err != nil {
+		return err
+	}
+	token, err := auth.Mint(key, o.issuer, p, o.ttl)
+	if err != nil {
+		return fmt.Errorf("mint token: %w", err)
+	}
+	path, err := saveToken(g.getenv, token)
+	if err != nil {
+		return fmt.Errorf("store token: %w", err)
+	}
+	c, err := decodeClaims(token)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "Logged in as %s for %s (roles: %s) until %s.\nToken stored in %s.\n",
+		p.Subject, p.Organisation, joinRoles(p.Roles), c.Expiry().Format(time.RFC3339), path)
+	return nil
+}
+
+// devServerFile is the file `yaosu dev` writes in the config directory to record its data
+// directory and address (cmd/yaosu dev.go; keep the two in step).
+const devServerFile = "dev-server.json"
+
+// devServerRecord is what devServerFile holds.
+type devServerRecord struct {
+	DataDir string `json:"data_dir"`
+	Addr    string `json:"addr"`
+	TLS     bool   `json:"tls"`
+}
+
+// devKeyDirs are the data directories login --dev looks in, in order: the one given
+// (--data-dir or $YAOSU_DATA_DIR), ./var (where `make run` keeps it), and the one the last
+// `yaosu dev` recorded. A recorded file that cannot be read is skipped and said.
+func devKeyDirs(getenv func(string) string, given string) (dirs []string, notes []string) {
+	if given != "" {
+		dirs = append(dirs, given)
+	}
+	dirs = append(dirs, "./var")
+	cfg, err := configDir(getenv)
+	if err != nil {
+		return dirs, append(notes, "no config directory: "+err.Error())
+	}
+	recPath := filepath.Join(cfg, devServerFile)
+	raw, err := os.ReadFile(recPath)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		notes = append(notes, "no data directory recorded by `yaosu dev` ("+recPath+" does not exist)")
+	case err != nil:
+		notes = append(notes, recPath+": "+err.Error())
+	default:
+		var rec devServerRecord
+		if err := json.Unmarshal(raw, &rec); err != nil || rec.DataDir == "" {
+			notes = append(notes, recPath+": not a dev server record")
+		} else {
+			dirs = append(dirs, rec.DataDir)
+		}
+	}
+	return dirs, notes
+}
+
+// findDevKey loads the dev signing key from the first of devKeyDirs that has one. It never
+// creates a key: the server would not know it and would reject every token signed with it.
+func findDevKey(getenv func(string) string, given string) (ed25519.PrivateKey, error) {
+	dirs, notes := devKeyDirs(getenv, given)
+	var tried []string
+	for _, d := range dirs {
+		keyPath := filepath.Join(d, auth.DevKeyFile)
+		key, err := auth.LoadPrivateKey(keyPath)
+		if errors.Is(err, fs.ErrNotExist) {
+			if abs, aerr := filepath.Abs(keyPath); aerr == nil {
+				keyPath = abs
+			}
+			tried = append(tried, keyPath)
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("dev signing key %s: %w", keyPath, err)
+		}
+		return key, nil
+	}
+	msg := "no dev signing key: tried " + strings.Join(tried, ", ")
+	if len(notes) > 0 {
+		msg += " (" + strings.Join(notes, "; ") + ")"
+	}
+	return nil, fmt.Errorf("%s; start the server with `make run` first (it creates the key and records "+
+		"where), or point --data-dir / $%s at the server's data directory", msg, envDataDir)
+}
+
+// dropPreviousLogin removes the stored token after a failed login, so that the commands
+// that follow do not silently act with the previous role, and adds that to err.
+func dropPreviousLogin(getenv func(string) string, err error) error {
+	previous, _, _ := loadToken(getenv)
+	removed, path, rmErr := removeToken(getenv)
+	switch {
+	case rmErr != nil:
+		return fmt.Errorf("%w\nThe previous login could not be removed (%v): later commands may still use it", err, rmErr)
+	case !removed:
+		return err
+	}
+	who := "unreadable token"
+	if c, cerr := decodeClaims(previous); cerr == nil {
+		who = "role " + strings.Join(c.Roles, ", ") + " for " + c.Organisation
+	}
+	return fmt.Errorf("%w\nThe previous login (%s) was removed (%s): log in again before going on / 之前的登录已删除，请重新登录", err, who, path)
 }

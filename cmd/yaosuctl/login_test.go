@@ -169,3 +169,55 @@ func TestWhoamiRejectsNonJWT(t *testing.T) {
 	_, _, err := runCLI(t, context.Background(), "whoami", "--token", "not-a-jwt")
 	require.ErrorContains(t, err, "token from --token: token is not a JWT")
 }
+
+// Regression (issue 13): login --dev only looked in ./var (or --data-dir), so it failed in
+// any other directory. It now also finds the data directory `yaosu dev` recorded.
+func TestLoginDevFindsTheRecordedDataDir(t *testing.T) {
+	cfg := isolate(t)
+	dataDir := t.TempDir()
+	_, err := auth.LoadOrCreateDevKey(dataDir)
+	require.NoError(t, err)
+	t.Chdir(t.TempDir()) // no ./var here
+
+	_, _, err = runCLI(t, context.Background(), "login", "--dev", "--org", testOrg, "--role", "registrar")
+	require.ErrorContains(t, err, "no dev signing key: tried ")
+	require.ErrorContains(t, err, filepath.Join("var", auth.DevKeyFile))
+	require.ErrorContains(t, err, filepath.Join(cfg, devServerFile)+" does not exist")
+
+	rec, err := json.Marshal(devServerRecord{DataDir: dataDir, Addr: "127.0.0.1:7400"})
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(cfg, devServerFile), rec, 0o600))
+	out, _, err := runCLI(t, context.Background(), "login", "--dev", "--org", testOrg, "--role", "registrar")
+	require.NoError(t, err)
+	require.Contains(t, out, "Logged in as")
+
+	// A --data-dir without a key is tried first, then the others.
+	empty := t.TempDir()
+	_, _, err = runCLI(t, context.Background(), "login", "--dev", "--org", testOrg, "--role", "registrar", "--data-dir", empty)
+	require.NoError(t, err, "falls back to the recorded directory")
+}
+
+// Regression (issue 13): a failed login left the previous token in place, so the next
+// command silently ran with the previous role. It is now removed, and the error says so.
+func TestFailedLoginRemovesThePreviousToken(t *testing.T) {
+	isolate(t)
+	dataDir := t.TempDir()
+	_, err := auth.LoadOrCreateDevKey(dataDir)
+	require.NoError(t, err)
+	_, _, err = runCLI(t, context.Background(), "login", "--dev", "--org", testOrg, "--role", "rights_admin", "--data-dir", dataDir)
+	require.NoError(t, err)
+
+	_, _, err = runCLI(t, context.Background(), "login", "--dev", "--org", testOrg, "--role", "superuser", "--data-dir", dataDir)
+	require.ErrorContains(t, err, `unknown role "superuser"`)
+	require.ErrorContains(t, err, "The previous login (role rights_admin for "+testOrg+") was removed")
+	token, _, err := loadToken(os.Getenv)
+	require.NoError(t, err)
+	require.Empty(t, token)
+	_, _, err = runCLI(t, context.Background(), "whoami")
+	require.ErrorIs(t, err, errNotLoggedIn)
+
+	// With nothing stored, a failed login says nothing about a previous one.
+	_, _, err = runCLI(t, context.Background(), "login", "--dev", "--org", testOrg, "--data-dir", dataDir)
+	require.ErrorContains(t, err, "--role is required")
+	require.NotContains(t, err.Error(), "previous login")
+}

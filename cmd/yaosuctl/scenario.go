@@ -678,8 +678,10 @@ func scenarioUsageCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "usage FILE.csv|FILE.xlsx --system NAME [--batch 500] [--quiet]",
 		Short: "Report usage records from an internal system",
-		Long: "Report usage records (role service): the first sheet of an XLSX file or a CSV file (UTF-8,\n" +
-			"with or without BOM). The first row names the columns, in any order:\n" +
+		Long: "Report usage records: internal systems (role service) for any scenario, scenario operators\n" +
+			"and admins (roles scenario_operator, admin) for their own organisation's scenarios.\n" +
+			"The file is the first sheet of an XLSX file or a CSV file (UTF-8, with or without BOM).\n" +
+			"The first row names the columns, in any order:\n" +
 			"  record_id      the record's id in the reporting system (required, once per file; one\n" +
 			"                 reported before is a duplicate and ignored)\n" +
 			"  link           scenarios/S/links/L or S/L (required)\n" +

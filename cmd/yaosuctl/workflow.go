@@ -338,7 +338,7 @@ func applicationDecideCmd(g *globals, verb string) *cobra.Command {
 		cmd.Short = "Do not accept a submitted application (不予受理)"
 		cmd.Long = "Do not accept a submitted application, with a refusal_reason code and an explanation.\n" +
 			"The holder may correct the draft and apply again.\n" + appArgHelp
-		cmd.Example = "  yaosuctl application not-accept 0198c6f2-... --code materials_incomplete --reason '缺少登记承诺书'"
+		cmd.Example = "  yaosuctl application not-accept 0198c6f2-... --code INCOMPLETE_MATERIALS --reason '缺少登记承诺书'"
 	}
 	cmd.Flags().StringVar(&code, "code", "", "reason code from the refusal_reason code list (required for not-accept)")
 	cmd.Flags().StringVar(&reason, "reason", "", "explanation (required for not-accept)")
@@ -362,7 +362,7 @@ func applicationReviewCmd(g *globals) *cobra.Command {
 			"  refuse  refused for good (--code from the refusal_reason list, and --reason).\n" + appArgHelp,
 		Example: "  yaosuctl application review 0198c6f2-... pass\n" +
 			"  yaosuctl application review 0198c6f2-... return --reason '数据来源说明不充分'\n" +
-			"  yaosuctl application review 0198c6f2-... refuse --code core_data --reason '涉及核心数据'",
+			"  yaosuctl application review 0198c6f2-... refuse --code CORE_DATA --reason '涉及核心数据'",
 		Args: exactArgs(2, "an application name and a decision (pass, return or refuse)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			d, ok := decisions[strings.ToLower(args[1])]
@@ -521,7 +521,7 @@ func assetSuspendCmd(g *globals) *cobra.Command {
 	var summary, reference string
 	cmd := &cobra.Command{
 		Use:     "suspend NAME --incident TEXT [--reference REF]",
-		Short:   "Freeze a registered asset in an emergency (应急冻结)",
+		Short:   "Suspend a registered asset while an incident is handled (暂停)",
 		Long:    "Suspend a registered asset and record the incident that requires it (reviewers). Reinstate\nit with `asset reinstate` once the incident is resolved.",
 		Example: "  yaosuctl asset suspend 0198c6f2-... --incident '疑似数据泄露，暂停使用' --reference INC-2026-0042",
 		Args:    exactArgs(1, "one asset name"),
