@@ -40,7 +40,7 @@ var hanChar = regexp.MustCompile(`\p{Han}`)
 
 // TestCatalogCLIImportOfficeCatalogue imports a city catalogue as a data office has it: a
 // spreadsheet saved by LibreOffice (testdata/office-catalogue.xlsx, converted from the CSV
-// beside it with `soffice --headless --convert-to xlsx`) with the office's own headers and
+// beside it with `soffice --headless --infilter="CSV:44,34,76,1" --convert-to xlsx`, UTF-8) with the office's own headers and
 // vocabulary (接口, 文件, 库表, 每5分钟, theme labels), several departments, and six bad rows
 // among good ones: a malformed holder code in the middle of the file, a bad check digit,
 // core data, a missing name, contradictory sharing attributes and an update cycle no code
