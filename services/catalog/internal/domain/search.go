@@ -18,97 +18,93 @@ import (
 const maxPrefix = 16
 
 // IndexTokens returns the search tokens of the asset's searchable text: names, summary,
-// tags, field names, and the resource code and registration number as whole words.
+// tags, field names, and the resource code and registration number as whole words. An
+// import computes it for every row, so tokens are slices of the lower-cased text rather
+// than strings built rune by rune, and duplicates go by sorting rather than through a map.
 func IndexTokens(r Record, registrationNumber string) []string {
-	set := map[string]struct{}{}
-	add := func(text string, prefixes bool) {
-		for _, t := range tokenize(text, true, prefixes) {
-			set[t] = struct{}{}
-		}
-	}
-	add(r.DisplayName, true)
-	add(r.Summary, true)
+	var out []string
+	add := func(text string) { out = tokenize(out, text, true, true) }
+	add(r.DisplayName)
+	add(r.Summary)
 	for _, t := range r.Tags {
-		add(t, true)
+		add(t)
 	}
 	for _, f := range r.Fields {
-		add(f.Name, true)
+		add(f.Name)
 	}
 	for _, code := range []string{r.ResourceCode(), registrationNumber} {
 		if code != "" {
-			set[strings.ToLower(code)] = struct{}{}
-			add(code, true)
+			out = append(out, strings.ToLower(code))
+			add(code)
 		}
 	}
-	out := make([]string, 0, len(set))
-	for t := range set {
-		out = append(out, t)
-	}
 	slices.Sort(out)
-	return out
+	return slices.Clip(slices.Compact(out))
 }
 
 // QueryTokens returns the tokens a query needs: each Chinese run as its character pairs (a
 // single character as itself), each other word as its (possibly cut) lower-case form.
 func QueryTokens(query string) []string {
-	toks := tokenize(query, false, false)
+	toks := tokenize(nil, query, false, false)
 	slices.Sort(toks)
 	return slices.Compact(toks)
 }
 
-func tokenize(text string, index, prefixes bool) []string {
-	var out []string
-	var han, word []rune
-	flushHan := func() {
-		if len(han) == 0 {
+// tokenize appends text's tokens to out. Every token is a substring of the lower-cased
+// text, cut at rune boundaries: a run of Han characters gives (when indexing, or when it
+// is one character) each character and each pair; any other run of letters and digits
+// gives itself, or with prefixes each of its first maxPrefix prefixes and, if longer, the
+// whole word (a query word longer than maxPrefix is cut to it).
+func tokenize(out []string, text string, index, prefixes bool) []string {
+	text = strings.ToLower(text)
+	// bounds holds the byte offset of each rune of the current run, then its end.
+	var bounds []int
+	han := false
+	flush := func(end int) {
+		n := len(bounds) // runes in the run
+		if n == 0 {
 			return
 		}
-		if index || len(han) == 1 {
-			for _, r := range han {
-				out = append(out, string(r))
+		bounds = append(bounds, end)
+		if han {
+			if index || n == 1 {
+				for i := 0; i < n; i++ {
+					out = append(out, text[bounds[i]:bounds[i+1]])
+				}
 			}
-		}
-		for i := 0; i+1 < len(han); i++ {
-			out = append(out, string(han[i:i+2]))
-		}
-		han = han[:0]
-	}
-	flushWord := func() {
-		if len(word) == 0 {
-			return
-		}
-		w := word
-		if len(w) > maxPrefix {
-			if !index {
-				w = w[:maxPrefix]
-			}
-		}
-		if prefixes {
-			for n := 1; n <= len(w) && n <= maxPrefix; n++ {
-				out = append(out, string(w[:n]))
-			}
-			if len(w) > maxPrefix {
-				out = append(out, string(w))
+			for i := 0; i+1 < n; i++ {
+				out = append(out, text[bounds[i]:bounds[i+2]])
 			}
 		} else {
-			out = append(out, string(w))
+			switch {
+			case prefixes:
+				for k := 1; k <= n && k <= maxPrefix; k++ {
+					out = append(out, text[bounds[0]:bounds[k]])
+				}
+				if n > maxPrefix {
+					out = append(out, text[bounds[0]:end])
+				}
+			case n > maxPrefix && !index:
+				out = append(out, text[bounds[0]:bounds[maxPrefix]])
+			default:
+				out = append(out, text[bounds[0]:end])
+			}
 		}
-		word = word[:0]
+		bounds = bounds[:0]
 	}
-	for _, r := range strings.ToLower(text) {
+	for i, r := range text {
+		isHan := unicode.Is(unicode.Han, r)
 		switch {
-		case unicode.Is(unicode.Han, r):
-			flushWord()
-			han = append(han, r)
-		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			flushHan()
-			word = append(word, r)
+		case isHan || unicode.IsLetter(r) || unicode.IsDigit(r):
+			if len(bounds) > 0 && han != isHan {
+				flush(i)
+			}
+			han = isHan
+			bounds = append(bounds, i)
 		default:
-			flushHan()
-			flushWord()
+			flush(i)
 		}
 	}
-	flushHan()
-	flushWord()
+	flush(len(text))
 	return out
 }

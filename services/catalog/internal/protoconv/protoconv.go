@@ -3,28 +3,16 @@
 package protoconv
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
 
-	"google.golang.org/protobuf/encoding/protojson"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	catalogv1 "yaosu.dev/gen/go/yaosu/catalog/v1"
 	"yaosu.dev/pkg/errs"
 	"yaosu.dev/services/catalog/internal/domain"
-)
-
-// The record crosses between proto and domain as JSON: domain.Record's JSON field names
-// are the API's, and its enum values are the proto enum names, so protojson with proto
-// names is a lossless bridge and no field needs a hand-written copy (a test round-trips
-// every field).
-var (
-	toJSON   = protojson.MarshalOptions{UseProtoNames: true}
-	fromJSON = protojson.UnmarshalOptions{DiscardUnknown: true}
 )
 
 // outputOnly are the Asset fields the server sets; clients' values are ignored.
@@ -34,44 +22,6 @@ var outputOnly = map[string]bool{"name": true, "state": true, "revision": true, 
 
 // Immutable are the fields that never change after creation.
 var Immutable = map[string]bool{"holder_organisation": true}
-
-// Record extracts the holder's declaration from an API asset.
-func Record(a *catalogv1.Asset) (domain.Record, error) {
-	c := proto.Clone(a).(*catalogv1.Asset)
-	clearOutputOnly(c)
-	raw, err := toJSON.Marshal(c)
-	if err != nil {
-		return domain.Record{}, err
-	}
-	var r domain.Record
-	if err := json.Unmarshal(raw, &r); err != nil {
-		return domain.Record{}, fmt.Errorf("record from proto: %w", err)
-	}
-	return r, nil
-}
-
-func clearOutputOnly(a *catalogv1.Asset) {
-	m := a.ProtoReflect()
-	fields := m.Descriptor().Fields()
-	for i := 0; i < fields.Len(); i++ {
-		if f := fields.Get(i); outputOnly[string(f.Name())] {
-			m.Clear(f)
-		}
-	}
-}
-
-// RecordProto is the API form of a record (no output-only fields).
-func RecordProto(r domain.Record) *catalogv1.Asset {
-	raw, err := json.Marshal(r)
-	if err != nil {
-		panic(err) // a Record always marshals
-	}
-	var a catalogv1.Asset
-	if err := fromJSON.Unmarshal(raw, &a); err != nil {
-		panic(fmt.Sprintf("record to proto: %v", err)) // a stored record always fits the API
-	}
-	return &a
-}
 
 var states = func() map[domain.State]catalogv1.AssetState {
 	m := map[domain.State]catalogv1.AssetState{}

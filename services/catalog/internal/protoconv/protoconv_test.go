@@ -53,7 +53,7 @@ func fill(m protoreflect.Message, depth int) {
 }
 
 // TestRecordBridgeKeepsEveryField: every writable Asset field survives proto → domain →
-// proto, so adding a field to the proto needs no conversion code (and cannot be forgotten).
+// proto, so a field added to the proto and not to the conversion (record.go) cannot go unnoticed.
 func TestRecordBridgeKeepsEveryField(t *testing.T) {
 	in := &catalogv1.Asset{}
 	fill(in.ProtoReflect(), 0)
