@@ -398,7 +398,9 @@ func TestAgentFilesForOtherUnits(t *testing.T) {
 	before := h.writes()
 	res := h.importRows(unrelated, false, theirs, byExisting).GetResults()
 	require.Equal(t, oInvalid, res[0].GetOutcome())
-	require.Equal(t, domain.ReasonHolderNotCallerOrg, res[0].GetReason())
+	// The code is "taken", as for a new draft: who holds an asset they cannot see (a draft)
+	// is not told, not even by a dry run.
+	require.Equal(t, domain.ReasonResourceCodeTaken, res[0].GetReason())
 	require.Empty(t, res[0].GetAsset(), "nor is the asset named to them")
 	require.Equal(t, domain.ReasonAssetNotFound, res[1].GetReason())
 	require.Equal(t, before, h.writes())

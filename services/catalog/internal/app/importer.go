@@ -23,6 +23,9 @@ type ImportRow struct {
 	// none.
 	Existing string
 	Asset    *catalogv1.Asset
+	// Mask are the fields the row carries (ImportRow.update_mask); a matched asset takes
+	// only these. Empty: all.
+	Mask []string
 }
 
 // Import outcomes.
@@ -161,6 +164,9 @@ func (b *importBatch) judge(res *ImportResult, r ImportRow, rec domain.Record) e
 	if target == nil {
 		return b.create(res, r, rec)
 	}
+	if rec, err = b.recordFor(target, r, rec); err != nil {
+		return err
+	}
 	if cl, ok := b.claimed[target.ID()]; ok {
 		if !b.dry || !b.created[target.ID()] {
 			// A validate-only run names no asset it would create: the id is never used.
@@ -176,7 +182,36 @@ func (b *importBatch) judge(res *ImportResult, r ImportRow, rec domain.Record) e
 	return b.update(res, r, target, rec)
 }
 
-// match finds the asset the row describes (nil: none, the row creates one).
+// recordFor is the record the row gives target: the fields the row carries (its mask)
+// over target's record, and the codes resolved in the version in effect, so that neither a
+// column the sheet lacks (evidence attached since the export, say) nor an alias (接口 for
+// API) counts as a change.
+func (b *importBatch) recordFor(target *domain.Asset, r ImportRow, rec domain.Record) (domain.Record, error) {
+	if paths := protoconv.WritablePaths(r.Mask); len(paths) > 0 {
+		merged := protoconv.RecordProto(target.Record())
+		if err := protoconv.ApplyMask(merged, r.Asset, paths); err != nil {
+			return rec, err
+		}
+		var err error
+		if rec, err = protoconv.Record(merged); err != nil {
+			return rec, err
+		}
+	}
+	version := strings.TrimSpace(rec.CodeListVersion)
+	if version == "" {
+		version = target.Record().CodeListVersion
+	}
+	codes, err := b.codeSet(version)
+	if err != nil {
+		return rec, err
+	}
+	rec.ResolveCodes(codes)
+	return rec, nil
+}
+
+// match finds the asset the row describes (nil: none, the row creates one). An asset the
+// caller may not read is never matched by name: a code it holds is "taken", as it would be
+// for a new draft, so a dry run cannot tell who holds a code the caller cannot see.
 func (b *importBatch) match(r ImportRow, rec domain.Record) (*domain.Asset, string, error) {
 	holder := strings.TrimSpace(rec.HolderOrganisation)
 	if r.Existing != "" {
@@ -191,7 +226,7 @@ func (b *importBatch) match(r ImportRow, rec domain.Record) (*domain.Asset, stri
 	}
 	if code := strings.TrimSpace(rec.ResourceCode()); code != "" {
 		if t := b.byResourceCode(code); t != nil {
-			if t.HolderOrganisation() != holder {
+			if t.HolderOrganisation() != holder || !b.c.CanRead(t) {
 				return nil, "", resourceCodeTaken(code)
 			}
 			return t, matchCode, nil
@@ -204,6 +239,10 @@ func (b *importBatch) match(r ImportRow, rec domain.Record) (*domain.Asset, stri
 		return b.claimed[id].asset, matchKey, nil
 	}
 	if t := b.current(b.m.ByKey[r.Key]); t != nil {
+		if !b.c.CanRead(t) {
+			// Created by the caller's organisation as an agent, then taken back by its holder.
+			return nil, "", keyTaken()
+		}
 		if t.HolderOrganisation() != holder {
 			return nil, "", otherHolder(t)
 		}
@@ -299,16 +338,18 @@ func (b *importBatch) create(res *ImportResult, r ImportRow, rec domain.Record) 
 // update judges a row that matches target: a duplicate if it changes nothing, else a new
 // revision through the domain's update rule, as UpdateAsset makes.
 func (b *importBatch) update(res *ImportResult, r ImportRow, target *domain.Asset, rec domain.Record) error {
+	// The caller can read every match (see match): a row that changes nothing is a
+	// duplicate whoever holds the asset, so an export of everything the caller sees imports
+	// back clean; only a change needs the right to file for the holder.
+	if target.Unchanged(b.c, rec) {
+		b.claim(target, r)
+		res.Asset, res.Outcome = target.Name(), ImportDuplicate
+		return nil
+	}
 	if err := b.c.CheckFilesFor(target); err != nil {
 		return err
 	}
-	// Named only now: a caller who may not act for the holder learns no asset's name.
 	res.Asset = target.Name()
-	if target.Unchanged(b.c, rec) {
-		b.claim(target, r)
-		res.Outcome = ImportDuplicate
-		return nil
-	}
 	version := strings.TrimSpace(rec.CodeListVersion)
 	if version == "" {
 		version = target.Record().CodeListVersion
@@ -377,6 +418,12 @@ func otherHolder(a *domain.Asset) error {
 	return errs.InvalidArgument(domain.ReasonImmutableField, errs.FieldViolation{Field: "asset.holder_organisation",
 		Description:   fmt.Sprintf("%s is held by %s; the holder cannot change (a transfer of holding is a rights matter)", a.Name(), a.HolderOrganisation()),
 		DescriptionZh: fmt.Sprintf("%s 的持有单位为 %s，持有单位不能变更（持有权转移属于权利登记事项）", a.Name(), a.HolderOrganisation())})
+}
+
+func keyTaken() error {
+	return errs.InvalidArgument(errs.ReasonValidation, errs.FieldViolation{Field: "import_key",
+		Description:   "an asset your organisation imported with this key is no longer yours to see; change the row's resource code or name",
+		DescriptionZh: "本单位曾以此导入键导入的登记对象已不可见；请修改该行的资源代码或名称"})
 }
 
 func resourceCodeTaken(code string) error {

@@ -350,7 +350,8 @@ func (s *Server) ImportAssets(ctx context.Context, req *catalogv1.ImportAssetsRe
 				Reason: errs.ReasonValidation, Violations: violations})
 			continue
 		}
-		rows = append(rows, app.ImportRow{Row: r.GetRow(), Key: r.GetImportKey(), Existing: assetID(r.GetExisting()), Asset: r.GetAsset()})
+		rows = append(rows, app.ImportRow{Row: r.GetRow(), Key: canonicalUUID(r.GetImportKey()),
+			Existing: canonicalUUID(assetID(r.GetExisting())), Asset: r.GetAsset(), Mask: r.GetUpdateMask().GetPaths()})
 		at = append(at, i)
 	}
 	// Called even when no row passed: the caller's right to import is checked there.
@@ -362,6 +363,17 @@ func (s *Server) ImportAssets(ctx context.Context, req *catalogv1.ImportAssetsRe
 		resp.Results[at[j]] = importResult(r)
 	}
 	return resp, nil
+}
+
+// canonicalUUID is id in the one form the store compares (lower case, hyphenated); the
+// field rules accept upper case, braces and urn:uuid:, which the store would not match
+// (or, cast to uuid, refuse for the whole batch). "" stays "".
+func canonicalUUID(id string) string {
+	u, err := uuid.Parse(id)
+	if err != nil {
+		return id
+	}
+	return u.String()
 }
 
 // rowViolations are the field-rule violations of one import row (its buf.validate rules,

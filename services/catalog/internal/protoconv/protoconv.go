@@ -143,6 +143,19 @@ func Certificate(c *domain.Certificate) *catalogv1.Certificate {
 	}
 }
 
+// WritablePaths are the paths of paths a client may write (not output only, not
+// immutable): an import row's mask names every column of its sheet, the asset id and the
+// holder included, which identify the asset rather than change it.
+func WritablePaths(paths []string) []string {
+	var out []string
+	for _, p := range paths {
+		if top, _, _ := strings.Cut(p, "."); !outputOnly[top] && !Immutable[top] {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // ApplyMask copies the fields at paths from src into dst (both Assets). A path is a field
 // name or a dotted path into a message field (`catalogue.resource_code`); `*` means every
 // writable field. Output-only and immutable fields are refused, as are unknown paths.

@@ -24,8 +24,8 @@ type ImportLookup struct {
 	Keys []string
 }
 
-// ImportMatches are the assets found for an ImportLookup; in a real import they are locked
-// until the batch commits.
+// ImportMatches are the assets found for an ImportLookup, as they were when read (not
+// locked: an update is written only over the revision it read).
 type ImportMatches struct {
 	ByID   map[string]*domain.Asset
 	ByCode map[string]*domain.Asset
@@ -50,7 +50,7 @@ const importAttempts = 3
 // Import looks up the batch's candidate matches, lets decide judge the rows against them,
 // and writes what decide returns, all in one transaction: new drafts by COPY (one round
 // trip per table instead of three statements per row, the import benchmark's bottleneck),
-// updates each over its locked row, every revision row and event with them.
+// updates each over the revision it was judged on, every revision row and event with them.
 //
 // Two imports of the same rows at once (the same file sent twice, or by two offices) do
 // not both create them: the unique indexes on the import key and the resource code let
@@ -60,12 +60,15 @@ const importAttempts = 3
 // never wait for each other. After importAttempts lost races the call fails ABORTED and
 // the client retries it.
 //
-// With dryRun nothing is locked and nothing is written: decide sees what a real import
-// would see at this moment.
+// Matches are read without locks: a batch may name any organisation's ids and codes, and
+// locking them would let any registrar hold up another's edits and reviews. An update is
+// written over the revision it was judged on (updateAsset), so a concurrent change makes
+// the batch run again like a lost insert race. With dryRun nothing is written: decide sees
+// what a real import would see at this moment.
 func (s *Store) Import(ctx context.Context, look ImportLookup, dryRun bool, decide func(ImportMatches) ([]ImportWrite, error)) error {
 	for attempt := 1; ; attempt++ {
 		err := postgres.InTx(ctx, s.pool, func(tx pgx.Tx) error {
-			m, err := importMatches(ctx, tx, look, !dryRun)
+			m, err := importMatches(ctx, tx, look)
 			if err != nil {
 				return err
 			}
@@ -91,9 +94,8 @@ func lostRace(err error) bool {
 		(errs.KindOf(err) == errs.KindAborted && errs.ReasonOf(err) == errs.ReasonConflict)
 }
 
-// importMatches reads (and with lock, locks in id order, so two batches never wait on
-// each other in a cycle) the assets the lookup names.
-func importMatches(ctx context.Context, tx pgx.Tx, look ImportLookup, lock bool) (ImportMatches, error) {
+// importMatches reads the assets the lookup names.
+func importMatches(ctx context.Context, tx pgx.Tx, look ImportLookup) (ImportMatches, error) {
 	m := ImportMatches{ByID: map[string]*domain.Asset{}, ByCode: map[string]*domain.Asset{}, ByKey: map[string]*domain.Asset{}}
 	if len(look.IDs)+len(look.Codes)+len(look.Keys) == 0 {
 		return m, nil
@@ -102,9 +104,6 @@ func importMatches(ctx context.Context, tx pgx.Tx, look ImportLookup, lock bool)
 		FROM assets WHERE id = ANY($1::uuid[]) OR resource_code = ANY($2::text[])
 		   OR (creator_organisation = $4 AND create_request_id = ANY($3::uuid[]))
 		ORDER BY id`
-	if lock {
-		sql += ` FOR UPDATE`
-	}
 	rows, err := tx.Query(ctx, sql, nonNil(look.IDs), nonNil(look.Codes), nonNil(look.Keys), look.Organisation)
 	if err != nil {
 		return m, err

@@ -6,7 +6,6 @@ package store
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -351,8 +350,9 @@ func updateAsset(ctx context.Context, tx pgx.Tx, snap domain.Snapshot, before in
 		return err
 	}
 	if tag.RowsAffected() != 1 {
-		// The row is locked, so this means a bug, not a race; fail rather than lose a write.
-		return fmt.Errorf("asset %s changed under its lock", snap.ID)
+		// Callers that lock the row first never get here; an import, which does not lock
+		// what it matched, runs its batch again (lostRace). Never a lost write.
+		return errs.New(errs.KindAborted, errs.ReasonConflict, "asset %s changed while this change was made; retry", snap.ID)
 	}
 	return nil
 }

@@ -4784,7 +4784,13 @@ type ImportRow struct {
 	// export). Empty: the row matches the holder's asset with the same resource code, or the
 	// asset an earlier import created from the same import_key; a row that matches nothing
 	// creates a draft.
-	Existing      string `protobuf:"bytes,4,opt,name=existing,proto3" json:"existing,omitempty"`
+	Existing string `protobuf:"bytes,4,opt,name=existing,proto3" json:"existing,omitempty"`
+	// update_mask names the fields the row carries (the columns of its sheet): a row that
+	// matches an existing asset changes only these, so a sheet without, say, the evidence
+	// column never clears the documents attached since. Empty: the row is the whole record.
+	// Output-only and immutable paths (name, holder_organisation) are ignored here: the
+	// holder is what the row is matched on.
+	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,5,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -4845,6 +4851,13 @@ func (x *ImportRow) GetExisting() string {
 		return x.Existing
 	}
 	return ""
+}
+
+func (x *ImportRow) GetUpdateMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.UpdateMask
+	}
+	return nil
 }
 
 // ImportRowResult is the outcome of one row.
@@ -5675,13 +5688,15 @@ const file_yaosu_catalog_v1_catalog_proto_rawDesc = "" +
 	"\x15GetRegistryKeyRequest\"`\n" +
 	"\x16GetRegistryKeyResponse\x12#\n" +
 	"\rregistry_name\x18\x01 \x01(\tR\fregistryName\x12!\n" +
-	"\fverifier_key\x18\x02 \x01(\tR\vverifierKey\"\x99\x01\n" +
+	"\fverifier_key\x18\x02 \x01(\tR\vverifierKey\"\xd6\x01\n" +
 	"\tImportRow\x12\x10\n" +
 	"\x03row\x18\x01 \x01(\x03R\x03row\x12'\n" +
 	"\n" +
 	"import_key\x18\x02 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\timportKey\x125\n" +
 	"\x05asset\x18\x03 \x01(\v2\x17.yaosu.catalog.v1.AssetB\x06\xbaH\x03\xc8\x01\x01R\x05asset\x12\x1a\n" +
-	"\bexisting\x18\x04 \x01(\tR\bexisting\"\xe7\x02\n" +
+	"\bexisting\x18\x04 \x01(\tR\bexisting\x12;\n" +
+	"\vupdate_mask\x18\x05 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
+	"updateMask\"\xe7\x02\n" +
 	"\x0fImportRowResult\x12\x10\n" +
 	"\x03row\x18\x01 \x01(\x03R\x03row\x12C\n" +
 	"\aoutcome\x18\x02 \x01(\x0e2).yaosu.catalog.v1.ImportRowResult.OutcomeR\aoutcome\x12\x14\n" +
@@ -6010,59 +6025,60 @@ var file_yaosu_catalog_v1_catalog_proto_depIdxs = []int32{
 	73,  // 76: yaosu.catalog.v1.Certificate.revoke_time:type_name -> google.protobuf.Timestamp
 	59,  // 77: yaosu.catalog.v1.GetCertificateResponse.certificate:type_name -> yaosu.catalog.v1.Certificate
 	17,  // 78: yaosu.catalog.v1.ImportRow.asset:type_name -> yaosu.catalog.v1.Asset
-	11,  // 79: yaosu.catalog.v1.ImportRowResult.outcome:type_name -> yaosu.catalog.v1.ImportRowResult.Outcome
-	66,  // 80: yaosu.catalog.v1.ImportRowResult.violations:type_name -> yaosu.catalog.v1.ImportViolation
-	64,  // 81: yaosu.catalog.v1.ImportAssetsRequest.rows:type_name -> yaosu.catalog.v1.ImportRow
-	65,  // 82: yaosu.catalog.v1.ImportAssetsResponse.results:type_name -> yaosu.catalog.v1.ImportRowResult
-	69,  // 83: yaosu.catalog.v1.CodeList.codes:type_name -> yaosu.catalog.v1.Code
-	70,  // 84: yaosu.catalog.v1.ListCodeListsResponse.lists:type_name -> yaosu.catalog.v1.CodeList
-	20,  // 85: yaosu.catalog.v1.CatalogService.CreateAsset:input_type -> yaosu.catalog.v1.CreateAssetRequest
-	22,  // 86: yaosu.catalog.v1.CatalogService.GetAsset:input_type -> yaosu.catalog.v1.GetAssetRequest
-	24,  // 87: yaosu.catalog.v1.CatalogService.ListAssets:input_type -> yaosu.catalog.v1.ListAssetsRequest
-	26,  // 88: yaosu.catalog.v1.CatalogService.UpdateAsset:input_type -> yaosu.catalog.v1.UpdateAssetRequest
-	30,  // 89: yaosu.catalog.v1.CatalogService.ListAssetRevisions:input_type -> yaosu.catalog.v1.ListAssetRevisionsRequest
-	35,  // 90: yaosu.catalog.v1.CatalogService.SubmitApplication:input_type -> yaosu.catalog.v1.SubmitApplicationRequest
-	37,  // 91: yaosu.catalog.v1.CatalogService.GetApplication:input_type -> yaosu.catalog.v1.GetApplicationRequest
-	39,  // 92: yaosu.catalog.v1.CatalogService.ListApplications:input_type -> yaosu.catalog.v1.ListApplicationsRequest
-	41,  // 93: yaosu.catalog.v1.CatalogService.DecideApplication:input_type -> yaosu.catalog.v1.DecideApplicationRequest
-	43,  // 94: yaosu.catalog.v1.CatalogService.ResubmitApplication:input_type -> yaosu.catalog.v1.ResubmitApplicationRequest
-	45,  // 95: yaosu.catalog.v1.CatalogService.WithdrawApplication:input_type -> yaosu.catalog.v1.WithdrawApplicationRequest
-	47,  // 96: yaosu.catalog.v1.CatalogService.FileObjection:input_type -> yaosu.catalog.v1.FileObjectionRequest
-	49,  // 97: yaosu.catalog.v1.CatalogService.ResolveObjection:input_type -> yaosu.catalog.v1.ResolveObjectionRequest
-	51,  // 98: yaosu.catalog.v1.CatalogService.SuspendAsset:input_type -> yaosu.catalog.v1.SuspendAssetRequest
-	53,  // 99: yaosu.catalog.v1.CatalogService.ReinstateAsset:input_type -> yaosu.catalog.v1.ReinstateAssetRequest
-	55,  // 100: yaosu.catalog.v1.CatalogService.RequestDisposal:input_type -> yaosu.catalog.v1.RequestDisposalRequest
-	57,  // 101: yaosu.catalog.v1.CatalogService.DecideDisposal:input_type -> yaosu.catalog.v1.DecideDisposalRequest
-	60,  // 102: yaosu.catalog.v1.CatalogService.GetCertificate:input_type -> yaosu.catalog.v1.GetCertificateRequest
-	62,  // 103: yaosu.catalog.v1.CatalogService.GetRegistryKey:input_type -> yaosu.catalog.v1.GetRegistryKeyRequest
-	67,  // 104: yaosu.catalog.v1.CatalogService.ImportAssets:input_type -> yaosu.catalog.v1.ImportAssetsRequest
-	71,  // 105: yaosu.catalog.v1.CatalogService.ListCodeLists:input_type -> yaosu.catalog.v1.ListCodeListsRequest
-	21,  // 106: yaosu.catalog.v1.CatalogService.CreateAsset:output_type -> yaosu.catalog.v1.CreateAssetResponse
-	23,  // 107: yaosu.catalog.v1.CatalogService.GetAsset:output_type -> yaosu.catalog.v1.GetAssetResponse
-	25,  // 108: yaosu.catalog.v1.CatalogService.ListAssets:output_type -> yaosu.catalog.v1.ListAssetsResponse
-	27,  // 109: yaosu.catalog.v1.CatalogService.UpdateAsset:output_type -> yaosu.catalog.v1.UpdateAssetResponse
-	31,  // 110: yaosu.catalog.v1.CatalogService.ListAssetRevisions:output_type -> yaosu.catalog.v1.ListAssetRevisionsResponse
-	36,  // 111: yaosu.catalog.v1.CatalogService.SubmitApplication:output_type -> yaosu.catalog.v1.SubmitApplicationResponse
-	38,  // 112: yaosu.catalog.v1.CatalogService.GetApplication:output_type -> yaosu.catalog.v1.GetApplicationResponse
-	40,  // 113: yaosu.catalog.v1.CatalogService.ListApplications:output_type -> yaosu.catalog.v1.ListApplicationsResponse
-	42,  // 114: yaosu.catalog.v1.CatalogService.DecideApplication:output_type -> yaosu.catalog.v1.DecideApplicationResponse
-	44,  // 115: yaosu.catalog.v1.CatalogService.ResubmitApplication:output_type -> yaosu.catalog.v1.ResubmitApplicationResponse
-	46,  // 116: yaosu.catalog.v1.CatalogService.WithdrawApplication:output_type -> yaosu.catalog.v1.WithdrawApplicationResponse
-	48,  // 117: yaosu.catalog.v1.CatalogService.FileObjection:output_type -> yaosu.catalog.v1.FileObjectionResponse
-	50,  // 118: yaosu.catalog.v1.CatalogService.ResolveObjection:output_type -> yaosu.catalog.v1.ResolveObjectionResponse
-	52,  // 119: yaosu.catalog.v1.CatalogService.SuspendAsset:output_type -> yaosu.catalog.v1.SuspendAssetResponse
-	54,  // 120: yaosu.catalog.v1.CatalogService.ReinstateAsset:output_type -> yaosu.catalog.v1.ReinstateAssetResponse
-	56,  // 121: yaosu.catalog.v1.CatalogService.RequestDisposal:output_type -> yaosu.catalog.v1.RequestDisposalResponse
-	58,  // 122: yaosu.catalog.v1.CatalogService.DecideDisposal:output_type -> yaosu.catalog.v1.DecideDisposalResponse
-	61,  // 123: yaosu.catalog.v1.CatalogService.GetCertificate:output_type -> yaosu.catalog.v1.GetCertificateResponse
-	63,  // 124: yaosu.catalog.v1.CatalogService.GetRegistryKey:output_type -> yaosu.catalog.v1.GetRegistryKeyResponse
-	68,  // 125: yaosu.catalog.v1.CatalogService.ImportAssets:output_type -> yaosu.catalog.v1.ImportAssetsResponse
-	72,  // 126: yaosu.catalog.v1.CatalogService.ListCodeLists:output_type -> yaosu.catalog.v1.ListCodeListsResponse
-	106, // [106:127] is the sub-list for method output_type
-	85,  // [85:106] is the sub-list for method input_type
-	85,  // [85:85] is the sub-list for extension type_name
-	85,  // [85:85] is the sub-list for extension extendee
-	0,   // [0:85] is the sub-list for field type_name
+	74,  // 79: yaosu.catalog.v1.ImportRow.update_mask:type_name -> google.protobuf.FieldMask
+	11,  // 80: yaosu.catalog.v1.ImportRowResult.outcome:type_name -> yaosu.catalog.v1.ImportRowResult.Outcome
+	66,  // 81: yaosu.catalog.v1.ImportRowResult.violations:type_name -> yaosu.catalog.v1.ImportViolation
+	64,  // 82: yaosu.catalog.v1.ImportAssetsRequest.rows:type_name -> yaosu.catalog.v1.ImportRow
+	65,  // 83: yaosu.catalog.v1.ImportAssetsResponse.results:type_name -> yaosu.catalog.v1.ImportRowResult
+	69,  // 84: yaosu.catalog.v1.CodeList.codes:type_name -> yaosu.catalog.v1.Code
+	70,  // 85: yaosu.catalog.v1.ListCodeListsResponse.lists:type_name -> yaosu.catalog.v1.CodeList
+	20,  // 86: yaosu.catalog.v1.CatalogService.CreateAsset:input_type -> yaosu.catalog.v1.CreateAssetRequest
+	22,  // 87: yaosu.catalog.v1.CatalogService.GetAsset:input_type -> yaosu.catalog.v1.GetAssetRequest
+	24,  // 88: yaosu.catalog.v1.CatalogService.ListAssets:input_type -> yaosu.catalog.v1.ListAssetsRequest
+	26,  // 89: yaosu.catalog.v1.CatalogService.UpdateAsset:input_type -> yaosu.catalog.v1.UpdateAssetRequest
+	30,  // 90: yaosu.catalog.v1.CatalogService.ListAssetRevisions:input_type -> yaosu.catalog.v1.ListAssetRevisionsRequest
+	35,  // 91: yaosu.catalog.v1.CatalogService.SubmitApplication:input_type -> yaosu.catalog.v1.SubmitApplicationRequest
+	37,  // 92: yaosu.catalog.v1.CatalogService.GetApplication:input_type -> yaosu.catalog.v1.GetApplicationRequest
+	39,  // 93: yaosu.catalog.v1.CatalogService.ListApplications:input_type -> yaosu.catalog.v1.ListApplicationsRequest
+	41,  // 94: yaosu.catalog.v1.CatalogService.DecideApplication:input_type -> yaosu.catalog.v1.DecideApplicationRequest
+	43,  // 95: yaosu.catalog.v1.CatalogService.ResubmitApplication:input_type -> yaosu.catalog.v1.ResubmitApplicationRequest
+	45,  // 96: yaosu.catalog.v1.CatalogService.WithdrawApplication:input_type -> yaosu.catalog.v1.WithdrawApplicationRequest
+	47,  // 97: yaosu.catalog.v1.CatalogService.FileObjection:input_type -> yaosu.catalog.v1.FileObjectionRequest
+	49,  // 98: yaosu.catalog.v1.CatalogService.ResolveObjection:input_type -> yaosu.catalog.v1.ResolveObjectionRequest
+	51,  // 99: yaosu.catalog.v1.CatalogService.SuspendAsset:input_type -> yaosu.catalog.v1.SuspendAssetRequest
+	53,  // 100: yaosu.catalog.v1.CatalogService.ReinstateAsset:input_type -> yaosu.catalog.v1.ReinstateAssetRequest
+	55,  // 101: yaosu.catalog.v1.CatalogService.RequestDisposal:input_type -> yaosu.catalog.v1.RequestDisposalRequest
+	57,  // 102: yaosu.catalog.v1.CatalogService.DecideDisposal:input_type -> yaosu.catalog.v1.DecideDisposalRequest
+	60,  // 103: yaosu.catalog.v1.CatalogService.GetCertificate:input_type -> yaosu.catalog.v1.GetCertificateRequest
+	62,  // 104: yaosu.catalog.v1.CatalogService.GetRegistryKey:input_type -> yaosu.catalog.v1.GetRegistryKeyRequest
+	67,  // 105: yaosu.catalog.v1.CatalogService.ImportAssets:input_type -> yaosu.catalog.v1.ImportAssetsRequest
+	71,  // 106: yaosu.catalog.v1.CatalogService.ListCodeLists:input_type -> yaosu.catalog.v1.ListCodeListsRequest
+	21,  // 107: yaosu.catalog.v1.CatalogService.CreateAsset:output_type -> yaosu.catalog.v1.CreateAssetResponse
+	23,  // 108: yaosu.catalog.v1.CatalogService.GetAsset:output_type -> yaosu.catalog.v1.GetAssetResponse
+	25,  // 109: yaosu.catalog.v1.CatalogService.ListAssets:output_type -> yaosu.catalog.v1.ListAssetsResponse
+	27,  // 110: yaosu.catalog.v1.CatalogService.UpdateAsset:output_type -> yaosu.catalog.v1.UpdateAssetResponse
+	31,  // 111: yaosu.catalog.v1.CatalogService.ListAssetRevisions:output_type -> yaosu.catalog.v1.ListAssetRevisionsResponse
+	36,  // 112: yaosu.catalog.v1.CatalogService.SubmitApplication:output_type -> yaosu.catalog.v1.SubmitApplicationResponse
+	38,  // 113: yaosu.catalog.v1.CatalogService.GetApplication:output_type -> yaosu.catalog.v1.GetApplicationResponse
+	40,  // 114: yaosu.catalog.v1.CatalogService.ListApplications:output_type -> yaosu.catalog.v1.ListApplicationsResponse
+	42,  // 115: yaosu.catalog.v1.CatalogService.DecideApplication:output_type -> yaosu.catalog.v1.DecideApplicationResponse
+	44,  // 116: yaosu.catalog.v1.CatalogService.ResubmitApplication:output_type -> yaosu.catalog.v1.ResubmitApplicationResponse
+	46,  // 117: yaosu.catalog.v1.CatalogService.WithdrawApplication:output_type -> yaosu.catalog.v1.WithdrawApplicationResponse
+	48,  // 118: yaosu.catalog.v1.CatalogService.FileObjection:output_type -> yaosu.catalog.v1.FileObjectionResponse
+	50,  // 119: yaosu.catalog.v1.CatalogService.ResolveObjection:output_type -> yaosu.catalog.v1.ResolveObjectionResponse
+	52,  // 120: yaosu.catalog.v1.CatalogService.SuspendAsset:output_type -> yaosu.catalog.v1.SuspendAssetResponse
+	54,  // 121: yaosu.catalog.v1.CatalogService.ReinstateAsset:output_type -> yaosu.catalog.v1.ReinstateAssetResponse
+	56,  // 122: yaosu.catalog.v1.CatalogService.RequestDisposal:output_type -> yaosu.catalog.v1.RequestDisposalResponse
+	58,  // 123: yaosu.catalog.v1.CatalogService.DecideDisposal:output_type -> yaosu.catalog.v1.DecideDisposalResponse
+	61,  // 124: yaosu.catalog.v1.CatalogService.GetCertificate:output_type -> yaosu.catalog.v1.GetCertificateResponse
+	63,  // 125: yaosu.catalog.v1.CatalogService.GetRegistryKey:output_type -> yaosu.catalog.v1.GetRegistryKeyResponse
+	68,  // 126: yaosu.catalog.v1.CatalogService.ImportAssets:output_type -> yaosu.catalog.v1.ImportAssetsResponse
+	72,  // 127: yaosu.catalog.v1.CatalogService.ListCodeLists:output_type -> yaosu.catalog.v1.ListCodeListsResponse
+	107, // [107:128] is the sub-list for method output_type
+	86,  // [86:107] is the sub-list for method input_type
+	86,  // [86:86] is the sub-list for extension type_name
+	86,  // [86:86] is the sub-list for extension extendee
+	0,   // [0:86] is the sub-list for field type_name
 }
 
 func init() { file_yaosu_catalog_v1_catalog_proto_init() }
