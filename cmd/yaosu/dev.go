@@ -249,11 +249,37 @@ func recordDevServer(getenv func(string) string, s devServer) (string, error) {
 		return "", err
 	}
 	path := filepath.Join(dir, devServerFile)
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(raw, '\n'), 0o600); err != nil {
+	if err := writeFileAtomic(path, append(raw, '\n')); err != nil {
 		return "", err
 	}
-	return path, os.Rename(tmp, path)
+	return path, nil
+}
+
+// writeFileAtomic replaces path with data (mode 0600) through a fresh temporary file in the
+// same directory. The temporary name is random and created exclusively (os.CreateTemp): a
+// fixed name could be a symlink planted by another user of a shared config directory,
+// making the write overwrite whatever it points at. A failed write leaves no temporary file.
+func writeFileAtomic(path string, data []byte) (err error) {
+	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp") // 0600
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if _, err = f.Write(data); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
 }
 
 func orDash(s string) string {

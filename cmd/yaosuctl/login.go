@@ -36,9 +36,10 @@ func loginCmd(g *globals) *cobra.Command {
 		Long: "login --dev mints a token signed with the dev key of a local server (DATA_DIR/" + auth.DevKeyFile + ",\n" +
 			"created when the server first starts) and stores it in the config directory\n" +
 			"($" + envConfigDir + ", else your user config directory + /yaosu).\n\n" +
-			"The key is looked for in --data-dir (or $" + envDataDir + "), then ./var, then the data\n" +
-			"directory the last `yaosu dev` recorded in the config directory (" + devServerFile + "),\n" +
-			"so login works from any directory once the dev server has started.\n\n" +
+			"The key is taken from --data-dir (or $" + envDataDir + ") when given, and only from there.\n" +
+			"Without either it is looked for in ./var, then in the data directory the last `yaosu dev`\n" +
+			"recorded in the config directory (" + devServerFile + "), so login works from any directory\n" +
+			"once the dev server has started. Login says which key signed the token.\n\n" +
 			"A login that fails removes the token stored before, so that the previous role is never\n" +
 			"used by mistake; it says so.\n\n" +
 			"Roles: " + strings.Join(roleNames(), ", ") + ".",
@@ -58,7 +59,7 @@ func loginCmd(g *globals) *cobra.Command {
 	f.StringVar(&org, "org", "", "organisation to act for: its unified social credit code (统一社会信用代码)")
 	f.StringSliceVar(&roles, "role", nil, "role to hold; repeat for several")
 	f.StringVar(&subject, "subject", "", "who you are (default: your OS user name + \"@dev\")")
-	f.StringVar(&dataDir, "data-dir", "", "the server's data directory (env "+envDataDir+"; default: ./var, else the one `yaosu dev` recorded)")
+	f.StringVar(&dataDir, "data-dir", "", "the server's data directory, the only one tried when given (env "+envDataDir+"; default: ./var, else the one `yaosu dev` recorded)")
 	f.StringVar(&issuer, "issuer", defaultIssuer, "token issuer; must match the server's (env "+envIssuer+")")
 	f.DurationVar(&ttl, "ttl", auth.DefaultMaxLifetime, "how long the token stays valid; at most the server's maximum (env "+envMaxLifetime+", default 12h)")
 	return cmd
@@ -201,8 +202,21 @@ func printWhoami(cmd *cobra.Command, output string, c tokenClaims, source string
 // devLogin is what `login --dev` was asked for.
 type devLogin struct {
 	org, subject, dataDir, issuer string
+	dataDirFrom                   string // "--data-dir" or "$YAOSU_DATA_DIR" when dataDir was given, else ""
 	roles                         []string
 	ttl                           time.Duration
+}
+
+// dataDirSource says where login's data directory was given: "--data-dir", "$YAOSU_DATA_DIR",
+// or "" when neither (then login searches; see devKeyDirs).
+func dataDirSource(cmd *cobra.Command, g *globals) string {
+	if f := cmd.Flags().Lookup("data-dir"); f != nil && f.Changed {
+		return "--data-dir"
+	}
+	if g.getenv(envDataDir) != "" {
+		return "$" + envDataDir
+	}
+	return ""
 }
 
 // loginDev mints and stores a dev token; see loginCmd.
@@ -212,6 +226,9 @@ func loginDev(cmd *cobra.Command, g *globals, dev bool, o devLogin) error {
 			"with another provider, pass its token with --token or $" + envToken)
 	}
 	o.dataDir = g.setting(cmd.Flags(), "data-dir", envDataDir, o.dataDir)
+	if o.dataDir != "" {
+		o.dataDirFrom = dataDirSource(cmd, g)
+	}
 	o.issuer = g.setting(cmd.Flags(), "issuer", envIssuer, o.issuer)
 	p, err := devPrincipal(o.org, o.roles, o.subject)
 	if err != nil {
@@ -230,7 +247,7 @@ func loginDev(cmd *cobra.Command, g *globals, dev bool, o devLogin) error {
 	if o.ttl > maxLifetime {
 		return fmt.Errorf("--ttl %s exceeds the longest token lifetime the server accepts, %s ($%s)", o.ttl, maxLifetime, envMaxLifetime)
 	}
-	key, err := findDevKey(g.getenv, o.dataDir)
+	key, keyPath, err := devKey(g.getenv, o)
 	if err != nil {
 		return err
 	}
@@ -246,8 +263,8 @@ func loginDev(cmd *cobra.Command, g *globals, dev bool, o devLogin) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), "Logged in as %s for %s (roles: %s) until %s.\nToken stored in %s.\n",
-		p.Subject, p.Organisation, joinRoles(p.Roles), c.Expiry().Format(time.RFC3339), path)
+	fmt.Fprintf(cmd.OutOrStdout(), "Logged in as %s for %s (roles: %s) until %s.\nSigned with the dev key in %s.\nToken stored in %s.\n",
+		p.Subject, p.Organisation, joinRoles(p.Roles), c.Expiry().Format(time.RFC3339), keyPath, path)
 	return nil
 }
 
@@ -262,13 +279,38 @@ type devServerRecord struct {
 	TLS     bool   `json:"tls"`
 }
 
-// devKeyDirs are the data directories login --dev looks in, in order: the one given
-// (--data-dir or $YAOSU_DATA_DIR), ./var (where `make run` keeps it), and the one the last
-// `yaosu dev` recorded. A recorded file that cannot be read is skipped and said.
-func devKeyDirs(getenv func(string) string, given string) (dirs []string, notes []string) {
-	if given != "" {
-		dirs = append(dirs, given)
+// devKey loads the dev signing key login --dev signs with and returns it with its absolute
+// path. A data directory given (--data-dir or $YAOSU_DATA_DIR) is the only one tried: falling
+// back from it would sign with another checkout's key, and the user asked for this one.
+func devKey(getenv func(string) string, o devLogin) (ed25519.PrivateKey, string, error) {
+	if o.dataDirFrom == "" {
+		return findDevKey(getenv)
 	}
+	keyPath := absPath(filepath.Join(o.dataDir, auth.DevKeyFile))
+	key, err := auth.LoadPrivateKey(keyPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, "", fmt.Errorf("no dev signing key in the data directory from %s: %s does not exist; "+
+			"start the server with `make run` first (it creates the key), point %s at a started server's "+
+			"data directory, or leave it unset to use ./var or the directory `yaosu dev` recorded", o.dataDirFrom, keyPath, o.dataDirFrom)
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("dev signing key %s: %w", keyPath, err)
+	}
+	return key, keyPath, nil
+}
+
+// absPath is p made absolute when it can be, so that messages name the file unambiguously.
+func absPath(p string) string {
+	if abs, err := filepath.Abs(p); err == nil {
+		return abs
+	}
+	return p
+}
+
+// devKeyDirs are the data directories login --dev looks in when none is given, in order:
+// ./var (where `make run` keeps it) and the one the last `yaosu dev` recorded. A recorded
+// file that cannot be read is skipped and said.
+func devKeyDirs(getenv func(string) string) (dirs []string, notes []string) {
 	dirs = append(dirs, "./var")
 	cfg, err := configDir(getenv)
 	if err != nil {
@@ -292,31 +334,29 @@ func devKeyDirs(getenv func(string) string, given string) (dirs []string, notes 
 	return dirs, notes
 }
 
-// findDevKey loads the dev signing key from the first of devKeyDirs that has one. It never
-// creates a key: the server would not know it and would reject every token signed with it.
-func findDevKey(getenv func(string) string, given string) (ed25519.PrivateKey, error) {
-	dirs, notes := devKeyDirs(getenv, given)
+// findDevKey loads the dev signing key from the first of devKeyDirs that has one and returns
+// it with its absolute path. It never creates a key: the server would not know it and would
+// reject every token signed with it.
+func findDevKey(getenv func(string) string) (ed25519.PrivateKey, string, error) {
+	dirs, notes := devKeyDirs(getenv)
 	var tried []string
 	for _, d := range dirs {
-		keyPath := filepath.Join(d, auth.DevKeyFile)
+		keyPath := absPath(filepath.Join(d, auth.DevKeyFile))
 		key, err := auth.LoadPrivateKey(keyPath)
 		if errors.Is(err, fs.ErrNotExist) {
-			if abs, aerr := filepath.Abs(keyPath); aerr == nil {
-				keyPath = abs
-			}
 			tried = append(tried, keyPath)
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("dev signing key %s: %w", keyPath, err)
+			return nil, "", fmt.Errorf("dev signing key %s: %w", keyPath, err)
 		}
-		return key, nil
+		return key, keyPath, nil
 	}
 	msg := "no dev signing key: tried " + strings.Join(tried, ", ")
 	if len(notes) > 0 {
 		msg += " (" + strings.Join(notes, "; ") + ")"
 	}
-	return nil, fmt.Errorf("%s; start the server with `make run` first (it creates the key and records "+
+	return nil, "", fmt.Errorf("%s; start the server with `make run` first (it creates the key and records "+
 		"where), or point --data-dir / $%s at the server's data directory", msg, envDataDir)
 }
 

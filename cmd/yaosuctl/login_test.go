@@ -190,11 +190,53 @@ func TestLoginDevFindsTheRecordedDataDir(t *testing.T) {
 	out, _, err := runCLI(t, context.Background(), "login", "--dev", "--org", testOrg, "--role", "registrar")
 	require.NoError(t, err)
 	require.Contains(t, out, "Logged in as")
+	require.Contains(t, out, "Signed with the dev key in "+filepath.Join(dataDir, auth.DevKeyFile)+".")
+}
 
-	// A --data-dir without a key is tried first, then the others.
-	empty := t.TempDir()
-	_, _, err = runCLI(t, context.Background(), "login", "--dev", "--org", testOrg, "--role", "registrar", "--data-dir", empty)
-	require.NoError(t, err, "falls back to the recorded directory")
+// Regression (issue 13 review): a --data-dir or $YAOSU_DATA_DIR without a key fell through
+// to ./var and the recorded directory, so login silently signed with another checkout's key.
+// A data directory given is now the only one tried, and the error names its key file.
+func TestLoginDevGivenDataDirIsFinal(t *testing.T) {
+	cfg := isolate(t)
+	work := t.TempDir()
+	t.Chdir(work)
+	_, err := auth.LoadOrCreateDevKey("var") // another checkout's ./var
+	require.NoError(t, err)
+	recorded := t.TempDir()
+	_, err = auth.LoadOrCreateDevKey(recorded)
+	require.NoError(t, err)
+	rec, err := json.Marshal(devServerRecord{DataDir: recorded, Addr: "127.0.0.1:7400"})
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(cfg, devServerFile), rec, 0o600))
+	given := t.TempDir() // no key
+	missing := filepath.Join(given, auth.DevKeyFile)
+
+	_, _, err = runCLI(t, context.Background(), "login", "--dev", "--org", testOrg, "--role", "registrar", "--data-dir", given)
+	require.ErrorContains(t, err, "no dev signing key in the data directory from --data-dir: "+missing+" does not exist")
+	token, _, err := loadToken(os.Getenv)
+	require.NoError(t, err)
+	require.Empty(t, token, "no token minted with another directory's key")
+
+	t.Setenv(envDataDir, given)
+	_, _, err = runCLI(t, context.Background(), "login", "--dev", "--org", testOrg, "--role", "registrar")
+	require.ErrorContains(t, err, "no dev signing key in the data directory from $"+envDataDir+": "+missing+" does not exist")
+
+	// The flag overrides the variable, and a directory given with a key signs.
+	key, err := auth.LoadOrCreateDevKey(recorded)
+	require.NoError(t, err)
+	out, _, err := runCLI(t, context.Background(), "login", "--dev", "--org", testOrg, "--role", "registrar", "--data-dir", recorded)
+	require.NoError(t, err)
+	require.Contains(t, out, "Signed with the dev key in "+filepath.Join(recorded, auth.DevKeyFile)+".")
+	token, _, err = loadToken(os.Getenv)
+	require.NoError(t, err)
+	_, err = auth.NewEd25519Verifier(key.Public().(ed25519.PublicKey), defaultIssuer).Verify(context.Background(), token)
+	require.NoError(t, err)
+
+	// Without either, ./var comes first.
+	t.Setenv(envDataDir, "")
+	out, _, err = runCLI(t, context.Background(), "login", "--dev", "--org", testOrg, "--role", "registrar")
+	require.NoError(t, err)
+	require.Contains(t, out, "Signed with the dev key in "+filepath.Join(work, "var", auth.DevKeyFile)+".")
 }
 
 // Regression (issue 13): a failed login left the previous token in place, so the next
