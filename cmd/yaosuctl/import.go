@@ -19,6 +19,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	catalogv1 "yaosu.dev/gen/go/yaosu/catalog/v1"
 )
@@ -221,6 +222,10 @@ type importer struct {
 	berrs map[string]error
 	// headers are the file's header cells, per column, as it writes them.
 	headers map[*column]string
+	// mask are the field paths of the file's columns: a row that matches an existing asset
+	// changes only these (ImportRow.update_mask), so a sheet without, say, the evidence
+	// column keeps the documents attached since it was exported.
+	mask []string
 	// reported is the last progress count shown, so that the end is not shown twice.
 	reported int
 }
@@ -284,6 +289,12 @@ func (im *importer) run(ctx context.Context, rows [][]string) (importSummary, []
 		return sum, nil, err
 	}
 	im.headers = writtenHeaders(rows[0], cols)
+	for _, c := range cols {
+		if c != nil {
+			im.mask = append(im.mask, c.path)
+		}
+	}
+	slices.Sort(im.mask)
 	bookFor := im.bookFor(ctx)
 	// Without the current code lists (server down, not logged in) nothing can be checked.
 	if _, err := bookFor(""); err != nil {
@@ -382,7 +393,8 @@ func (im *importer) plan(p *importPlan, rowNum int64, a *catalogv1.Asset, bad bo
 	if existing != "" {
 		p.byExisting[existing] = rowNum
 	}
-	p.valid = append(p.valid, &catalogv1.ImportRow{Row: rowNum, ImportKey: key, Asset: a, Existing: existing})
+	p.valid = append(p.valid, &catalogv1.ImportRow{Row: rowNum, ImportKey: key, Asset: a, Existing: existing,
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: im.mask}})
 }
 
 // send imports the planned rows in batches and counts their outcomes.

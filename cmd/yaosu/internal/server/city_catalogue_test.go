@@ -110,9 +110,22 @@ func TestCityCatalogueImport(t *testing.T) {
 	require.Regexp(t, `^[A-Z_]+$`, cat["sharingMethod"])
 	require.Regexp(t, `^[A-Z_]+$`, a["updateCycle"])
 
+	// The bureau attaches the unit's power of attorney; the office then imports its file
+	// again (after fixing nothing): every good row is unchanged and the document stays,
+	// since the file has no evidence column.
+	name := a["name"].(string)
+	poa := filepath.Join(dir, "授权委托书.pdf")
+	require.NoError(t, os.WriteFile(poa, []byte("%PDF-1.4 授权委托书"), 0o644))
+	must("asset", "attach", name, poa, "--kind", "power_of_attorney")
+	again, _ := importFile(file)
+	require.Equal(t, summary{Rows: 300, Unchanged: 291, Invalid: 9}, again)
+	var got map[string]any
+	require.NoError(t, json.Unmarshal([]byte(must("asset", "get", name, "-o", "json")), &got))
+	require.Len(t, got["evidence"], 1, "the power of attorney survives the re-import")
+
 	// Export, then import the export: nothing new.
 	exported := filepath.Join(dir, "export.csv")
 	must("asset", "export", "-f", exported)
-	again, _ := importFile(exported)
+	again, _ = importFile(exported)
 	require.Equal(t, summary{Rows: 291, Unchanged: 291}, again)
 }
