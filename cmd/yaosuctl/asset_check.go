@@ -54,21 +54,21 @@ func assetCheckCmd(g *globals) *cobra.Command {
 				Type:         catalogv1.ApplicationType_APPLICATION_TYPE_FIRST_REGISTRATION,
 				ValidateOnly: true,
 			}
-			client, closeConn, err := g.catalogClient()
-			if err != nil {
+			var resp *catalogv1.SubmitApplicationResponse
+			var callErr error
+			if err := g.catalogCall(cmd.Context(), func(ctx context.Context, c catalogv1.CatalogServiceClient) error {
+				resp, callErr = c.SubmitApplication(ctx, req)
+				return nil // a refusal is the check's answer, read below
+			}); err != nil {
 				return err
 			}
-			defer closeConn()
-			ctx, cancel := context.WithTimeout(cmd.Context(), g.timeout)
-			defer cancel()
-			resp, err := client.SubmitApplication(ctx, req)
 			if app := resp.GetApplication(); app != nil {
 				// A server older than validate_only ignores it and files: say so plainly.
 				return fmt.Errorf("the server at %s does not support checking without filing: it FILED application %s "+
 					"(withdraw it with `yaosuctl application withdraw %s` if you did not mean to apply) / "+
 					"服务器不支持仅检查，已实际提交申请", g.addr, app.GetName(), app.GetName())
 			}
-			res, err := checkOutcome(name, err)
+			res, err := checkOutcome(name, callErr)
 			if err != nil {
 				return g.rpcFailed(err)
 			}
