@@ -127,7 +127,9 @@ type AccountingPeriod struct {
 }
 
 // MonthPeriod, QuarterPeriod and YearPeriod make periods.
-func MonthPeriod(m YearMonth) AccountingPeriod { return AccountingPeriod{PeriodMonth, m.Year, int(m.Month)} }
+func MonthPeriod(m YearMonth) AccountingPeriod {
+	return AccountingPeriod{PeriodMonth, m.Year, int(m.Month)}
+}
 
 // QuarterPeriod is quarter q (1-4) of year y.
 func QuarterPeriod(y, q int) AccountingPeriod { return AccountingPeriod{PeriodQuarter, y, q} }
