@@ -55,14 +55,14 @@ func TestDeriveUnitKindMalformed(t *testing.T) {
 	t.Parallel()
 	for _, code := range []string{
 		"",
-		"11330100MB0000001",    // 17 characters
-		"11330100MB0000001RR",  // 19
-		"11330100MB0000001Q",   // wrong check character
-		"11330100mb0000001R",   // lower case
-		"11330100MB000000IR",   // I is not in the alphabet
-		"1133A100MB0000001R",   // the division must be digits
-		"11330100MB000000１R",   // a full-width digit
-		"机关330100MB0000001R", // not the alphabet at all
+		"11330100MB0000001",   // 17 characters
+		"11330100MB0000001RR", // 19
+		"11330100MB0000001Q",  // wrong check character
+		"11330100mb0000001R",  // lower case
+		"11330100MB000000IR",  // I is not in the alphabet
+		"1133A100MB0000001R",  // the division must be digits
+		"11330100MB000000１R",  // a full-width digit
+		"机关330100MB0000001R",  // not the alphabet at all
 	} {
 		k, err := domain.DeriveUnitKind(code)
 		require.Equal(t, domain.UnitOther, k, "a malformed code gives Other: %q", code)
