@@ -159,7 +159,7 @@ func ParseUSCC(code string) (USCC, error) {
 	for i := 0; i < 18; i++ {
 		v := strings.IndexByte(usccAlphabet, code[i])
 		if v < 0 {
-			return bad("character "+string(code[i])+" is outside the GB 32100 alphabet (digits and capitals without I, O, Z, S, V)",
+			return bad("character "+strconv.Quote(code[i:i+1])+" is outside the GB 32100 alphabet (digits and capitals without I, O, Z, S, V)",
 				"第"+strconv.Itoa(i+1)+"位字符不在GB 32100字符集内（数字及除I、O、Z、S、V以外的大写字母）")
 		}
 		if i >= 2 && i <= 7 && v > 9 {
