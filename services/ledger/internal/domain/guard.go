@@ -7,22 +7,43 @@ import (
 	"time"
 )
 
+// --- Stand-in for unit.go (another helper's), shaped like it so the integrator can drop
+// this block: UnitKind, its constants and String have the same names and values there,
+// where UnitType (derived from the USCC, with an admin override) has Effective() returning
+// a UnitKind. Only PublicBody, below the block, is this file's own.
+
 // UnitKind is the kind of unit that holds an asset, as far as the money rules care.
 // Administrative units and public institutions together are 行政事业单位 and follow
-// 财资〔2024〕1号; enterprises follow 财会〔2023〕11号.
-//
-// Integration note: unit.go (another helper) defines UnitType, derived from the unified
-// social credit code with an admin override, whose Effective() returns the kind; this
-// local type stands in until then and is meant to be reconciled with it.
-type UnitKind string
+// 财资〔2024〕1号; enterprises follow 财会〔2023〕11号. The zero value is "not set".
+type UnitKind int
 
 // The unit kinds the ledger distinguishes.
 const (
-	UnitAdministrative    UnitKind = "administrative"     // 机关 (USCC kind 11)
-	UnitPublicInstitution UnitKind = "public_institution" // 事业单位 (USCC kind 12)
-	UnitEnterprise        UnitKind = "enterprise"         // 企业 (USCC kind 91)
-	UnitOther             UnitKind = "other"              // 社会团体 and the rest
+	UnitKindUnset         UnitKind = iota
+	UnitAdministrative             // 机关 (USCC kind 11)
+	UnitPublicInstitution          // 事业单位 (USCC kind 12)
+	UnitEnterprise                 // 企业 (USCC kind 91)
+	UnitOther                      // 社会团体 and the rest
 )
+
+// String is the kind's stable name.
+func (k UnitKind) String() string {
+	switch k {
+	case UnitAdministrative:
+		return "administrative"
+	case UnitPublicInstitution:
+		return "public_institution"
+	case UnitEnterprise:
+		return "enterprise"
+	case UnitOther:
+		return "other"
+	case UnitKindUnset:
+		return "unset"
+	}
+	return "unknown"
+}
+
+// --- End of the stand-in for unit.go.
 
 // PublicBody reports whether k is a 行政事业单位 (administrative unit or public institution).
 func (k UnitKind) PublicBody() bool {
@@ -31,17 +52,17 @@ func (k UnitKind) PublicBody() bool {
 
 // Reasons for refusing a pledge or financing record.
 const (
-	ReasonPledgeForbidden           Reason = "PLEDGE_FORBIDDEN_PUBLIC_BODY"
-	ReasonPledgeUnitUnknown         Reason = "PLEDGE_UNIT_KIND_UNKNOWN"
-	ReasonPledgeOtherUnitRefused    Reason = "PLEDGE_OTHER_UNIT_REFUSED"
-	ReasonPledgeAssetNotRegistered  Reason = "PLEDGE_ASSET_NOT_REGISTERED"
-	ReasonPledgeAssetSuspended      Reason = "PLEDGE_ASSET_SUSPENDED"
-	ReasonPledgeAssetObjection      Reason = "PLEDGE_ASSET_OPEN_OBJECTION"
-	ReasonPledgeAssetDispute        Reason = "PLEDGE_ASSET_OPEN_DISPUTE"
-	ReasonPledgeNoValuation         Reason = "PLEDGE_NO_VALUATION"
-	ReasonPledgeValuationOtherAsset Reason = "PLEDGE_VALUATION_OF_OTHER_ASSET"
-	ReasonPledgeValuationStale      Reason = "PLEDGE_VALUATION_OUTSIDE_VALIDITY"
-	ReasonPledgeValuationSuperseded Reason = "PLEDGE_VALUATION_SUPERSEDED"
+	ReasonPledgeForbidden           Reason = "ERROR_REASON_PLEDGE_FORBIDDEN_PUBLIC_BODY"
+	ReasonPledgeUnitUnknown         Reason = "ERROR_REASON_PLEDGE_UNIT_KIND_UNKNOWN"
+	ReasonPledgeOtherUnitRefused    Reason = "ERROR_REASON_PLEDGE_OTHER_UNIT_REFUSED"
+	ReasonPledgeAssetNotRegistered  Reason = "ERROR_REASON_PLEDGE_ASSET_NOT_REGISTERED"
+	ReasonPledgeAssetSuspended      Reason = "ERROR_REASON_PLEDGE_ASSET_SUSPENDED"
+	ReasonPledgeAssetObjection      Reason = "ERROR_REASON_PLEDGE_ASSET_OPEN_OBJECTION"
+	ReasonPledgeAssetDispute        Reason = "ERROR_REASON_PLEDGE_ASSET_OPEN_DISPUTE"
+	ReasonPledgeNoValuation         Reason = "ERROR_REASON_PLEDGE_NO_VALUATION"
+	ReasonPledgeValuationOtherAsset Reason = "ERROR_REASON_PLEDGE_VALUATION_OF_OTHER_ASSET"
+	ReasonPledgeValuationStale      Reason = "ERROR_REASON_PLEDGE_VALUATION_OUTSIDE_VALIDITY"
+	ReasonPledgeValuationSuperseded Reason = "ERROR_REASON_PLEDGE_VALUATION_SUPERSEDED"
 )
 
 // GuardPolicy holds the choices the texts leave open about value-related risk. Zero fields
@@ -174,9 +195,9 @@ func pledgeValuationRefusals(f PledgeFacts, p GuardPolicy) []*RuleError {
 	var out []*RuleError
 	if !v.ValidOn(f.On, p.Valuation) {
 		out = append(out, &RuleError{Reason: ReasonPledgeValuationStale,
-			En: fmt.Sprintf("valuation %s (base date %s) is not valid on %s: it is valid until the day before %s",
+			En: fmt.Sprintf("valuation %s (base date %s) is not valid on %s: its validity runs from the base date to the day before %s",
 				v.ID, v.BaseDate.Format(time.DateOnly), civilDay(f.On).Format(time.DateOnly), v.ValidUntil(p.Valuation).Format(time.DateOnly)),
-			Zh: fmt.Sprintf("评估记录 %s（评估基准日 %s）在 %s 不在有效期内，有效期至 %s 前一日",
+			Zh: fmt.Sprintf("评估记录 %s（评估基准日 %s）在 %s 不在有效期内，有效期自评估基准日起至 %s 前一日止",
 				v.ID, v.BaseDate.Format(time.DateOnly), civilDay(f.On).Format(time.DateOnly), v.ValidUntil(p.Valuation).Format(time.DateOnly))})
 	}
 	if by, ok := ValuationsAsOf(f.Valuations, v.AssetID, f.On).SupersededBy(v.ID); ok {

@@ -51,7 +51,7 @@ func TestPledgeRefusedOutrightForPublicBodies(t *testing.T) {
 				return f
 			}(),
 		} {
-			t.Run(string(unit)+"/"+name, func(t *testing.T) {
+			t.Run(unit.String()+"/"+name, func(t *testing.T) {
 				t.Parallel()
 				rs := domain.PledgeRefusals(f, domain.GuardPolicy{})
 				require.Equal(t, []domain.Reason{domain.ReasonPledgeForbidden}, reasons(t, rs), "refused for the rule alone")
@@ -85,7 +85,7 @@ func TestPledgeForEnterprisesAndOthers(t *testing.T) {
 		{"other unit, all in order", domain.UnitOther, domain.GuardPolicy{}, func(*domain.PledgeFacts) {}, []domain.Reason{}},
 		{"other unit, refused by policy", domain.UnitOther, domain.GuardPolicy{RefuseOtherUnits: true}, func(*domain.PledgeFacts) {}, []domain.Reason{domain.ReasonPledgeOtherUnitRefused}},
 		{"enterprise unaffected by the other-unit policy", domain.UnitEnterprise, domain.GuardPolicy{RefuseOtherUnits: true}, func(*domain.PledgeFacts) {}, []domain.Reason{}},
-		{"unknown unit kind", "", domain.GuardPolicy{}, func(*domain.PledgeFacts) {}, []domain.Reason{domain.ReasonPledgeUnitUnknown}},
+		{"unknown unit kind", domain.UnitKindUnset, domain.GuardPolicy{}, func(*domain.PledgeFacts) {}, []domain.Reason{domain.ReasonPledgeUnitUnknown}},
 		{"not registered", domain.UnitEnterprise, domain.GuardPolicy{}, func(f *domain.PledgeFacts) { f.Asset.Registered = false }, []domain.Reason{domain.ReasonPledgeAssetNotRegistered}},
 		{"suspended", domain.UnitEnterprise, domain.GuardPolicy{}, func(f *domain.PledgeFacts) { f.Asset.Suspended = true }, []domain.Reason{domain.ReasonPledgeAssetSuspended}},
 		{"open objection", domain.UnitEnterprise, domain.GuardPolicy{}, func(f *domain.PledgeFacts) { f.Asset.OpenObjection = true }, []domain.Reason{domain.ReasonPledgeAssetObjection}},

@@ -10,12 +10,12 @@ import (
 
 // Reasons for refusing a remittance computation or record.
 const (
-	ReasonRemitRuleUnset     Reason = "REMIT_RULE_UNSET"
-	ReasonRemitRuleInvalid   Reason = "REMIT_RULE_INVALID"
-	ReasonRemitRevenueKind   Reason = "REMIT_REVENUE_KIND_INVALID"
-	ReasonRemitUnitUnknown   Reason = "REMIT_UNIT_KIND_UNKNOWN"
-	ReasonRemitInvalid       Reason = "REMIT_INVALID"
-	ReasonRemitPaymentBefore Reason = "REMIT_PAYMENT_BEFORE_RECEIPT"
+	ReasonRemitRuleUnset     Reason = "ERROR_REASON_REMIT_RULE_UNSET"
+	ReasonRemitRuleInvalid   Reason = "ERROR_REASON_REMIT_RULE_INVALID"
+	ReasonRemitRevenueKind   Reason = "ERROR_REASON_REMIT_REVENUE_KIND_INVALID"
+	ReasonRemitUnitUnknown   Reason = "ERROR_REASON_REMIT_UNIT_KIND_UNKNOWN"
+	ReasonRemitInvalid       Reason = "ERROR_REASON_REMIT_INVALID"
+	ReasonRemitPaymentBefore Reason = "ERROR_REASON_REMIT_PAYMENT_BEFORE_RECEIPT"
 )
 
 // RevenueKind says where revenue comes from, which decides how 财资〔2024〕1号 treats it.

@@ -47,7 +47,7 @@ func TestRemitForByUnitAndRevenueKind(t *testing.T) {
 		{"enterprise use", domain.UnitEnterprise, domain.RevenueUse, 10000, domain.RemitPolicy{}, domain.RemitExempt, false, 0, 10000, ""},
 		{"enterprise disposal", domain.UnitEnterprise, domain.RevenueDisposal, 10000, domain.RemitPolicy{}, domain.RemitExempt, false, 0, 10000, ""},
 		{"other unit use", domain.UnitOther, domain.RevenueUse, 10000, domain.RemitPolicy{}, domain.RemitExempt, false, 0, 10000, ""},
-		{"unknown unit", "", domain.RevenueUse, 10000, domain.RemitPolicy{}, "", false, 0, 0, domain.ReasonRemitUnitUnknown},
+		{"unknown unit", domain.UnitKindUnset, domain.RevenueUse, 10000, domain.RemitPolicy{}, "", false, 0, 0, domain.ReasonRemitUnitUnknown},
 		{"unknown revenue kind", domain.UnitAdministrative, "gift", 10000, domain.RemitPolicy{}, "", false, 0, 0, domain.ReasonRemitRevenueKind},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -9,11 +9,11 @@ import (
 
 // Reasons for refusing a split.
 const (
-	ReasonSplitNoContributors     Reason = "SPLIT_NO_CONTRIBUTORS"
-	ReasonSplitRatioInvalid       Reason = "SPLIT_RATIO_INVALID"
-	ReasonSplitDuplicate          Reason = "SPLIT_DUPLICATE_CONTRIBUTOR"
-	ReasonSplitRatioSumNot100     Reason = "SPLIT_RATIO_SUM_NOT_100"
-	ReasonSplitContributorMissing Reason = "SPLIT_CONTRIBUTOR_MISSING"
+	ReasonSplitNoContributors     Reason = "ERROR_REASON_SPLIT_NO_CONTRIBUTORS"
+	ReasonSplitRatioInvalid       Reason = "ERROR_REASON_SPLIT_RATIO_INVALID"
+	ReasonSplitDuplicate          Reason = "ERROR_REASON_SPLIT_DUPLICATE_CONTRIBUTOR"
+	ReasonSplitRatioSumNot100     Reason = "ERROR_REASON_SPLIT_RATIO_SUM_NOT_100"
+	ReasonSplitContributorMissing Reason = "ERROR_REASON_SPLIT_CONTRIBUTOR_MISSING"
 )
 
 // Ratio is an exact share of a whole, Num/Den: 33.33 % is BasisPoints(3333), one third is

@@ -121,7 +121,9 @@ func TestSplitRefusesAgreementsThatDoNotAddUp(t *testing.T) {
 }
 
 // checkSplitProperties is the property: the shares sum to the amount (no fen lost or
-// created), each is within one fen of the exact share, and a refund mirrors the split.
+// created), each is within one fen of the exact share, the extra fen went by the stated
+// rule (no one who got one has a smaller discarded fraction than someone who did not, or an
+// equal one and a later place), and a refund mirrors the split.
 func checkSplitProperties(t *testing.T, amount int64, weights []uint16) bool {
 	t.Helper()
 	if len(weights) == 0 || len(weights) > 40 {
@@ -154,6 +156,31 @@ func checkSplitProperties(t *testing.T, amount int64, weights []uint16) bool {
 	if sum.Cmp(big.NewInt(amount)) != 0 {
 		t.Logf("amount %d: shares sum to %s", amount, sum)
 		return false
+	}
+	// The rule, on the magnitude: extra_i = |share_i| − floor(|amount|·r_i) is 0 or 1, and
+	// rem_i = |amount|·r_i − floor(…) orders who gets one.
+	mag := new(big.Rat).Abs(new(big.Rat).SetInt64(amount))
+	extra := make([]int64, len(got))
+	rem := make([]*big.Rat, len(got))
+	for i, a := range got {
+		exact := new(big.Rat).Mul(mag, cs[i].Ratio.Rat())
+		floor := new(big.Int).Quo(exact.Num(), exact.Denom())
+		rem[i] = new(big.Rat).Sub(exact, new(big.Rat).SetInt(floor))
+		share := new(big.Int).Abs(big.NewInt(int64(a.Amount)))
+		extra[i] = new(big.Int).Sub(share, floor).Int64()
+		if extra[i] != 0 && extra[i] != 1 {
+			return false
+		}
+	}
+	for i := range got {
+		for j := range got {
+			if extra[i] == 1 && extra[j] == 0 {
+				if c := rem[i].Cmp(rem[j]); c < 0 || (c == 0 && i > j) {
+					t.Logf("amount %d: %d got the extra fen before %d", amount, i, j)
+					return false
+				}
+			}
+		}
 	}
 	if amount != math.MinInt64 {
 		back, err := domain.Split(domain.Fen(-amount), cs)

@@ -12,15 +12,15 @@ import (
 
 // Reasons for refusing a valuation record or a computation on one.
 const (
-	ReasonValuationInvalid       Reason = "VALUATION_INVALID"
-	ReasonValuationMethod        Reason = "VALUATION_METHOD_INVALID"
-	ReasonValuationAppraisers    Reason = "VALUATION_TOO_FEW_APPRAISERS"
-	ReasonValuationInstitution   Reason = "VALUATION_INSTITUTION_INVALID"
-	ReasonValuationReportHash    Reason = "VALUATION_REPORT_HASH_INVALID"
-	ReasonValuationCostComponent Reason = "VALUATION_COST_COMPONENT_INVALID"
-	ReasonValuationDiscountRate  Reason = "VALUATION_DISCOUNT_RATE_INVALID"
-	ReasonValuationNoCashFlows   Reason = "VALUATION_NO_CASH_FLOWS"
-	ReasonValuationOverflow      Reason = "VALUATION_OVERFLOW"
+	ReasonValuationInvalid       Reason = "ERROR_REASON_VALUATION_INVALID"
+	ReasonValuationMethod        Reason = "ERROR_REASON_VALUATION_METHOD_INVALID"
+	ReasonValuationAppraisers    Reason = "ERROR_REASON_VALUATION_TOO_FEW_APPRAISERS"
+	ReasonValuationInstitution   Reason = "ERROR_REASON_VALUATION_INSTITUTION_INVALID"
+	ReasonValuationReportHash    Reason = "ERROR_REASON_VALUATION_REPORT_HASH_INVALID"
+	ReasonValuationCostComponent Reason = "ERROR_REASON_VALUATION_COST_COMPONENT_INVALID"
+	ReasonValuationDiscountRate  Reason = "ERROR_REASON_VALUATION_DISCOUNT_RATE_INVALID"
+	ReasonValuationNoCashFlows   Reason = "ERROR_REASON_VALUATION_NO_CASH_FLOWS"
+	ReasonValuationOverflow      Reason = "ERROR_REASON_VALUATION_OVERFLOW"
 )
 
 // ValuationMethod is the approach an appraisal takes. 《数据资产评估指导意见》
