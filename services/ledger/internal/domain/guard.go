@@ -139,8 +139,8 @@ func PledgeRefusals(f PledgeFacts, p GuardPolicy) []*RuleError {
 	switch f.Unit {
 	case UnitAdministrative, UnitPublicInstitution:
 		return []*RuleError{{Reason: ReasonPledgeForbidden,
-			En: "administrative units and public institutions must not use data assets as collateral for guarantees or financing, which would create new hidden government debt (财资〔2024〕1号)",
-			Zh: "行政事业单位不得利用数据资产进行担保或融资，不得新增政府隐性债务（财资〔2024〕1号）"}}
+			En: "administrative units and public institutions must not use data assets to provide guarantees and so create new hidden government debt (财资〔2024〕1号); no pledge or financing on a data asset can be recorded for them",
+			Zh: "行政事业单位不得利用数据资产进行担保，新增政府隐性债务（财资〔2024〕1号），不得办理数据资产质押或融资"}}
 	case UnitEnterprise:
 	case UnitOther:
 		if p.RefuseOtherUnits {

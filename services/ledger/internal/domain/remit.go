@@ -109,7 +109,7 @@ func (t RemitTreatment) check() error {
 // much the unit keeps, whether it is government non-tax revenue, and the rule's source.
 type RemitDecision struct {
 	Treatment RemitTreatment
-	NonTax    bool // 政府非税收入, collected through 国库集中收缴
+	NonTax    bool // the remitted part is 政府非税收入, collected through 国库集中收缴
 	Remit     Fen
 	Keep      Fen
 	BasisEn   string
