@@ -7,49 +7,6 @@ import (
 	"time"
 )
 
-// --- Stand-in for unit.go (another helper's), shaped like it so the integrator can drop
-// this block: UnitKind, its constants and String have the same names and values there,
-// where UnitType (derived from the USCC, with an admin override) has Effective() returning
-// a UnitKind. Only PublicBody, below the block, is this file's own.
-
-// UnitKind is the kind of unit that holds an asset, as far as the money rules care.
-// Administrative units and public institutions together are 行政事业单位 and follow
-// 财资〔2024〕1号; enterprises follow 财会〔2023〕11号. The zero value is "not set".
-type UnitKind int
-
-// The unit kinds the ledger distinguishes.
-const (
-	UnitKindUnset         UnitKind = iota
-	UnitAdministrative             // 机关 (USCC kind 11)
-	UnitPublicInstitution          // 事业单位 (USCC kind 12)
-	UnitEnterprise                 // 企业 (USCC kind 91)
-	UnitOther                      // 社会团体 and the rest
-)
-
-// String is the kind's stable name.
-func (k UnitKind) String() string {
-	switch k {
-	case UnitAdministrative:
-		return "administrative"
-	case UnitPublicInstitution:
-		return "public_institution"
-	case UnitEnterprise:
-		return "enterprise"
-	case UnitOther:
-		return "other"
-	case UnitKindUnset:
-		return "unset"
-	}
-	return "unknown"
-}
-
-// --- End of the stand-in for unit.go.
-
-// PublicBody reports whether k is a 行政事业单位 (administrative unit or public institution).
-func (k UnitKind) PublicBody() bool {
-	return k == UnitAdministrative || k == UnitPublicInstitution
-}
-
 // Reasons for refusing a pledge or financing record.
 const (
 	ReasonPledgeForbidden           Reason = "ERROR_REASON_PLEDGE_FORBIDDEN_PUBLIC_BODY"

@@ -130,12 +130,12 @@ func TestPledgeForEnterprisesAndOthers(t *testing.T) {
 	}
 }
 
-func TestUnitKindPublicBody(t *testing.T) {
+func TestUnitKindRegimeOfPublicBodies(t *testing.T) {
 	t.Parallel()
-	require.True(t, domain.UnitAdministrative.PublicBody())
-	require.True(t, domain.UnitPublicInstitution.PublicBody())
-	require.False(t, domain.UnitEnterprise.PublicBody())
-	require.False(t, domain.UnitOther.PublicBody())
+	require.True(t, domain.UnitAdministrative.Regime() == domain.RegimePublicSector)
+	require.True(t, domain.UnitPublicInstitution.Regime() == domain.RegimePublicSector)
+	require.False(t, domain.UnitEnterprise.Regime() == domain.RegimePublicSector)
+	require.False(t, domain.UnitOther.Regime() == domain.RegimePublicSector)
 }
 
 func flagKinds(t *testing.T, fs []domain.Flag) []domain.FlagKind {

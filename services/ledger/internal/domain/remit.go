@@ -141,7 +141,7 @@ func RemitFor(unit UnitKind, kind RevenueKind, amount Fen, p RemitPolicy) (Remit
 	case unit == UnitEnterprise || unit == UnitOther:
 		d = RemitDecision{Treatment: RemitTreatment{Rule: RemitExempt},
 			BasisEn: "not a public body: 财资〔2024〕1号 does not apply", BasisZh: "非行政事业单位，不适用财资〔2024〕1号"}
-	case unit.PublicBody() && kind == RevenueDisposal:
+	case unit.Regime() == RegimePublicSector && kind == RevenueDisposal:
 		t := p.Disposal
 		if t.Rule == RemitRuleUnset {
 			t.Rule = RemitAll
