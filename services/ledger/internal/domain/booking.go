@@ -170,10 +170,35 @@ type CostComponents struct {
 	Development            Fen // 开发阶段符合资本化条件的支出 (self-developed only)
 }
 
-// CostLine is one named cost component, for validation messages and disclosure.
+// CostLine is one named cost component, for validation messages and disclosure, and the
+// input of the cost method (CostMethodValue). Name is the English name (or the appraiser's
+// own), Zh the Chinese (may be empty for an appraiser's line).
 type CostLine struct {
 	Name, Zh string
 	Amount   Fen
+}
+
+// zh is the line's Chinese name, or its name when it has none.
+func (l CostLine) zh() string {
+	if l.Zh != "" {
+		return l.Zh
+	}
+	return l.Name
+}
+
+// addCosts adds cost lines, which must each be zero or more (a cost is never negative): it
+// returns the first negative line, or sumFen's error when the sum does not fit in int64 fen.
+// Callers give the refusal their own reason.
+func addCosts(lines []CostLine) (sum Fen, negative *CostLine, err error) {
+	amounts := make([]Fen, len(lines))
+	for i := range lines {
+		if lines[i].Amount < 0 {
+			return 0, &lines[i], nil
+		}
+		amounts[i] = lines[i].Amount
+	}
+	sum, err = sumFen(amounts...)
+	return sum, nil, err
 }
 
 // Lines lists the components in the order of 财会〔2023〕11号.
@@ -205,17 +230,13 @@ func (c CostComponents) Processing() (Fen, error) {
 // InitialAmount is the sum of the components: the initial amount (初始入账金额). Each
 // component must be zero or more, and the sum must fit.
 func (c CostComponents) InitialAmount() (Fen, error) {
-	lines := c.Lines()
-	amounts := make([]Fen, len(lines))
-	for i, l := range lines {
-		if l.Amount < 0 {
-			return 0, &RuleError{ReasonNegativeAmount,
-				"cost component " + l.Name + " is negative (" + l.Amount.String() + "); costs are zero or more",
-				"成本项目“" + l.Zh + "”为负数（" + l.Amount.String() + "），成本不能为负"}
-		}
-		amounts[i] = l.Amount
+	sum, neg, err := addCosts(c.Lines())
+	if neg != nil {
+		return 0, &RuleError{ReasonNegativeAmount,
+			"cost component " + neg.Name + " is negative (" + neg.Amount.String() + "); costs are zero or more",
+			"成本项目“" + neg.Zh + "”为负数（" + neg.Amount.String() + "），成本不能为负"}
 	}
-	return sumFen(amounts...)
+	return sum, err
 }
 
 // sumFen adds amounts exactly or reports that the sum does not fit in int64 fen.

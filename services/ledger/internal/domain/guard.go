@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"time"
 )
 
 // Reasons for refusing a pledge or financing record.
@@ -79,7 +78,7 @@ type PledgeFacts struct {
 	// judged as of On.
 	ValuationID string
 	Valuations  []Valuation
-	On          time.Time // the date of the pledge
+	On          CivilDate // the date of the pledge
 }
 
 // PledgeRefusals lists every reason a pledge must be refused, in a fixed order; none means
@@ -140,7 +139,7 @@ func pledgeValuationRefusals(f PledgeFacts, p GuardPolicy) []*RuleError {
 			break
 		}
 	}
-	if v == nil || v.RecordedAt.After(f.On) {
+	if v == nil || v.RecordedAt.After(recordedBy(f.On)) {
 		return []*RuleError{{Reason: ReasonPledgeNoValuation,
 			En: "a pledge needs a recorded valuation of the asset", Zh: "质押须有已记录的该资产评估结果"}}
 	}
@@ -153,11 +152,11 @@ func pledgeValuationRefusals(f PledgeFacts, p GuardPolicy) []*RuleError {
 	if !v.ValidOn(f.On, p.Valuation) {
 		out = append(out, &RuleError{Reason: ReasonPledgeValuationStale,
 			En: fmt.Sprintf("valuation %s (base date %s) is not valid on %s: its validity runs from the base date to the day before %s",
-				v.ID, v.BaseDate.Format(time.DateOnly), civilDay(f.On).Format(time.DateOnly), v.ValidUntil(p.Valuation).Format(time.DateOnly)),
+				v.ID, v.BaseDate, f.On, v.ValidUntil(p.Valuation)),
 			Zh: fmt.Sprintf("评估记录 %s（评估基准日 %s）在 %s 不在有效期内，有效期自评估基准日起至 %s 前一日止",
-				v.ID, v.BaseDate.Format(time.DateOnly), civilDay(f.On).Format(time.DateOnly), v.ValidUntil(p.Valuation).Format(time.DateOnly))})
+				v.ID, v.BaseDate, f.On, v.ValidUntil(p.Valuation))})
 	}
-	if by, ok := ValuationsAsOf(f.Valuations, v.AssetID, f.On).SupersededBy(v.ID); ok {
+	if by, ok := ValuationsAsOf(f.Valuations, v.AssetID, recordedBy(f.On)).SupersededBy(v.ID); ok {
 		out = append(out, &RuleError{Reason: ReasonPledgeValuationSuperseded,
 			En: fmt.Sprintf("valuation %s is superseded by %s", v.ID, by.ID),
 			Zh: fmt.Sprintf("评估记录 %s 已被 %s 取代", v.ID, by.ID)})
@@ -208,17 +207,17 @@ type Carrying struct {
 // the current valuation (the newest recorded by then) is past its validity window, and far
 // above the carrying amount when its value exceeds the policy's factor (3× by default)
 // times the carrying amount. Superseded valuations raise nothing; they are history.
-func ValuationFlags(assetID string, valuations []Valuation, carrying Carrying, on time.Time, p GuardPolicy) []Flag {
+func ValuationFlags(assetID string, valuations []Valuation, carrying Carrying, on CivilDate, p GuardPolicy) []Flag {
 	p = p.withDefaults()
-	v, ok := ValuationsAsOf(valuations, assetID, on).Current()
+	v, ok := ValuationsAsOf(valuations, assetID, recordedBy(on)).Current()
 	if !ok {
 		return nil
 	}
 	var out []Flag
-	if !civilDay(on).Before(v.ValidUntil(p.Valuation)) {
+	if !on.Before(v.ValidUntil(p.Valuation)) {
 		out = append(out, Flag{Kind: FlagStaleValuation, Subject: assetID,
-			En: fmt.Sprintf("the current valuation %s (base date %s) expired on %s", v.ID, v.BaseDate.Format(time.DateOnly), v.ValidUntil(p.Valuation).Format(time.DateOnly)),
-			Zh: fmt.Sprintf("现行评估结果 %s（评估基准日 %s）已于 %s 超过有效期", v.ID, v.BaseDate.Format(time.DateOnly), v.ValidUntil(p.Valuation).Format(time.DateOnly))})
+			En: fmt.Sprintf("the current valuation %s (base date %s) expired on %s", v.ID, v.BaseDate, v.ValidUntil(p.Valuation)),
+			Zh: fmt.Sprintf("现行评估结果 %s（评估基准日 %s）已于 %s 超过有效期", v.ID, v.BaseDate, v.ValidUntil(p.Valuation))})
 	}
 	if carrying.Booked && aboveFactor(v.Value, carrying.Amount, p.AboveCarryingFactor) {
 		f := p.AboveCarryingFactor
@@ -241,9 +240,9 @@ func aboveFactor(value, carrying Fen, factor Ratio) bool {
 // ended); RevokedOn is the day revocation took effect (zero: not revoked).
 type GrantStanding struct {
 	GrantID    string
-	ValidFrom  time.Time
-	ValidUntil time.Time
-	RevokedOn  time.Time
+	ValidFrom  CivilDate
+	ValidUntil CivilDate
+	RevokedOn  CivilDate
 }
 
 // RevenueFacts is a revenue record with the grant it is recorded against. PeriodFrom and
@@ -252,9 +251,9 @@ type GrantStanding struct {
 type RevenueFacts struct {
 	RevenueID  string
 	Grant      GrantStanding
-	PeriodFrom time.Time
-	PeriodTo   time.Time
-	ReceivedOn time.Time
+	PeriodFrom CivilDate
+	PeriodTo   CivilDate
+	ReceivedOn CivilDate
 }
 
 // RevenueGrantFlags flags revenue that pays for use the grant did not cover: use on or
@@ -271,22 +270,21 @@ func RevenueGrantFlags(rs []RevenueFacts) []Flag {
 		if to.IsZero() {
 			to = r.ReceivedOn
 		}
-		from, to = civilDay(from), civilDay(to)
 		g := r.Grant
-		if !g.RevokedOn.IsZero() && !to.Before(civilDay(g.RevokedOn)) {
+		if !g.RevokedOn.IsZero() && !to.Before(g.RevokedOn) {
 			out = append(out, Flag{Kind: FlagRevenueOnRevokedGrant, Subject: r.RevenueID,
-				En: fmt.Sprintf("revenue %s pays for use up to %s, but grant %s was revoked on %s", r.RevenueID, to.Format(time.DateOnly), g.GrantID, civilDay(g.RevokedOn).Format(time.DateOnly)),
-				Zh: fmt.Sprintf("收入 %s 对应的使用期至 %s，但授权 %s 已于 %s 撤销", r.RevenueID, to.Format(time.DateOnly), g.GrantID, civilDay(g.RevokedOn).Format(time.DateOnly))})
+				En: fmt.Sprintf("revenue %s pays for use up to %s, but grant %s was revoked on %s", r.RevenueID, to, g.GrantID, g.RevokedOn),
+				Zh: fmt.Sprintf("收入 %s 对应的使用期至 %s，但授权 %s 已于 %s 撤销", r.RevenueID, to, g.GrantID, g.RevokedOn)})
 		}
-		if !g.ValidUntil.IsZero() && to.After(civilDay(g.ValidUntil)) {
+		if !g.ValidUntil.IsZero() && to.After(g.ValidUntil) {
 			out = append(out, Flag{Kind: FlagRevenueOnExpiredGrant, Subject: r.RevenueID,
-				En: fmt.Sprintf("revenue %s pays for use up to %s, but grant %s ended on %s", r.RevenueID, to.Format(time.DateOnly), g.GrantID, civilDay(g.ValidUntil).Format(time.DateOnly)),
-				Zh: fmt.Sprintf("收入 %s 对应的使用期至 %s，但授权 %s 已于 %s 到期", r.RevenueID, to.Format(time.DateOnly), g.GrantID, civilDay(g.ValidUntil).Format(time.DateOnly))})
+				En: fmt.Sprintf("revenue %s pays for use up to %s, but grant %s ended on %s", r.RevenueID, to, g.GrantID, g.ValidUntil),
+				Zh: fmt.Sprintf("收入 %s 对应的使用期至 %s，但授权 %s 已于 %s 到期", r.RevenueID, to, g.GrantID, g.ValidUntil)})
 		}
-		if !g.ValidFrom.IsZero() && from.Before(civilDay(g.ValidFrom)) {
+		if !g.ValidFrom.IsZero() && from.Before(g.ValidFrom) {
 			out = append(out, Flag{Kind: FlagRevenueBeforeGrantStart, Subject: r.RevenueID,
-				En: fmt.Sprintf("revenue %s pays for use from %s, before grant %s began on %s", r.RevenueID, from.Format(time.DateOnly), g.GrantID, civilDay(g.ValidFrom).Format(time.DateOnly)),
-				Zh: fmt.Sprintf("收入 %s 对应的使用期自 %s 起，早于授权 %s 的生效日 %s", r.RevenueID, from.Format(time.DateOnly), g.GrantID, civilDay(g.ValidFrom).Format(time.DateOnly))})
+				En: fmt.Sprintf("revenue %s pays for use from %s, before grant %s began on %s", r.RevenueID, from, g.GrantID, g.ValidFrom),
+				Zh: fmt.Sprintf("收入 %s 对应的使用期自 %s 起，早于授权 %s 的生效日 %s", r.RevenueID, from, g.GrantID, g.ValidFrom)})
 		}
 	}
 	return out

@@ -26,7 +26,7 @@ func CivilDateOf(y int, m time.Month, d int) CivilDate { return CivilDate{y, m, 
 // ParseCivilDate reads "2006-01-02".
 func ParseCivilDate(s string) (CivilDate, error) {
 	t, err := time.Parse(time.DateOnly, strings.TrimSpace(s))
-	d := CivilDate{t.Year(), t.Month(), t.Day()}
+	d := civilDateOfTime(t)
 	if err != nil || !d.Valid() {
 		return CivilDate{}, errInvalidDate(s)
 	}
@@ -41,8 +41,7 @@ func (d CivilDate) Valid() bool {
 	if d.Year < minYear || d.Year > maxYear {
 		return false
 	}
-	t := time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC)
-	return t.Year() == d.Year && t.Month() == d.Month && t.Day() == d.Day
+	return civilDateOfTime(d.utc()) == d
 }
 
 // String writes "2006-01-02".
@@ -57,6 +56,29 @@ func (d CivilDate) Before(e CivilDate) bool {
 		return d.Month < e.Month
 	}
 	return d.Day < e.Day
+}
+
+// After reports whether d is later than e.
+func (d CivilDate) After(e CivilDate) bool { return e.Before(d) }
+
+// utc is d as midnight UTC, for the calendar arithmetic of package time. A CivilDate has
+// no zone; UTC only keeps that arithmetic free of daylight saving.
+func (d CivilDate) utc() time.Time { return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC) }
+
+func civilDateOfTime(t time.Time) CivilDate { return CivilDate{t.Year(), t.Month(), t.Day()} }
+
+// AddDays is the day n calendar days after d (before it for negative n).
+func (d CivilDate) AddDays(n int) CivilDate { return civilDateOfTime(d.utc().AddDate(0, 0, n)) }
+
+// AddMonths is the same day of the month n months after d (before it for negative n). A
+// day the target month lacks runs on into the next month, as time.AddDate normalises it:
+// 29 February 2024 plus 12 months is 1 March 2025, and 31 January plus one month is 3 March
+// (2 March in a leap year). Valuation validity (ValidUntil) relies on this rule.
+func (d CivilDate) AddMonths(n int) CivilDate { return civilDateOfTime(d.utc().AddDate(0, n, 0)) }
+
+// DaysSince is the number of calendar days from e to d (negative if d is earlier).
+func (d CivilDate) DaysSince(e CivilDate) int {
+	return int((d.utc().Unix() - e.utc().Unix()) / 86400) // both are midnight UTC; Unix has no leap seconds
 }
 
 // YearMonth is the month d falls in.

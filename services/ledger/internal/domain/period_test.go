@@ -50,6 +50,51 @@ func TestCivilDate(t *testing.T) {
 	require.True(t, domain.CivilDate{}.IsZero())
 }
 
+// TestCivilDateArithmetic checks the calendar arithmetic against hand-counted dates.
+func TestCivilDateArithmetic(t *testing.T) {
+	t.Parallel()
+	d := domain.CivilDateOf
+	for _, tc := range []struct {
+		from domain.CivilDate
+		n    int
+		want domain.CivilDate
+	}{
+		{d(2026, 3, 10), 30, d(2026, 4, 9)},   // 21 days left in March + 9
+		{d(2026, 12, 15), 30, d(2027, 1, 14)}, // 16 days left in December + 14
+		{d(2024, 2, 28), 1, d(2024, 2, 29)},   // leap year
+		{d(2025, 2, 28), 1, d(2025, 3, 1)},
+		{d(2025, 3, 1), -1, d(2025, 2, 28)},
+		{d(2025, 6, 30), 0, d(2025, 6, 30)},
+	} {
+		got := tc.from.AddDays(tc.n)
+		require.Equal(t, tc.want, got, "%s + %d days", tc.from, tc.n)
+		require.Equal(t, tc.n, got.DaysSince(tc.from), "%s − %s", got, tc.from)
+	}
+	for _, tc := range []struct {
+		from domain.CivilDate
+		n    int
+		want domain.CivilDate
+	}{
+		{d(2025, 6, 30), 12, d(2026, 6, 30)},
+		{d(2025, 6, 30), 6, d(2025, 12, 30)},
+		{d(2024, 2, 29), 12, d(2025, 3, 1)}, // 29 Feb 2025 does not exist: runs on to 1 March
+		{d(2024, 2, 29), 48, d(2028, 2, 29)},
+		{d(2025, 1, 31), 1, d(2025, 3, 3)}, // "31 Feb" = 28 Feb + 3
+		{d(2024, 1, 31), 1, d(2024, 3, 2)}, // "31 Feb" = 29 Feb + 2
+		{d(2025, 3, 31), -1, d(2025, 3, 3)},
+		{d(2025, 11, 15), 3, d(2026, 2, 15)},
+	} {
+		require.Equal(t, tc.want, tc.from.AddMonths(tc.n), "%s + %d months", tc.from, tc.n)
+	}
+	require.Equal(t, 366, d(2025, 1, 1).DaysSince(d(2024, 1, 1)))
+	require.Equal(t, -366, d(2024, 1, 1).DaysSince(d(2025, 1, 1)))
+	require.Equal(t, 2958463, d(9999, 12, 31).DaysSince(d(1900, 1, 1)), "the whole range, beyond time.Duration's 292 years")
+	require.True(t, d(2025, 2, 1).After(d(2025, 1, 31)))
+	require.False(t, d(2025, 2, 1).After(d(2025, 2, 1)))
+	require.False(t, d(2024, 12, 31).After(d(2025, 1, 1)))
+	require.False(t, d(2025, 2, 29).Valid())
+}
+
 // TestBookingToSchedule: a confirmed booking of the 1 000 000.00 acquired intangible gives
 // the plain schedule of testdata/amortisation.csv.
 func TestBookingToSchedule(t *testing.T) {

@@ -2,10 +2,8 @@ package domain
 
 import (
 	"fmt"
-	"math"
 	"sort"
 	"strings"
-	"time"
 )
 
 // Reasons for refusing a remittance computation or record.
@@ -206,7 +204,7 @@ const (
 // RemitPayment is one payment into the treasury against a remittance, with the receipt
 // (e.g. the 非税收入缴款书 number).
 type RemitPayment struct {
-	On      time.Time
+	On      CivilDate
 	Amount  Fen
 	Receipt string
 }
@@ -217,19 +215,19 @@ type Remittance struct {
 	ID         string
 	RevenueID  string
 	Period     string // the accounting period the revenue belongs to (e.g. "2026-03"); reconciliation groups by it
-	ReceivedOn time.Time
-	DueOn      time.Time
+	ReceivedOn CivilDate
+	DueOn      CivilDate
 	Amount     Fen
 	Payments   []RemitPayment
 }
 
 // NewRemittance opens a remittance of amount for revenue received on receivedOn, due the
 // policy's DueDays calendar days later (30 by default; configurable, not law).
-func NewRemittance(id, revenueID, period string, receivedOn time.Time, amount Fen, p RemitPolicy) (Remittance, error) {
-	if strings.TrimSpace(id) == "" || strings.TrimSpace(revenueID) == "" || strings.TrimSpace(period) == "" || receivedOn.IsZero() {
+func NewRemittance(id, revenueID, period string, receivedOn CivilDate, amount Fen, p RemitPolicy) (Remittance, error) {
+	if strings.TrimSpace(id) == "" || strings.TrimSpace(revenueID) == "" || strings.TrimSpace(period) == "" || !receivedOn.Valid() {
 		return Remittance{}, &RuleError{Reason: ReasonRemitInvalid,
-			En: "a remittance needs its id, the revenue record, the period and the receipt date",
-			Zh: "上缴记录须有记录标识、收入记录、所属期间和收款日期"}
+			En: "a remittance needs its id, the revenue record, the period and the receipt date (a day of the calendar)",
+			Zh: "上缴记录须有记录标识、收入记录、所属期间和有效的收款日期"}
 	}
 	if amount < 0 {
 		// Revenue refunded after remittance comes back through a treasury refund (退库),
@@ -238,34 +236,31 @@ func NewRemittance(id, revenueID, period string, receivedOn time.Time, amount Fe
 			En: "a remittance amount must not be negative; refunds go through a treasury refund (退库)",
 			Zh: "上缴金额不得为负，退付应通过退库办理"}
 	}
-	d := civilDay(receivedOn)
-	return Remittance{ID: id, RevenueID: revenueID, Period: period, ReceivedOn: d,
-		DueOn: d.AddDate(0, 0, p.dueDays()), Amount: amount}, nil
+	return Remittance{ID: id, RevenueID: revenueID, Period: period, ReceivedOn: receivedOn,
+		DueOn: receivedOn.AddDays(p.dueDays()), Amount: amount}, nil
 }
 
 // Pay records a payment against r. A payment dated before the revenue was received is
 // refused (it cannot be for this revenue).
 func (r Remittance) Pay(pay RemitPayment) (Remittance, error) {
-	if pay.Amount <= 0 || pay.On.IsZero() {
+	if pay.Amount <= 0 || !pay.On.Valid() {
 		return r, &RuleError{Reason: ReasonRemitInvalid,
 			En: "a payment needs a date and a positive amount", Zh: "缴款须有日期和正数金额"}
 	}
-	if civilDay(pay.On).Before(r.ReceivedOn) {
+	if pay.On.Before(r.ReceivedOn) {
 		return r, &RuleError{Reason: ReasonRemitPaymentBefore,
-			En: fmt.Sprintf("payment on %s is before the revenue was received on %s", civilDay(pay.On).Format(time.DateOnly), r.ReceivedOn.Format(time.DateOnly)),
-			Zh: fmt.Sprintf("缴款日期 %s 早于收款日期 %s", civilDay(pay.On).Format(time.DateOnly), r.ReceivedOn.Format(time.DateOnly))}
+			En: fmt.Sprintf("payment on %s is before the revenue was received on %s", pay.On, r.ReceivedOn),
+			Zh: fmt.Sprintf("缴款日期 %s 早于收款日期 %s", pay.On, r.ReceivedOn)}
 	}
-	pay.On = civilDay(pay.On)
 	r.Payments = append(append([]RemitPayment(nil), r.Payments...), pay)
 	return r, nil
 }
 
 // PaidBy is the sum of the payments made on or before on.
-func (r Remittance) PaidBy(on time.Time) Fen {
-	d := civilDay(on)
+func (r Remittance) PaidBy(on CivilDate) Fen {
 	var sum Fen
 	for _, p := range r.Payments {
-		if !p.On.After(d) {
+		if !p.On.After(on) {
 			sum += p.Amount
 		}
 	}
@@ -274,11 +269,11 @@ func (r Remittance) PaidBy(on time.Time) Fen {
 
 // Status is r's status on a date: remitted once the payments made by then cover the
 // amount; otherwise due up to and including the due date and overdue from the day after.
-func (r Remittance) Status(on time.Time) RemitStatus {
+func (r Remittance) Status(on CivilDate) RemitStatus {
 	switch {
 	case r.PaidBy(on) >= r.Amount:
 		return RemitRemitted
-	case civilDay(on).After(r.DueOn):
+	case on.After(r.DueOn):
 		return RemitOverdue
 	default:
 		return RemitDue
@@ -286,11 +281,11 @@ func (r Remittance) Status(on time.Time) RemitStatus {
 }
 
 // DaysOverdue is how many days past the due date r is on a date (0 unless overdue).
-func (r Remittance) DaysOverdue(on time.Time) int {
+func (r Remittance) DaysOverdue(on CivilDate) int {
 	if r.Status(on) != RemitOverdue {
 		return 0
 	}
-	return int(math.Round(civilDay(on).Sub(r.DueOn).Hours() / 24))
+	return on.DaysSince(r.DueOn)
 }
 
 // RemitReconciliation compares, for one period, what was due with what was paid by a date.
@@ -306,7 +301,7 @@ type RemitReconciliation struct {
 // ReconcileRemittances sums, per period, the amounts due and the payments made on or
 // before on, and reports the difference, sorted by period. Payments are counted in the
 // period of the remittance they pay, whenever they were made.
-func ReconcileRemittances(rs []Remittance, on time.Time) []RemitReconciliation {
+func ReconcileRemittances(rs []Remittance, on CivilDate) []RemitReconciliation {
 	by := map[string]*RemitReconciliation{}
 	for _, r := range rs {
 		rec := by[r.Period]

@@ -2,7 +2,6 @@ package domain_test
 
 import (
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -125,10 +124,10 @@ func TestRemittanceStatusOverDates(t *testing.T) {
 	require.Equal(t, domain.RemitDue, short.Status(day("2026-03-20")))
 	require.Equal(t, domain.RemitOverdue, short.Status(day("2026-03-21")))
 
-	// Received late in the evening in Beijing: that calendar day counts.
-	late, err := domain.NewRemittance("r3", "rev-3", "2026-03", time.Date(2026, 3, 10, 23, 30, 0, 0, time.FixedZone("CST", 8*3600)), 100, domain.RemitPolicy{})
+	// Across a month end and a year end: 2026-12-15 + 30 days = 2027-01-14.
+	late, err := domain.NewRemittance("r3", "rev-3", "2026-12", day("2026-12-15"), 100, domain.RemitPolicy{})
 	require.NoError(t, err)
-	require.Equal(t, day("2026-04-09"), late.DueOn)
+	require.Equal(t, day("2027-01-14"), late.DueOn)
 
 	// Nothing to remit is remitted from the start.
 	zero := mustRemittance(t, "r4", "2026-03", "2026-03-10", 0)
@@ -141,8 +140,10 @@ func TestRemittanceRefuses(t *testing.T) {
 	require.Equal(t, domain.ReasonRemitInvalid, reasonOf(t, err))
 	_, err = domain.NewRemittance("r", "", "2026-03", day("2026-03-10"), 1, domain.RemitPolicy{})
 	require.Equal(t, domain.ReasonRemitInvalid, reasonOf(t, err))
-	_, err = domain.NewRemittance("r", "rev", "2026-03", time.Time{}, 1, domain.RemitPolicy{})
+	_, err = domain.NewRemittance("r", "rev", "2026-03", domain.CivilDate{}, 1, domain.RemitPolicy{})
 	require.Equal(t, domain.ReasonRemitInvalid, reasonOf(t, err))
+	_, err = domain.NewRemittance("r", "rev", "2026-02", domain.CivilDateOf(2026, 2, 30), 1, domain.RemitPolicy{})
+	require.Equal(t, domain.ReasonRemitInvalid, reasonOf(t, err), "30 February is not a day")
 
 	r := mustRemittance(t, "r", "2026-03", "2026-03-10", 100)
 	_, err = r.Pay(pay("2026-03-09", 100))

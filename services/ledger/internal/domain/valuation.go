@@ -2,8 +2,8 @@ package domain
 
 import (
 	"encoding/hex"
+	"errors"
 	"fmt"
-	"math"
 	"math/big"
 	"sort"
 	"strings"
@@ -104,13 +104,13 @@ type Valuation struct {
 	// Methods lists the basic methods a combination used (at least two); empty otherwise.
 	Methods  []ValuationMethod
 	Purpose  string
-	BaseDate time.Time // 评估基准日; only the calendar date counts
+	BaseDate CivilDate // 评估基准日
 	// Value is the appraiser's concluded value. The ledger computes figures only where the
 	// arithmetic is well defined (CostMethodValue, IncomeMethodValue); otherwise it keeps
 	// the figure the appraiser reported.
 	Value           Fen
 	InstitutionName string
-	InstitutionUSCC string // unified social credit code of the appraisal institution
+	InstitutionUSCC string // unified social credit code of the appraisal institution (checked by ParseUSCC)
 	Appraisers      []Appraiser
 	ReportNumber    string
 	ReportSHA256    string // hex of the SHA-256 of the report file, lower case
@@ -126,9 +126,10 @@ type Valuation struct {
 
 // NewValuation checks a valuation record before it is kept: a method of
 // 中评协〔2023〕17号, a base date, a non-negative value, the appraisal institution's
-// USCC, enough appraisers (《资产评估法》第二十七条, by policy), the report number and the
-// SHA-256 of the report file. It returns the record with the hash in lower case and the
-// base date reduced to its calendar date.
+// USCC (ParseUSCC: alphabet, division digits and check character), enough appraisers
+// (《资产评估法》第二十七条, by policy), the report number and the SHA-256 of the report
+// file. It returns the record with the hash in lower case and the USCC without surrounding
+// spaces.
 func NewValuation(v Valuation, p ValuationPolicy) (Valuation, error) {
 	p = p.withDefaults()
 	bad := func(reason Reason, en, zh string) (Valuation, error) {
@@ -156,15 +157,19 @@ func NewValuation(v Valuation, p ValuationPolicy) (Valuation, error) {
 	default:
 		return bad(ReasonValuationMethod, fmt.Sprintf("method %q is not income, cost, market or combination (中评协〔2023〕17号)", v.Method), fmt.Sprintf("评估方法 %q 不是收益法、成本法、市场法或其组合（中评协〔2023〕17号）", v.Method))
 	}
-	if v.BaseDate.IsZero() {
-		return bad(ReasonValuationInvalid, "a valuation needs its base date (评估基准日)", "评估记录须有评估基准日")
+	if !v.BaseDate.Valid() {
+		return bad(ReasonValuationInvalid, "a valuation needs its base date (评估基准日), a day of the calendar", "评估记录须有有效的评估基准日")
 	}
 	if v.Value < 0 {
 		return bad(ReasonValuationInvalid, "a valuation's value must not be negative", "评估价值不得为负")
 	}
-	if !usccShapeOK(v.InstitutionUSCC) {
-		return bad(ReasonValuationInstitution, fmt.Sprintf("appraisal institution code %q is not an 18-character unified social credit code", v.InstitutionUSCC), fmt.Sprintf("评估机构统一社会信用代码 %q 格式不正确（应为 18 位）", v.InstitutionUSCC))
+	u, err := ParseUSCC(v.InstitutionUSCC)
+	if err != nil {
+		var re *RuleError
+		errors.As(err, &re) // ParseUSCC returns only *RuleError
+		return bad(ReasonValuationInstitution, "appraisal institution: "+re.En, "评估机构："+re.Zh)
 	}
+	v.InstitutionUSCC = u.Code
 	named := 0
 	for _, a := range v.Appraisers {
 		if strings.TrimSpace(a.Name) != "" && strings.TrimSpace(a.Licence) != "" {
@@ -182,47 +187,22 @@ func NewValuation(v Valuation, p ValuationPolicy) (Valuation, error) {
 		return bad(ReasonValuationReportHash, "the report hash must be the 64 hex digits of its SHA-256", "评估报告摘要须为 64 位十六进制 SHA-256 值")
 	}
 	v.ReportSHA256 = h
-	v.BaseDate = civilDay(v.BaseDate)
 	v.Methods = append([]ValuationMethod(nil), v.Methods...)
 	return v, nil
-}
-
-// usccShapeOK checks the shape of a unified social credit code (GB 32100): 18 characters
-// from the code's alphabet (digits and capitals without I, O, S, V, Z). The check digit is
-// left to the unit-type code, which owns the code's rules.
-func usccShapeOK(s string) bool {
-	const alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-	if len(s) != 18 {
-		return false
-	}
-	for _, r := range s {
-		if !strings.ContainsRune(alphabet, r) {
-			return false
-		}
-	}
-	return true
-}
-
-// civilDay is the calendar date of t (in t's own location) as midnight UTC, so that dates
-// compare by day whatever zone they were entered in.
-func civilDay(t time.Time) time.Time {
-	y, m, d := t.Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 
 // ValidUntil is the first day on which v may no longer be relied on: the base date plus
 // the policy's validity months (by default one year). A valuation with base date
 // 2025-06-30 is valid through 2026-06-29. (A base date of 29 February plus a year gives
-// 1 March, Go's normalisation, so it is valid through 28 February.)
-func (v Valuation) ValidUntil(p ValuationPolicy) time.Time {
-	return civilDay(v.BaseDate).AddDate(0, p.withDefaults().ValidityMonths, 0)
+// 1 March, CivilDate.AddMonths's normalisation, so it is valid through 28 February.)
+func (v Valuation) ValidUntil(p ValuationPolicy) CivilDate {
+	return v.BaseDate.AddMonths(p.withDefaults().ValidityMonths)
 }
 
 // ValidOn reports whether on lies within v's validity window: from the base date up to the
 // day before ValidUntil. Whether v is superseded is a separate question (Supersedes).
-func (v Valuation) ValidOn(on time.Time, p ValuationPolicy) bool {
-	d := civilDay(on)
-	return !d.Before(civilDay(v.BaseDate)) && d.Before(v.ValidUntil(p))
+func (v Valuation) ValidOn(on CivilDate, p ValuationPolicy) bool {
+	return !on.Before(v.BaseDate) && on.Before(v.ValidUntil(p))
 }
 
 // newerValuation orders two valuations of the same asset: the later base date is newer,
@@ -230,8 +210,8 @@ func (v Valuation) ValidOn(on time.Time, p ValuationPolicy) bool {
 // re-issued report) the one recorded later is newer; the id breaks any remaining tie so
 // the order is total.
 func newerValuation(a, b Valuation) bool {
-	if !a.BaseDate.Equal(b.BaseDate) {
-		return civilDay(a.BaseDate).After(civilDay(b.BaseDate))
+	if a.BaseDate != b.BaseDate {
+		return a.BaseDate.After(b.BaseDate)
 	}
 	if !a.RecordedAt.Equal(b.RecordedAt) {
 		return a.RecordedAt.After(b.RecordedAt)
@@ -239,12 +219,18 @@ func newerValuation(a, b Valuation) bool {
 	return a.ID > b.ID
 }
 
+// recordedBy is the cut-off instant for the valuations recorded by date d: the start of d,
+// midnight UTC. A valuation recorded during d is not relied on until the next day, which
+// errs on the side of refusing a pledge or not yet clearing a flag.
+func recordedBy(d CivilDate) time.Time { return d.utc() }
+
 // ValuationHistory is every valuation of one asset known as of a time, newest first.
 // Nothing is dropped: superseded valuations stay in the history.
 type ValuationHistory []Valuation
 
-// ValuationsAsOf returns the valuations of assetID recorded at or before asOf (a report as
-// of a period end must not see later records), newest first.
+// ValuationsAsOf returns the valuations of assetID recorded at or before the instant asOf
+// (a report as of a period end must not see later records), newest first. Recording is an
+// instant (RecordedAt), not a date; recordedBy gives the cut-off for a date.
 func ValuationsAsOf(all []Valuation, assetID string, asOf time.Time) ValuationHistory {
 	var h ValuationHistory
 	for _, v := range all {
@@ -278,31 +264,22 @@ func (h ValuationHistory) SupersededBy(id string) (Valuation, bool) {
 	return Valuation{}, false
 }
 
-// CostComponent is one recorded cost that the cost method adds up (for an acquired data
-// resource 财会〔2023〕11号 lists price, taxes, processing to make it usable, rights
-// verification, quality assessment, registration and security fees).
-type CostComponent struct {
-	Item   string
-	Amount Fen
-}
-
-// CostMethodValue is the sum of the recorded cost components: the part of the cost method
-// that is plain arithmetic. Adjustments an appraiser makes beyond it (obsolescence,
-// expected returns) are the appraiser's and are not computed here. Components must not be
-// negative; an empty list is refused rather than valued at nothing.
-func CostMethodValue(cs []CostComponent) (Fen, error) {
-	if len(cs) == 0 {
+// CostMethodValue is the sum of the recorded cost components (CostLine, as booking lists
+// them; an appraiser may name lines of its own): the part of the cost method that is plain
+// arithmetic. Adjustments an appraiser makes beyond it (obsolescence, expected returns) are
+// the appraiser's and are not computed here. Components must not be negative; an empty list
+// is refused rather than valued at nothing. For a booked resource the lines are
+// CostComponents.Lines.
+func CostMethodValue(lines []CostLine) (Fen, error) {
+	if len(lines) == 0 {
 		return 0, &RuleError{Reason: ReasonValuationCostComponent, En: "the cost method needs at least one cost component", Zh: "成本法至少需要一项成本构成"}
 	}
-	var sum Fen
-	for _, c := range cs {
-		if c.Amount < 0 {
-			return 0, &RuleError{Reason: ReasonValuationCostComponent, En: fmt.Sprintf("cost component %q is negative (%s)", c.Item, c.Amount), Zh: fmt.Sprintf("成本构成 %q 为负数（%s）", c.Item, c.Amount)}
-		}
-		if sum > math.MaxInt64-c.Amount {
-			return 0, &RuleError{Reason: ReasonValuationOverflow, En: "the cost components sum beyond what the ledger can hold", Zh: "成本构成合计超出可记录范围"}
-		}
-		sum += c.Amount
+	sum, neg, err := addCosts(lines)
+	if neg != nil {
+		return 0, &RuleError{Reason: ReasonValuationCostComponent, En: fmt.Sprintf("cost component %q is negative (%s)", neg.Name, neg.Amount), Zh: fmt.Sprintf("成本构成 %q 为负数（%s）", neg.zh(), neg.Amount)}
+	}
+	if err != nil {
+		return 0, &RuleError{Reason: ReasonValuationOverflow, En: "the cost components sum beyond what the ledger can hold", Zh: "成本构成合计超出可记录范围"}
 	}
 	return sum, nil
 }

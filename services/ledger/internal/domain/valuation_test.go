@@ -11,7 +11,17 @@ import (
 	"yaosu.dev/services/ledger/internal/domain"
 )
 
-func day(s string) time.Time {
+// day is the calendar date s ("2006-01-02").
+func day(s string) domain.CivilDate {
+	d, err := domain.ParseCivilDate(s)
+	if err != nil {
+		panic(err)
+	}
+	return d
+}
+
+// at is midnight UTC at the start of day s, for instants such as RecordedAt.
+func at(s string) time.Time {
 	t, err := time.Parse(time.DateOnly, s)
 	if err != nil {
 		panic(err)
@@ -26,24 +36,25 @@ func goodValuation() domain.Valuation {
 	return domain.Valuation{
 		ID: "val-1", AssetID: "asset-1", Method: domain.MethodIncome, Purpose: "pledge",
 		BaseDate: day("2025-06-30"), Value: 50_221_00,
-		InstitutionName: "某资产评估有限公司", InstitutionUSCC: "91110000MA01ABCD2X",
+		InstitutionName: "某资产评估有限公司", InstitutionUSCC: "91110000MA01ABCD2Q",
 		Appraisers:   []domain.Appraiser{{Name: "张三", Licence: "11001234"}, {Name: "李四", Licence: "11005678"}},
 		ReportNumber: "京评报字〔2025〕第0001号", ReportSHA256: reportHash,
 		Assumptions: []string{"持续经营"},
 		Inputs:      []domain.ValuationInput{{Name: "discount rate", Value: "8", Unit: "%"}},
 		Quality:     []domain.QualityDimension{{Dimension: "完整性", Finding: "98% of fields filled"}},
-		RecordedAt:  day("2025-08-01"),
+		RecordedAt:  at("2025-08-01"),
 	}
 }
 
 func TestNewValuationKeepsAGoodRecord(t *testing.T) {
 	t.Parallel()
 	in := goodValuation()
-	in.BaseDate = time.Date(2025, 6, 30, 23, 30, 0, 0, time.FixedZone("CST", 8*3600)) // still 30 June in Beijing
+	in.InstitutionUSCC = " " + in.InstitutionUSCC + " "
 	v, err := domain.NewValuation(in, domain.ValuationPolicy{})
 	require.NoError(t, err)
 	require.Equal(t, strings.ToLower(reportHash), v.ReportSHA256)
 	require.Equal(t, day("2025-06-30"), v.BaseDate)
+	require.Equal(t, goodValuation().InstitutionUSCC, v.InstitutionUSCC, "surrounding spaces dropped")
 
 	comb := goodValuation()
 	comb.Method, comb.Methods = domain.MethodCombination, []domain.ValuationMethod{domain.MethodIncome, domain.MethodMarket}
@@ -76,10 +87,12 @@ func TestNewValuationRefuses(t *testing.T) {
 		{"combination of a combination", func(v *domain.Valuation) {
 			v.Method, v.Methods = domain.MethodCombination, []domain.ValuationMethod{domain.MethodCost, domain.MethodCombination}
 		}, domain.ReasonValuationMethod},
-		{"no base date", func(v *domain.Valuation) { v.BaseDate = time.Time{} }, domain.ReasonValuationInvalid},
+		{"no base date", func(v *domain.Valuation) { v.BaseDate = domain.CivilDate{} }, domain.ReasonValuationInvalid},
 		{"negative value", func(v *domain.Valuation) { v.Value = -1 }, domain.ReasonValuationInvalid},
 		{"short USCC", func(v *domain.Valuation) { v.InstitutionUSCC = "91110000MA01ABCD2" }, domain.ReasonValuationInstitution},
 		{"USCC with I", func(v *domain.Valuation) { v.InstitutionUSCC = "91110000MA01ABCDIX" }, domain.ReasonValuationInstitution},
+		// The right shape, the wrong check character (ParseUSCC: the right one is Q).
+		{"USCC check character", func(v *domain.Valuation) { v.InstitutionUSCC = "91110000MA01ABCD2X" }, domain.ReasonValuationInstitution},
 		{"one appraiser", func(v *domain.Valuation) { v.Appraisers = v.Appraisers[:1] }, domain.ReasonValuationAppraisers},
 		{"appraiser without licence", func(v *domain.Valuation) { v.Appraisers = append(v.Appraisers, domain.Appraiser{Name: "王五"}) }, domain.ReasonValuationAppraisers},
 		{"no report number", func(v *domain.Valuation) { v.ReportNumber = "" }, domain.ReasonValuationInvalid},
@@ -112,8 +125,6 @@ func TestValuationValidityWindow(t *testing.T) {
 	} {
 		require.Equal(t, want, v.ValidOn(day(on), def), on)
 	}
-	// A late-evening time in Beijing is still that day.
-	require.True(t, v.ValidOn(time.Date(2026, 6, 29, 23, 59, 0, 0, time.FixedZone("CST", 8*3600)), def))
 
 	six := domain.ValuationPolicy{ValidityMonths: 6}
 	require.Equal(t, day("2025-12-30"), v.ValidUntil(six))
@@ -133,7 +144,7 @@ func TestValuationValidityWindow(t *testing.T) {
 
 func valuationAt(id, asset, base, recorded string) domain.Valuation {
 	v := goodValuation()
-	v.ID, v.AssetID, v.BaseDate, v.RecordedAt = id, asset, day(base), day(recorded)
+	v.ID, v.AssetID, v.BaseDate, v.RecordedAt = id, asset, day(base), at(recorded)
 	return v
 }
 
@@ -156,11 +167,11 @@ func TestValuationSupersession(t *testing.T) {
 		}
 		return out
 	}
-	require.Empty(t, domain.ValuationsAsOf(all, "asset-1", day("2025-01-31")))
-	_, ok := domain.ValuationsAsOf(all, "asset-1", day("2025-01-31")).Current()
+	require.Empty(t, domain.ValuationsAsOf(all, "asset-1", at("2025-01-31")))
+	_, ok := domain.ValuationsAsOf(all, "asset-1", at("2025-01-31")).Current()
 	require.False(t, ok)
 
-	h := domain.ValuationsAsOf(all, "asset-1", day("2025-08-15"))
+	h := domain.ValuationsAsOf(all, "asset-1", at("2025-08-15"))
 	require.Equal(t, []string{"v2", "v1"}, ids(h))
 	by, ok := h.SupersededBy("v1")
 	require.True(t, ok)
@@ -168,7 +179,7 @@ func TestValuationSupersession(t *testing.T) {
 	_, ok = h.SupersededBy("v2")
 	require.False(t, ok, "v2 is current on 2025-08-15")
 
-	h = domain.ValuationsAsOf(all, "asset-1", day("2025-12-31"))
+	h = domain.ValuationsAsOf(all, "asset-1", at("2025-12-31"))
 	require.Equal(t, []string{"v3", "v2", "v4", "v1"}, ids(h), "all kept, newest first")
 	cur, ok := h.Current()
 	require.True(t, ok)
@@ -185,20 +196,30 @@ func TestValuationSupersession(t *testing.T) {
 // TestCostMethodValue: 100 000.00 + 6 000.00 + 12 345.67 + 5 000.00 = 123 345.67 yuan.
 func TestCostMethodValue(t *testing.T) {
 	t.Parallel()
-	v, err := domain.CostMethodValue([]domain.CostComponent{
-		{Item: "price 购买价款", Amount: 100_000_00},
-		{Item: "taxes 相关税费", Amount: 6_000_00},
-		{Item: "cleaning 清洗", Amount: 12_345_67},
-		{Item: "quality assessment 质量评估", Amount: 5_000_00},
+	v, err := domain.CostMethodValue([]domain.CostLine{
+		{Name: "price 购买价款", Amount: 100_000_00},
+		{Name: "taxes 相关税费", Amount: 6_000_00},
+		{Name: "cleaning 清洗", Amount: 12_345_67},
+		{Name: "quality assessment 质量评估", Amount: 5_000_00},
 	})
 	require.NoError(t, err)
 	require.Equal(t, domain.Fen(123_345_67), v)
 
+	// A booked resource's components are the same lines: the cost method over them is the
+	// initial amount.
+	costs := domain.CostComponents{Price: 100_000_00, Taxes: 6_000_00, Cleaning: 12_345_67, QualityAssessment: 5_000_00}
+	v, err = domain.CostMethodValue(costs.Lines())
+	require.NoError(t, err)
+	require.Equal(t, domain.Fen(123_345_67), v)
+	initial, err := costs.InitialAmount()
+	require.NoError(t, err)
+	require.Equal(t, initial, v)
+
 	_, err = domain.CostMethodValue(nil)
 	require.Equal(t, domain.ReasonValuationCostComponent, reasonOf(t, err))
-	_, err = domain.CostMethodValue([]domain.CostComponent{{Item: "refund", Amount: -1}})
+	_, err = domain.CostMethodValue([]domain.CostLine{{Name: "refund", Amount: -1}})
 	require.Equal(t, domain.ReasonValuationCostComponent, reasonOf(t, err))
-	_, err = domain.CostMethodValue([]domain.CostComponent{{Item: "a", Amount: math.MaxInt64}, {Item: "b", Amount: 1}})
+	_, err = domain.CostMethodValue([]domain.CostLine{{Name: "a", Amount: math.MaxInt64}, {Name: "b", Amount: 1}})
 	require.Equal(t, domain.ReasonValuationOverflow, reasonOf(t, err))
 }
 
