@@ -29,7 +29,7 @@ const (
 	ClassDevelopmentExpenditure
 )
 
-var classNames = [...]struct{ name, en, zh string }{
+var classNames = [...]enumNames{
 	ClassUnspecified:            {"unspecified", "not chosen", "未选择"},
 	ClassUnrecognised:           {"unrecognised", "not recognised", "未确认为资产"},
 	ClassIntangibleAsset:        {"intangible_asset", "intangible asset", "无形资产"},
@@ -42,20 +42,10 @@ func (c AccountingClass) valid() bool {
 }
 
 // String is the class's stable name ("intangible_asset").
-func (c AccountingClass) String() string {
-	if c < 0 || int(c) >= len(classNames) {
-		return "unknown"
-	}
-	return classNames[c].name
-}
+func (c AccountingClass) String() string { return namesOf(classNames[:], c).name }
 
 // Zh names the class in Chinese (无形资产).
-func (c AccountingClass) Zh() string {
-	if c < 0 || int(c) >= len(classNames) {
-		return "未知"
-	}
-	return classNames[c].zh
-}
+func (c AccountingClass) Zh() string { return namesOf(classNames[:], c).zh }
 
 // AcquisitionMode is how the unit obtained the resource (形成方式).
 type AcquisitionMode int
@@ -76,29 +66,19 @@ const (
 	ModeOther
 )
 
-var modeNames = [...]struct{ name, zh string }{
-	ModeUnspecified:   {"unspecified", "未指定"},
-	ModeAcquired:      {"acquired", "外购"},
-	ModeSelfDeveloped: {"self_developed", "自行开发"},
-	ModeSelfProcessed: {"self_processed", "自行加工"},
-	ModeOther:         {"other", "其他方式"},
+var modeNames = [...]enumNames{
+	ModeUnspecified:   {"unspecified", "not given", "未指定"},
+	ModeAcquired:      {"acquired", "acquired", "外购"},
+	ModeSelfDeveloped: {"self_developed", "self-developed", "自行开发"},
+	ModeSelfProcessed: {"self_processed", "self-processed", "自行加工"},
+	ModeOther:         {"other", "obtained otherwise", "其他方式"},
 }
 
 // String is the mode's stable name ("self_developed").
-func (m AcquisitionMode) String() string {
-	if m < 0 || int(m) >= len(modeNames) {
-		return "unknown"
-	}
-	return modeNames[m].name
-}
+func (m AcquisitionMode) String() string { return namesOf(modeNames[:], m).name }
 
 // Zh names the mode in Chinese (自行开发).
-func (m AcquisitionMode) Zh() string {
-	if m < 0 || int(m) >= len(modeNames) {
-		return "未知"
-	}
-	return modeNames[m].zh
-}
+func (m AcquisitionMode) Zh() string { return namesOf(modeNames[:], m).zh }
 
 // modesByClass lists the modes each class allows: 财会〔2023〕11号 distinguishes intangible
 // assets acquired, self-developed or obtained otherwise, and inventory acquired,

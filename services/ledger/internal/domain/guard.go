@@ -6,21 +6,6 @@ import (
 	"math/big"
 )
 
-// Reasons for refusing a pledge or financing record.
-const (
-	ReasonPledgeForbidden           Reason = "ERROR_REASON_PLEDGE_FORBIDDEN_PUBLIC_BODY"
-	ReasonPledgeUnitUnknown         Reason = "ERROR_REASON_PLEDGE_UNIT_KIND_UNKNOWN"
-	ReasonPledgeOtherUnitRefused    Reason = "ERROR_REASON_PLEDGE_OTHER_UNIT_REFUSED"
-	ReasonPledgeAssetNotRegistered  Reason = "ERROR_REASON_PLEDGE_ASSET_NOT_REGISTERED"
-	ReasonPledgeAssetSuspended      Reason = "ERROR_REASON_PLEDGE_ASSET_SUSPENDED"
-	ReasonPledgeAssetObjection      Reason = "ERROR_REASON_PLEDGE_ASSET_OPEN_OBJECTION"
-	ReasonPledgeAssetDispute        Reason = "ERROR_REASON_PLEDGE_ASSET_OPEN_DISPUTE"
-	ReasonPledgeNoValuation         Reason = "ERROR_REASON_PLEDGE_NO_VALUATION"
-	ReasonPledgeValuationOtherAsset Reason = "ERROR_REASON_PLEDGE_VALUATION_OF_OTHER_ASSET"
-	ReasonPledgeValuationStale      Reason = "ERROR_REASON_PLEDGE_VALUATION_OUTSIDE_VALIDITY"
-	ReasonPledgeValuationSuperseded Reason = "ERROR_REASON_PLEDGE_VALUATION_SUPERSEDED"
-)
-
 // GuardPolicy holds the choices the texts leave open about value-related risk. Zero fields
 // take the documented defaults.
 type GuardPolicy struct {
@@ -75,7 +60,7 @@ type PledgeFacts struct {
 	Asset AssetStanding
 	// ValuationID is the valuation the pledge relies on; Valuations is every valuation of
 	// the asset the ledger holds (the superseded ones too), so that supersession can be
-	// judged as of On.
+	// judged as of On: what was recorded before On began (midnight UTC).
 	ValuationID string
 	Valuations  []Valuation
 	On          CivilDate // the date of the pledge
@@ -204,7 +189,7 @@ type Carrying struct {
 }
 
 // ValuationFlags returns the flags on an asset's current valuation as of on: stale when
-// the current valuation (the newest recorded by then) is past its validity window, and far
+// the current valuation (the newest recorded before on began) is past its validity window, and far
 // above the carrying amount when its value exceeds the policy's factor (3× by default)
 // times the carrying amount. Superseded valuations raise nothing; they are history.
 func ValuationFlags(assetID string, valuations []Valuation, carrying Carrying, on CivilDate, p GuardPolicy) []Flag {
@@ -220,10 +205,10 @@ func ValuationFlags(assetID string, valuations []Valuation, carrying Carrying, o
 			Zh: fmt.Sprintf("现行评估结果 %s（评估基准日 %s）已于 %s 超过有效期", v.ID, v.BaseDate, v.ValidUntil(p.Valuation))})
 	}
 	if carrying.Booked && aboveFactor(v.Value, carrying.Amount, p.AboveCarryingFactor) {
-		f := p.AboveCarryingFactor
+		f := p.AboveCarryingFactor.Rat().RatString()
 		out = append(out, Flag{Kind: FlagValuationAboveCarrying, Subject: assetID,
-			En: fmt.Sprintf("valuation %s of %s is more than %s × the carrying amount %s", v.ID, v.Value, new(big.Rat).SetFrac64(f.Num, f.Den).RatString(), carrying.Amount),
-			Zh: fmt.Sprintf("评估结果 %s 为 %s，超过账面价值 %s 的 %s 倍", v.ID, v.Value, carrying.Amount, new(big.Rat).SetFrac64(f.Num, f.Den).RatString())})
+			En: fmt.Sprintf("valuation %s of %s is more than %s × the carrying amount %s", v.ID, v.Value, f, carrying.Amount),
+			Zh: fmt.Sprintf("评估结果 %s 为 %s，超过账面价值 %s 的 %s 倍", v.ID, v.Value, carrying.Amount, f)})
 	}
 	return out
 }

@@ -65,6 +65,7 @@ func (d CivilDate) After(e CivilDate) bool { return e.Before(d) }
 // no zone; UTC only keeps that arithmetic free of daylight saving.
 func (d CivilDate) utc() time.Time { return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC) }
 
+// civilDateOfTime is the date of t in t's own location (package time's results are UTC here).
 func civilDateOfTime(t time.Time) CivilDate { return CivilDate{t.Year(), t.Month(), t.Day()} }
 
 // AddDays is the day n calendar days after d (before it for negative n).

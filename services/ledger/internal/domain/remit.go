@@ -6,16 +6,6 @@ import (
 	"strings"
 )
 
-// Reasons for refusing a remittance computation or record.
-const (
-	ReasonRemitRuleUnset     Reason = "ERROR_REASON_REMIT_RULE_UNSET"
-	ReasonRemitRuleInvalid   Reason = "ERROR_REASON_REMIT_RULE_INVALID"
-	ReasonRemitRevenueKind   Reason = "ERROR_REASON_REMIT_REVENUE_KIND_INVALID"
-	ReasonRemitUnitUnknown   Reason = "ERROR_REASON_REMIT_UNIT_KIND_UNKNOWN"
-	ReasonRemitInvalid       Reason = "ERROR_REASON_REMIT_INVALID"
-	ReasonRemitPaymentBefore Reason = "ERROR_REASON_REMIT_PAYMENT_BEFORE_RECEIPT"
-)
-
 // RevenueKind says where revenue comes from, which decides how 财资〔2024〕1号 treats it.
 type RevenueKind string
 
@@ -134,7 +124,16 @@ func RemitFor(unit UnitKind, kind RevenueKind, amount Fen, p RemitPolicy) (Remit
 			En: fmt.Sprintf("revenue kind %q is not use or disposal", kind),
 			Zh: fmt.Sprintf("收入类型 %q 无效（应为使用收入或处置收入）", kind)}
 	}
+	// configured is the decision under a treatment a policy sets: the remitted part is
+	// government non-tax revenue unless the unit keeps it all.
+	configured := func(t RemitTreatment, en, zh string) (RemitDecision, error) {
+		if err := t.check(); err != nil {
+			return RemitDecision{}, err
+		}
+		return RemitDecision{Treatment: t, NonTax: t.Rule != RemitKeep, BasisEn: en, BasisZh: zh}, nil
+	}
 	var d RemitDecision
+	var err error
 	switch {
 	case unit == UnitEnterprise || unit == UnitOther:
 		d = RemitDecision{Treatment: RemitTreatment{Rule: RemitExempt},
@@ -144,12 +143,9 @@ func RemitFor(unit UnitKind, kind RevenueKind, amount Fen, p RemitPolicy) (Remit
 		if t.Rule == RemitRuleUnset {
 			t.Rule = RemitAll
 		}
-		if err := t.check(); err != nil {
-			return RemitDecision{}, err
-		}
-		d = RemitDecision{Treatment: t, NonTax: t.Rule != RemitKeep,
-			BasisEn: "disposal revenue is government non-tax revenue unless the state provides otherwise (财资〔2024〕1号)",
-			BasisZh: "除国家另有规定外，行政事业单位数据资产处置收入按政府非税收入和国库集中收缴制度管理（财资〔2024〕1号）"}
+		d, err = configured(t,
+			"disposal revenue is government non-tax revenue unless the state provides otherwise (财资〔2024〕1号)",
+			"除国家另有规定外，行政事业单位数据资产处置收入按政府非税收入和国库集中收缴制度管理（财资〔2024〕1号）")
 	case unit == UnitAdministrative:
 		d = RemitDecision{Treatment: RemitTreatment{Rule: RemitAll}, NonTax: true,
 			BasisEn: "use revenue of an administrative unit is government non-tax revenue, remitted through centralised treasury collection (财资〔2024〕1号)",
@@ -161,16 +157,16 @@ func RemitFor(unit UnitKind, kind RevenueKind, amount Fen, p RemitPolicy) (Remit
 				En: "no rule is configured for public institutions' use revenue; the local finance department sets it (财资〔2024〕1号)",
 				Zh: "尚未配置事业单位数据资产使用收入的管理办法，应由本级财政部门规定（财资〔2024〕1号）"}
 		}
-		if err := t.check(); err != nil {
-			return RemitDecision{}, err
-		}
-		d = RemitDecision{Treatment: t, NonTax: t.Rule != RemitKeep,
-			BasisEn: "use revenue of a public institution follows the local finance department's rule (财资〔2024〕1号)",
-			BasisZh: "事业单位数据资产使用形成的收入由本级财政部门规定具体管理办法（财资〔2024〕1号）"}
+		d, err = configured(t,
+			"use revenue of a public institution follows the local finance department's rule (财资〔2024〕1号)",
+			"事业单位数据资产使用形成的收入由本级财政部门规定具体管理办法（财资〔2024〕1号）")
 	default:
 		return RemitDecision{}, &RuleError{Reason: ReasonRemitUnitUnknown,
 			En: fmt.Sprintf("unit kind %q is unknown; remittance depends on it", unit),
 			Zh: fmt.Sprintf("单位类型 %q 未知，无法确定上缴规则", unit)}
+	}
+	if err != nil {
+		return RemitDecision{}, err
 	}
 	switch d.Treatment.Rule {
 	case RemitAll:

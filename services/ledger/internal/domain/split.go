@@ -7,15 +7,6 @@ import (
 	"strings"
 )
 
-// Reasons for refusing a split.
-const (
-	ReasonSplitNoContributors     Reason = "ERROR_REASON_SPLIT_NO_CONTRIBUTORS"
-	ReasonSplitRatioInvalid       Reason = "ERROR_REASON_SPLIT_RATIO_INVALID"
-	ReasonSplitDuplicate          Reason = "ERROR_REASON_SPLIT_DUPLICATE_CONTRIBUTOR"
-	ReasonSplitRatioSumNot100     Reason = "ERROR_REASON_SPLIT_RATIO_SUM_NOT_100"
-	ReasonSplitContributorMissing Reason = "ERROR_REASON_SPLIT_CONTRIBUTOR_MISSING"
-)
-
 // Ratio is an exact share of a whole, Num/Den: 33.33 % is BasisPoints(3333), one third is
 // Fraction(1, 3). Agreements write their shares both ways, and a third is not a whole
 // number of basis points, so the ledger keeps the fraction as agreed and never a float.

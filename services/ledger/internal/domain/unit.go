@@ -25,7 +25,19 @@ const (
 	UnitOther
 )
 
-var unitKindNames = [...]struct{ name, en, zh string }{
+// enumNames are the names of one value of an enum: the stable name (storage, API), English
+// and Chinese. The enums of this package keep them in a table indexed by value.
+type enumNames struct{ name, en, zh string }
+
+// namesOf is table[k], or "unknown" / "未知" when k is outside the table.
+func namesOf[K ~int](table []enumNames, k K) enumNames {
+	if k < 0 || int(k) >= len(table) {
+		return enumNames{"unknown", "unknown", "未知"}
+	}
+	return table[k]
+}
+
+var unitKindNames = [...]enumNames{
 	UnitKindUnset:         {"unset", "not set", "未设置"},
 	UnitAdministrative:    {"administrative", "administrative unit", "行政单位"},
 	UnitPublicInstitution: {"public_institution", "public institution", "事业单位"},
@@ -37,28 +49,13 @@ var unitKindNames = [...]struct{ name, en, zh string }{
 func (k UnitKind) Valid() bool { return k >= UnitAdministrative && k <= UnitOther }
 
 // String is the stable name used in storage and the API ("public_institution").
-func (k UnitKind) String() string {
-	if k < 0 || int(k) >= len(unitKindNames) {
-		return "unknown"
-	}
-	return unitKindNames[k].name
-}
+func (k UnitKind) String() string { return namesOf(unitKindNames[:], k).name }
 
 // En and Zh name the kind for people.
-func (k UnitKind) En() string {
-	if k < 0 || int(k) >= len(unitKindNames) {
-		return "unknown"
-	}
-	return unitKindNames[k].en
-}
+func (k UnitKind) En() string { return namesOf(unitKindNames[:], k).en }
 
 // Zh names the kind in Chinese.
-func (k UnitKind) Zh() string {
-	if k < 0 || int(k) >= len(unitKindNames) {
-		return "未知"
-	}
-	return unitKindNames[k].zh
-}
+func (k UnitKind) Zh() string { return namesOf(unitKindNames[:], k).zh }
 
 // ParseUnitKind reads a kind by its stable name.
 func ParseUnitKind(s string) (UnitKind, error) {

@@ -10,19 +10,6 @@ import (
 	"time"
 )
 
-// Reasons for refusing a valuation record or a computation on one.
-const (
-	ReasonValuationInvalid       Reason = "ERROR_REASON_VALUATION_INVALID"
-	ReasonValuationMethod        Reason = "ERROR_REASON_VALUATION_METHOD_INVALID"
-	ReasonValuationAppraisers    Reason = "ERROR_REASON_VALUATION_TOO_FEW_APPRAISERS"
-	ReasonValuationInstitution   Reason = "ERROR_REASON_VALUATION_INSTITUTION_INVALID"
-	ReasonValuationReportHash    Reason = "ERROR_REASON_VALUATION_REPORT_HASH_INVALID"
-	ReasonValuationCostComponent Reason = "ERROR_REASON_VALUATION_COST_COMPONENT_INVALID"
-	ReasonValuationDiscountRate  Reason = "ERROR_REASON_VALUATION_DISCOUNT_RATE_INVALID"
-	ReasonValuationNoCashFlows   Reason = "ERROR_REASON_VALUATION_NO_CASH_FLOWS"
-	ReasonValuationOverflow      Reason = "ERROR_REASON_VALUATION_OVERFLOW"
-)
-
 // ValuationMethod is the approach an appraisal takes. 《数据资产评估指导意见》
 // (中评协〔2023〕17号) names the income, cost and market methods and their combination.
 type ValuationMethod string
@@ -230,7 +217,8 @@ type ValuationHistory []Valuation
 
 // ValuationsAsOf returns the valuations of assetID recorded at or before the instant asOf
 // (a report as of a period end must not see later records), newest first. Recording is an
-// instant (RecordedAt), not a date; recordedBy gives the cut-off for a date.
+// instant (RecordedAt), not a date: the guards, which judge a date, count what was recorded
+// before that date began, midnight UTC.
 func ValuationsAsOf(all []Valuation, assetID string, asOf time.Time) ValuationHistory {
 	var h ValuationHistory
 	for _, v := range all {
