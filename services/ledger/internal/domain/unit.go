@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"yaosu.dev/pkg/uscc"
 )
 
 // UnitKind is the type of a unit (单位) for the ledger's rules: which regime governs its data
@@ -133,15 +135,8 @@ type USCC struct {
 	OrgCode   string
 }
 
-// usccAlphabet is the GB 32100 code alphabet: digits and capital letters without I, O, Z,
-// S, V; a character's value is its index. The same rule as the catalog's ValidUSCC.
-const usccAlphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-
-// usccWeights are the GB 32100 weights of positions 1..17 (3^(i-1) mod 31).
-var usccWeights = [17]int{1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28}
-
-// ParseUSCC checks code the way the catalog does (18 characters of the alphabet, positions
-// 3–8 digits, the check character right) and splits it. Surrounding spaces are ignored;
+// ParseUSCC checks code with the rule the catalog uses (pkg/uscc: 18 characters of the
+// alphabet, positions 3–8 digits, the check character right) and splits it. Surrounding spaces are ignored;
 // lower case is not accepted, as in the catalog, so a code has one spelling.
 func ParseUSCC(code string) (USCC, error) {
 	code = strings.TrimSpace(code)
@@ -152,21 +147,13 @@ func ParseUSCC(code string) (USCC, error) {
 	if len(code) != 18 || utf8.RuneCountInString(code) != 18 {
 		return bad("it must have 18 characters", "应为18位")
 	}
-	sum := 0
-	for i := 0; i < 18; i++ {
-		v := strings.IndexByte(usccAlphabet, code[i])
-		if v < 0 {
-			return bad("character "+strconv.Quote(code[i:i+1])+" is outside the GB 32100 alphabet (digits and capitals without I, O, Z, S, V)",
-				"第"+strconv.Itoa(i+1)+"位字符不在GB 32100字符集内（数字及除I、O、Z、S、V以外的大写字母）")
-		}
-		if i >= 2 && i <= 7 && v > 9 {
-			return bad("positions 3-8 (the administrative division) must be digits", "第3至8位（行政区划码）应为数字")
-		}
-		if i < 17 {
-			sum += v * usccWeights[i]
-		}
-	}
-	if code[17] != usccAlphabet[(31-sum%31)%31] {
+	switch fault, at := uscc.Check(code); fault {
+	case uscc.Character:
+		return bad("character "+strconv.Quote(code[at:at+1])+" is outside the GB 32100 alphabet (digits and capitals without I, O, Z, S, V)",
+			"第"+strconv.Itoa(at+1)+"位字符不在GB 32100字符集内（数字及除I、O、Z、S、V以外的大写字母）")
+	case uscc.Division:
+		return bad("positions 3-8 (the administrative division) must be digits", "第3至8位（行政区划码）应为数字")
+	case uscc.CheckCharacter:
 		return bad("the check character (position 18) is wrong", "第18位校验码错误")
 	}
 	return USCC{Code: code, Authority: code[0], Kind: code[1], Division: code[2:8], OrgCode: code[8:17]}, nil
