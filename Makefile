@@ -6,7 +6,7 @@ SHELL := /bin/bash
 BIN := $(CURDIR)/.bin
 # Pinned: the protovalidate release whose buf/validate/validate.proto we compile against.
 PROTOVALIDATE_VERSION := v1.2.2
-MODULES := pkg proto/gen/go services/audit services/catalog services/rights services/scenario cmd/yaosu cmd/yaosuctl
+MODULES := pkg proto/gen/go services/audit services/catalog services/ledger services/rights services/scenario cmd/yaosu cmd/yaosuctl
 GO_PACKAGES := $(addsuffix /...,$(addprefix ./,$(MODULES)))
 TOOLS := $(BIN)/buf $(BIN)/protoc-gen-go $(BIN)/protoc-gen-go-grpc
 VALIDATE_PROTO := third_party/proto/buf/validate/validate.proto
