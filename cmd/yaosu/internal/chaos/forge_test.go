@@ -124,16 +124,6 @@ func (h *harness) publishForged(ctx context.Context, l linked, f forgery) (uint6
 	return ack.Sequence, nil
 }
 
-// streamLast is the stream's last sequence number, read with the reader's connection.
-func (h *harness) streamLast(ctx context.Context) uint64 {
-	h.t.Helper()
-	js, closeNC := h.js()
-	defer closeNC()
-	st, err := js.Stream(ctx, messaging.StreamName)
-	h.must(err, "stream info")
-	return st.CachedInfo().State.LastSeq
-}
-
 // waitConsumed waits until the durable consumer has nothing pending or unacknowledged.
 func (h *harness) waitConsumed(ctx context.Context, durable string) {
 	h.t.Helper()

@@ -1,7 +1,6 @@
 package domain
 
 import (
-	"fmt"
 	"maps"
 	"slices"
 
@@ -201,9 +200,6 @@ func nextAppState(s AppState, a Action) (AppState, error) {
 	}
 	return next, nil
 }
-
-// describe is for messages.
-func describe(a Action) string { return fmt.Sprintf("%q", string(a)) }
 
 // EventTypes are the event names (without the "catalog." prefix) Apply can emit, with the
 // calls that emit them; docs/events.md lists each (a test checks it).
